@@ -1,0 +1,27 @@
+# One entry point for the dev loop. `make demo` and `make test` are the README's two commands.
+SHELL := /bin/bash
+VENV := .venv/bin
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test unit lab-start lab-stop clean
+
+setup:
+	./scripts/setup.sh
+
+demo: setup
+	./scripts/demo.sh
+
+test: setup
+	./scripts/test.sh $(PYTEST_ARGS)
+
+unit: setup
+	$(VENV)/python -m pytest -q tests/unit
+
+lab-start: setup
+	$(VENV)/python tests/lab/labctl.py start
+
+lab-stop:
+	$(VENV)/python tests/lab/labctl.py stop
+
+clean:
+	rm -rf .collections .confvault tests/output

@@ -1,0 +1,178 @@
+"""Action plugin of ``confvault.network.backup``: glue between Ansible and the plain cores.
+
+It runs on the controller and talks to the device through the host's persistent
+``network_cli`` connection (like ``ansible.netcommon.net_get``), so no module is shipped to
+a subprocess and the config never travels through a module's JSON result: only its
+path, checksum and size reach callbacks and stdout (``--diff`` shows the redacted diff).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from ansible.module_utils.connection import Connection, ConnectionError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.confvault.network.plugins.module_utils import store
+from ansible_collections.confvault.network.plugins.module_utils.pipeline import Prepared, classify_failure, prepare
+from ansible_collections.confvault.network.plugins.module_utils.platforms import (
+    Platform,
+    UnsupportedPlatform,
+    resolve,
+)
+from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
+from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import restart_persistent_connection
+from ansible_collections.confvault.network.plugins.plugin_utils.attempts import run_attempts
+
+DEFAULT_BACKUP_DIR = "~/.confvault/backups"
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "backup_dir": {"type": "path"},
+    "redact": {"type": "bool", "default": True},
+    "retries": {"type": "int", "default": 2},
+    "retry_delay": {"type": "float", "default": 5.0},
+    "timeout": {"type": "int", "default": 300},
+    "min_size_ratio": {"type": "float", "default": 0.5},
+    "command": {"type": "str"},
+    "close_connection": {"type": "bool", "default": True},
+    "commit_message": {"type": "str"},
+    "device_status": {"type": "str", "default": "online"},
+    "skip_statuses": {"type": "list", "elements": "str", "default": ["maintenance", "offline"]},
+}
+NETWORK_CLI = ("ansible.netcommon.network_cli", "network_cli")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        started = time.monotonic()
+        _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        host = str(task_vars.get("inventory_hostname", self._play_context.remote_addr))
+        if args["device_status"] in args["skip_statuses"]:
+            reason = f"status is {args['device_status']}"
+            result.update(skipped=True, changed=False, skip_reason=reason, msg=f"{host}: skipped: {reason}")
+            self._close_connection()  # ansible-core started a daemon for the task; no device was contacted
+            return result
+        result.update(self._backup(host, args, started))
+        result["duration"] = round(time.monotonic() - started, 3)
+        return result
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _backup(self, host: str, args: dict[str, Any], started: float) -> dict[str, Any]:
+        try:
+            platform = self._platform()
+        except UnsupportedPlatform as exc:
+            return _failed(host, Problem("UNSUPPORTED_PLATFORM", str(exc)))
+        problem = self._check_inputs()
+        if problem:
+            return _failed(host, problem, platform)
+        repo = os.path.abspath(os.path.expanduser(
+            args["backup_dir"] or os.environ.get("CONFVAULT_BACKUP_DIR") or DEFAULT_BACKUP_DIR
+        ))
+        try:
+            previous = store.read_previous(os.path.join(repo, store.file_name(host)))
+        except store.StorageError as exc:
+            return _failed(host, Problem("STORAGE_ERROR", str(exc)), platform)
+        command = args["command"] or platform.config_command
+
+        def attempt() -> Prepared | Problem:
+            return self._fetch(platform, command, args, previous)
+
+        outcome = run_attempts(
+            attempt, self._reset_connection,
+            retries=max(args["retries"], 0), delay=max(args["retry_delay"], 0.0),
+            deadline=started + args["timeout"],
+        )
+        if args["close_connection"]:
+            self._close_connection()
+        attempts = [vars(a) for a in outcome.attempts]
+        if outcome.value is None:
+            assert outcome.problem is not None
+            return _failed(host, outcome.problem, platform, attempts=attempts)
+        try:
+            saved = store.store(repo, host, outcome.value.text, check_mode=bool(self._task.check_mode),
+                                commit_message=args["commit_message"])
+        except store.StorageError as exc:
+            return _failed(host, Problem("STORAGE_ERROR", str(exc)), platform, attempts=attempts)
+        out: dict[str, Any] = {
+            "changed": saved.changed, "path": saved.path, "sha256": saved.sha256, "size": saved.size,
+            "lines": saved.lines, "commit": saved.commit, "platform": platform.network_os,
+            "attempts": len(attempts), "attempt_log": attempts, "redactions": outcome.value.redactions,
+            "error_code": None, "backup_dir": repo,
+        }
+        if self._task.diff and saved.changed:
+            out["diff"] = {"before": previous or "", "after": outcome.value.text,
+                           "before_header": saved.path, "after_header": saved.path}
+        return out
+
+    def _platform(self) -> Platform:
+        if self._connection.transport not in NETWORK_CLI:
+            raise UnsupportedPlatform(
+                f"confvault.network.backup needs ansible_connection=ansible.netcommon.network_cli, "
+                f"not {self._connection.transport!r}"
+            )
+        return resolve(self._connection.get_option("network_os"))
+
+    def _check_inputs(self) -> Problem | None:
+        if not self._connection.get_option("remote_user"):
+            return Problem("BAD_INPUT", "no username: set ansible_user (or an AWX network/machine credential)")
+        has_key = bool(self._connection.get_option("private_key_file")) or bool(os.environ.get("SSH_AUTH_SOCK"))
+        has_key = has_key or any(
+            os.path.exists(os.path.expanduser(f"~/.ssh/id_{kind}")) for kind in ("ed25519", "ecdsa", "rsa")
+        )
+        if not self._connection.get_option("password") and not has_key:
+            return Problem(
+                "BAD_INPUT",
+                "no credentials: set ansible_password (vault or AWX credential) or ansible_ssh_private_key_file",
+            )
+        return None
+
+    def _fetch(self, platform: Platform, command: str, args: dict[str, Any], previous: str | None) -> Prepared | Problem:
+        conn = Connection(self._connection.socket_path)
+        try:
+            raw = conn.get(command=command)
+        except ConnectionError as exc:
+            return classify_failure(str(exc), platform)
+        previous_size = len(previous.encode("utf-8")) if previous else None
+        return prepare(str(raw), platform, redact_secrets=args["redact"], previous_size=previous_size,
+                       min_size_ratio=args["min_size_ratio"], prompt=self._prompt(conn))
+
+    @staticmethod
+    def _prompt(conn: Connection) -> str | None:
+        try:
+            prompt = conn.get_prompt()
+        except ConnectionError:
+            return None
+        return prompt.decode("utf-8", "replace") if isinstance(prompt, bytes) else (str(prompt) if prompt else None)
+
+    def _close_connection(self) -> None:
+        """Stop this host's ansible-connection daemon now, so memory stays flat in N."""
+        socket_path = getattr(self._connection, "socket_path", None)
+        if socket_path and os.path.exists(socket_path):
+            try:
+                Connection(socket_path).close()
+            except ConnectionError:
+                pass
+
+    def _reset_connection(self) -> None:
+        self._close_connection()
+        for _ in range(50):  # the daemon removes its socket when it exits
+            if not os.path.exists(self._connection.socket_path or ""):
+                break
+            time.sleep(0.05)
+        restart_persistent_connection(self._connection, self._play_context, self._task._uuid)
+
+
+def _failed(host: str, problem: Problem, platform: Platform | None = None,
+            attempts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "failed": True, "changed": False, "error_code": problem.code, "error_message": problem.message,
+        "msg": f"{host}: [{problem.code}] {problem.message}",
+        "platform": platform.network_os if platform else None,
+        "attempts": len(attempts or []), "attempt_log": attempts or [],
+    }

@@ -1,0 +1,171 @@
+# This module is implemented by its action plugin (plugins/action/backup.py), which runs
+# on the controller over the host's network_cli connection; like ansible.builtin.template,
+# this file holds its documentation.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: backup
+short_description: Back up a network device's running configuration into git
+version_added: 0.1.0
+author: ConfVault developers
+description:
+  - Fetches the running configuration over C(ansible.netcommon.network_cli), removes the
+    lines that change on every fetch (timestamps, clock drift, byte counts), refuses output
+    that is empty, error text or truncated, redacts secrets, and writes
+    C(<backup_dir>/<inventory_hostname>.cfg) atomically (mode 0600) only when the
+    normalised configuration differs from the stored one. Every change is committed to the
+    git repository in O(backup_dir), one commit per changed device.
+  - A failed, empty or partial fetch never replaces the last good backup.
+  - The configuration text never appears in the task result (only path, checksum, size);
+    with C(--diff) the redacted diff is shown.
+  - Supported platforms (C(ansible_network_os)) are C(cisco.ios.ios), C(cisco.nxos.nxos),
+    C(arista.eos.eos), C(junipernetworks.junos.junos) (CLI), C(confvault.network.vrp),
+    C(confvault.network.comware) and C(confvault.network.rgos); short names such as C(ios)
+    or C(vrp) are accepted too.
+options:
+  backup_dir:
+    description:
+      - Git work tree that holds one file per device. Created (and C(git init)ed) if missing.
+      - Defaults to the environment variable E(CONFVAULT_BACKUP_DIR), else C(~/.confvault/backups).
+    type: path
+  redact:
+    description:
+      - Replace secrets (password hashes, SNMP communities, TACACS/RADIUS keys, pre-shared
+        keys, Huawei/H3C cipher strings...) with C(<redacted>) before storing.
+      - Turn off only when the backup repository is as protected as the devices themselves.
+    type: bool
+    default: true
+  retries:
+    description:
+      - Extra attempts after a retryable failure (unreachable, timeouts, dropped connection,
+        truncated output). Authentication failures are never retried, to avoid lock-outs.
+    type: int
+    default: 2
+  retry_delay:
+    description: Seconds before the first retry; doubles before each further one.
+    type: float
+    default: 5.0
+  timeout:
+    description:
+      - Time limit in seconds for the whole device, all attempts included. No new attempt
+        starts after it. Each command is also bounded by C(ansible_command_timeout).
+    type: int
+    default: 300
+  min_size_ratio:
+    description:
+      - A new configuration smaller than this share of the last good backup is treated as
+        truncated (C(INCOMPLETE_CONFIG)) and not stored. C(0) disables the check.
+    type: float
+    default: 0.5
+  command:
+    description: Command that prints the configuration, instead of the platform's default.
+    type: str
+  close_connection:
+    description:
+      - Close the device session and its C(ansible-connection) process as soon as the
+        backup is done, so that controller memory stays flat however many devices run.
+    type: bool
+    default: true
+  commit_message:
+    description: Commit message for a changed configuration. Defaults to C(<host>: configuration changed).
+    type: str
+  device_status:
+    description:
+      - The device's status from the inventory (C(online), C(offline), C(maintenance), ...).
+    type: str
+    default: online
+  skip_statuses:
+    description:
+      - Statuses whose devices are skipped (result C(skipped) with C(skip_reason)) without connecting.
+    type: list
+    elements: str
+    default: [maintenance, offline]
+attributes:
+  check_mode:
+    support: full
+    description: Fetches and compares, but writes and commits nothing.
+  diff_mode:
+    support: full
+    description: Shows the diff between the stored and the new (redacted) configuration.
+notes:
+  - Needs C(ansible_connection=ansible.netcommon.network_cli) and C(ansible_network_os).
+  - On failure the result carries a stable C(error_code); the codes are listed in the README.
+"""
+
+EXAMPLES = r"""
+- name: Back up every device into the default repository
+  confvault.network.backup:
+
+- name: Back up into a team repository, keeping secrets (repository is access-controlled)
+  confvault.network.backup:
+    backup_dir: /srv/netconfigs
+    redact: false
+    retries: 3
+    retry_delay: 10
+"""
+
+RETURN = r"""
+path:
+  description: File that holds the device's configuration.
+  returned: success
+  type: str
+  sample: /home/netops/.confvault/backups/core-sw-01.cfg
+sha256:
+  description: SHA-256 of the stored (normalised, redacted) configuration.
+  returned: success
+  type: str
+size:
+  description: Size of the stored configuration in bytes.
+  returned: success
+  type: int
+lines:
+  description: Number of lines in the stored configuration.
+  returned: success
+  type: int
+commit:
+  description: Git commit that holds this version of the file (null in check mode).
+  returned: success
+  type: str
+platform:
+  description: Platform (ansible_network_os, fully qualified) used for the device.
+  returned: always
+  type: str
+duration:
+  description: Seconds spent on the device, all attempts included.
+  returned: always
+  type: float
+attempts:
+  description: Number of attempts made.
+  returned: always
+  type: int
+attempt_log:
+  description: Each attempt with its start time, duration and error code.
+  returned: always
+  type: list
+  elements: dict
+redactions:
+  description: Number of secrets replaced by C(<redacted>).
+  returned: success
+  type: int
+backup_dir:
+  description: The git repository the file is in.
+  returned: success
+  type: str
+error_code:
+  description:
+    - Stable error code on failure (C(AUTH_FAILED), C(UNREACHABLE), C(CONNECT_TIMEOUT),
+      C(COMMAND_TIMEOUT), C(CONNECTION_LOST), C(PRIVILEGE_DENIED), C(COMMAND_REJECTED),
+      C(INCOMPLETE_CONFIG), C(EMPTY_CONFIG), C(UNSUPPORTED_PLATFORM), C(STORAGE_ERROR), C(BAD_INPUT)); null on success.
+  returned: always
+  type: str
+skip_reason:
+  description: Why the device was skipped.
+  returned: when skipped
+  type: str
+  sample: status is maintenance
+error_message:
+  description: What went wrong, naming the device's problem.
+  returned: failure
+  type: str
+"""

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's main command: start the bundled simulated lab, back it all up with
+# `ansible-playbook confvault.network.backup`, show what was stored, stop the lab.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
+export CONFVAULT_BACKUP_DIR="${CONFVAULT_BACKUP_DIR:-$PWD/.confvault/backups}"
+
+python tests/lab/labctl.py start --inventory inventory/lab.yml || exit 1
+trap 'python tests/lab/labctl.py stop >/dev/null' EXIT
+
+ansible-playbook confvault.network.backup -i inventory/lab.yml "$@"
+rc=$?
+
+echo
+echo "Backups (git work tree): $CONFVAULT_BACKUP_DIR"
+git -C "$CONFVAULT_BACKUP_DIR" log --oneline -n 5 2>/dev/null || true
+ls "$CONFVAULT_BACKUP_DIR" 2>/dev/null | head -30
+# Some lab devices fail on purpose (auth failure, hang, truncated output...): exit 2 from
+# ansible-playbook is the expected outcome of the demo.
+[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || exit "$rc"

@@ -1,0 +1,128 @@
+"""Run many simulated Cisco IOS switches (fake-switches) in one twisted reactor.
+
+    python tests/lab/fsw/server.py --spec SPEC.json
+
+SPEC.json is a JSON list of hosts::
+
+    {"name": "ios-01", "port": 40001, "platform": "cisco.ios.ios", "username": "admin",
+     "password": "admin", "enable_password": "admin", "model": "cisco_2960_24TT_L",
+     "lab": {"latency": 0.0, "auth_fail": false, "drop_after_bytes": 0, "hang": false}}
+
+Only ``name`` and ``port`` are required. Hosts of another platform are skipped (with a
+note on stderr). Listens on 127.0.0.1 only, prints ``READY <n>`` on stdout once every
+switch listens, and exits 0 on SIGTERM/SIGINT.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from typing import Any, List, Optional, Sequence
+
+try:
+    from .fsw_ios import DEFAULT_MODEL, LabIosCore
+    from .fsw_ssh import REACTOR, LabFaults, listen
+except ImportError:  # run by path: siblings are top-level modules
+    from fsw_ios import DEFAULT_MODEL, LabIosCore  # type: ignore[no-redef]
+    from fsw_ssh import REACTOR, LabFaults, listen  # type: ignore[no-redef]
+
+IOS_PLATFORMS = ("cisco.ios.ios", "ios")
+LISTEN_HOST = "127.0.0.1"
+HOST_KEYS = {"name", "port", "platform", "username", "password", "enable_password", "model", "lab"}
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    name: str
+    port: int
+    username: str = "admin"
+    password: str = "admin"
+    enable_password: str = "admin"
+    model: str = DEFAULT_MODEL
+    faults: LabFaults = field(default_factory=LabFaults)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "HostSpec":
+        if not isinstance(data, dict) or "name" not in data or "port" not in data:
+            raise ValueError("each host needs at least 'name' and 'port': %r" % (data,))
+        unknown = set(data) - HOST_KEYS
+        if unknown:
+            raise ValueError("%s: unknown keys %s" % (data["name"], ", ".join(sorted(unknown))))
+        port = int(data["port"])
+        if not 0 < port < 65536:
+            raise ValueError("%s: bad port %r" % (data["name"], port))
+        password = str(data.get("password", "admin"))
+        return cls(str(data["name"]), port, str(data.get("username", "admin")), password,
+                   str(data.get("enable_password", password)), str(data.get("model", DEFAULT_MODEL)),
+                   LabFaults.from_dict(data.get("lab")))
+
+
+def load_spec(path: str) -> List[HostSpec]:
+    with open(path, encoding="utf-8") as handle:
+        raw = json.load(handle)
+    if not isinstance(raw, list):
+        raise ValueError("spec must be a JSON list of host objects")
+    hosts: List[HostSpec] = []
+    for entry in raw:
+        platform = entry.get("platform", "cisco.ios.ios") if isinstance(entry, dict) else None
+        if platform not in IOS_PLATFORMS:
+            print("fsw: skipping %r (platform %r)" % (entry.get("name") if isinstance(entry, dict)
+                                                     else entry, platform), file=sys.stderr)
+            continue
+        hosts.append(HostSpec.from_dict(entry))
+    names = [h.name for h in hosts]
+    ports = [h.port for h in hosts]
+    if len(set(names)) != len(names) or len(set(ports)) != len(ports):
+        raise ValueError("host names and ports must be unique")
+    return hosts
+
+
+def setup_logging() -> None:
+    """WARNING everywhere: fake-switches hard-codes DEBUG and twisted buffers all events."""
+    from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
+                                STDLibLogObserver, globalLogBeginner)
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("fake_switches").setLevel(logging.WARNING)
+    predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)
+    globalLogBeginner.beginLoggingTo([FilteringLogObserver(STDLibLogObserver(), [predicate])],
+                                     redirectStandardIO=False)
+
+
+def start(hosts: Sequence[HostSpec]) -> List[Any]:
+    """Bind every switch (synchronously: raises CannotListenError on a busy port)."""
+    ports = []
+    for host in hosts:
+        core = LabIosCore(host.name, host.enable_password, host.username, host.model)
+        ports.append(listen(core, host.port, host.username, host.password, host.faults,
+                            interface=LISTEN_HOST))
+    return ports
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spec", required=True, help="JSON list of hosts (see module doc)")
+    args = parser.parse_args(argv)
+    setup_logging()
+    try:
+        hosts = load_spec(args.spec)
+        start(hosts)
+    except Exception as exc:  # bad spec, unknown model, port in use
+        print("fsw: cannot start: %s" % exc, file=sys.stderr)
+        return 2
+
+    def ready() -> None:
+        sys.stdout.write("READY %d\n" % len(hosts))
+        sys.stdout.flush()
+
+    REACTOR.callWhenRunning(ready)  # after twisted installed its SIGINT/SIGTERM handlers
+    REACTOR.run()  # returns once a signal stopped it; listeners and sessions are closed
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
