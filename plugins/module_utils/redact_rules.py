@@ -64,7 +64,7 @@ _COMMON: Final[tuple[Rule, ...]] = (
 
 # --- Cisco-like: IOS, IOS-XE, RGOS, NX-OS, EOS ---------------------------------------------
 _CISCO_SNMP: Final[tuple[Rule, ...]] = (
-    _r("snmp-community", rf"^snmp-server community (?:[0-9] )?(?P<secret>{_VAL})"),
+    _r("snmp-community", rf"^snmp-server community (?:[0-9] )?+(?P<secret>{_VAL})"),
     # `snmp-server host 10.0.0.5 [vrf X] [informs|traps] [version 1|2c|3 auth] <community> …`;
     # NX-OS `traps version 1 <community>` was missed by Oxidized (ytti/oxidized#3080).
     _r(
@@ -79,45 +79,46 @@ _CISCO_SNMP: Final[tuple[Rule, ...]] = (
     _r("snmp-user-auth", rf"^snmp-server user [^\r\n]*? auth (?:md5|sha\S*) (?P<secret>{_VAL})"),
     _r(
         "snmp-user-priv",
-        r"^snmp-server user [^\r\n]*? priv (?:(?:des\S*|3des|aes(?: \d+|-\d+|\d+)?) )?"
+        r"^snmp-server user [^\r\n]*? priv (?:(?:des\S*|3des|aes(?: \d+|-\d+|\d+)?) )?+"
         rf"(?P<secret>{_VAL})",
     ),
     _r("snmp-mib-community-map", rf"^snmp-server mib community-map (?P<secret>{_VAL})"),
 )
 
 _CISCO_AAA: Final[tuple[Rule, ...]] = (
-    _r("enable-secret", rf"^enable (?:secret|password)(?: level \d+)?(?: {_TYPE.strip()})? (?P<secret>{_VAL})"),
-    _r("username-secret", rf"^username \S+ (?:[^\r\n]*? )?(?:password|secret) (?:{_TYPE})?(?!!(?:\s|$))(?P<secret>{_VAL})"),
-    _r("tacacs-server-key", rf"^tacacs-server (?:[^\r\n]*? )?key (?:[0-9] )?(?P<secret>{_VAL})"),
-    _r("radius-server-key", rf"^radius-server (?:[^\r\n]*? )?key (?:[0-9] )?(?P<secret>{_VAL})"),
+    _r("enable-secret", rf"^enable (?:secret|password)(?: level \d+)?(?: {_TYPE.strip()})?+ (?P<secret>{_VAL})"),
+    _r("username-secret", rf"^username \S+ (?:[^\r\n]*? )?(?:password|secret) (?:{_TYPE})?+(?!!(?:\s|$))(?P<secret>{_VAL})"),
+    _r("tacacs-server-key", rf"^tacacs-server (?:[^\r\n]*? )?key (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("radius-server-key", rf"^radius-server (?:[^\r\n]*? )?key (?:[0-9] )?+(?P<secret>{_VAL})"),
     # IOS-XE named servers: the key is on an indented line of the block.
     _r(
         "aaa-server-block-key",
         r"^(?:tacacs|radius) server \S+[ \t]*\r?\n(?:[ \t]+[^\r\n]*\r?\n)*?"
-        rf"[ \t]+key (?:[0-9] )?(?P<secret>{_VAL})",
+        rf"[ \t]+key (?:[0-9] )?+(?P<secret>{_VAL})",
     ),
-    _r("aaa-client-server-key", rf"^[ \t]+client \S+ (?:[^\r\n]*? )?server-key (?:[0-9] )?(?P<secret>{_VAL})"),
+    _r("aaa-client-server-key", rf"^[ \t]+client \S+ (?:[^\r\n]*? )?server-key (?:[0-9] )?+(?P<secret>{_VAL})"),
     _r(
         "ntp-authentication-key",
-        rf"^ntp authentication-key \d+ (?:md5|sha\S*|hmac-\S+|cmac-\S+) (?:[0-9] )?(?P<secret>{_VAL})",
+        rf"^ntp authentication-key \d+ (?:md5|sha\S*|hmac-\S+|cmac-\S+) (?:[0-9] )?+(?P<secret>{_VAL})",
     ),
-    _r("key-chain-key-string", rf"^[ \t]+key-string (?:[0-9] )?(?P<secret>{_VAL})"),
-    _r("bgp-neighbor-password", rf"^[ \t]+neighbor \S+ password (?:{_TYPE})?(?P<secret>{_VAL})"),
-    _r("ospf-authentication-key", rf"^[ \t]+ip ospf authentication-key (?:[0-9] )?(?P<secret>{_VAL})"),
-    _r("ospf-message-digest-key", rf"^[ \t]+ip ospf message-digest-key \d+ md5 (?:[0-9] )?(?P<secret>{_VAL})"),
+    _r("key-chain-key-string", rf"^[ \t]+key-string (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("bgp-neighbor-password", rf"^[ \t]+neighbor \S+ password (?:{_TYPE})?+(?P<secret>{_VAL})"),
+    _r("ospf-authentication-key", rf"^[ \t]+ip ospf authentication-key (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("ospf-message-digest-key", rf"^[ \t]+ip ospf message-digest-key \d+ md5 (?:[0-9] )?+(?P<secret>{_VAL})"),
     # HSRP/VRRP, IOS (`standby 1 authentication …`) and NX-OS (`authentication text …` in `hsrp 10`).
-    _r("fhrp-md5-key-string", rf"^[ \t]+(?:(?:standby|vrrp)(?: \d+)? )?authentication md5 key-string (?:[0-9] )?(?P<secret>{_VAL})"),
-    _r("fhrp-text", rf"^[ \t]+(?:(?:standby|vrrp)(?: \d+)? )?authentication (?:text )?(?!md5(?:\s|$))(?P<secret>{_VAL})[ \t]*$"),
+    _r("fhrp-md5-key-string", rf"^[ \t]+(?:(?:standby|vrrp)(?: \d+)? )?authentication md5 key-string (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("fhrp-text", rf"^[ \t]+(?:standby|vrrp)(?: \d+)? authentication (?:text )?+(?!md5(?:\s|$))(?P<secret>{_VAL})[ \t]*$"),
+    _r("fhrp-block-text", rf"^[ \t]+authentication text (?P<secret>{_VAL})"),
 )
 
 _IOS_ONLY: Final[tuple[Rule, ...]] = (
     # `line vty 0 4` / ` password 7 …`, and any other indented password/secret line.
-    _r("indented-password", rf"^[ \t]+(?:password|secret) (?:[0-9] )?(?P<secret>{_VAL})"),
-    _r("crypto-isakmp-key", rf"^crypto isakmp key (?:[0-9] )?(?P<secret>{_VAL})"),
-    _r("keyring-pre-shared-key", rf"^[ \t]+pre-shared-key [^\r\n]*?key (?:[0-9] )?(?P<secret>{_VAL})"),
-    _r("ikev2-pre-shared-key", rf"^[ \t]+pre-shared-key(?: local| remote)? (?:[0-9] )?(?P<secret>{_VAL})[ \t]*$"),
-    _r("ppp-password", rf"^[ \t]+ppp (?:chap|pap) [^\r\n]*?password (?:[0-9] )?(?P<secret>{_VAL})"),
-    _r("wpa-psk", rf"^[ \t]+wpa-psk (?:ascii|hex) (?:[0-9] )?(?P<secret>{_VAL})"),
+    _r("indented-password", rf"^[ \t]+(?:password|secret) (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("crypto-isakmp-key", rf"^crypto isakmp key (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("keyring-pre-shared-key", rf"^[ \t]+pre-shared-key [^\r\n]*?key (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("ikev2-pre-shared-key", rf"^[ \t]+pre-shared-key(?: local| remote)? (?:[0-9] )?+(?P<secret>{_VAL})[ \t]*$"),
+    _r("ppp-password", rf"^[ \t]+ppp (?:chap|pap) [^\r\n]*?password (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("wpa-psk", rf"^[ \t]+wpa-psk (?:ascii|hex) (?:[0-9] )?+(?P<secret>{_VAL})"),
     _r("isis-password", rf"^[ \t]+(?:domain-password|area-password|isis password) (?P<secret>{_VAL})"),
     # The type-6 master key; whoever has it decrypts every `6` value in the config.
     _r("key-config-key", rf"^key config-key (?:password-encrypt|\d+) (?P<secret>{_TAIL})"),
@@ -128,7 +129,8 @@ _IOS_ONLY: Final[tuple[Rule, ...]] = (
 # NTP server key ids (`ntp server 10.0.0.1 key 1 prefer`).
 _CISCO_GENERIC: Final[Rule] = _r(
     "cisco-generic-typed-secret",
-    r"^(?![ \t]*(?:description|remark|banner|alias|ntp (?:server|peer))\s)[^\r\n]*?"
+    r"^(?![^\r\n]*(?<![\w-])(?:description|remark) )(?![ \t]*(?:banner|alias|ntp (?:server|peer)) )"
+    r"[^\r\n]*?"
     r"(?<![\w-])(?:[\w-]+-)?(?:password|secret|key-string|key) " + _TYPE
     + _NOT_KEYWORD + rf"(?P<secret>{_VAL})",
 )
@@ -138,14 +140,14 @@ _IOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + _IOS_ONLY +
 
 _RGOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + _IOS_ONLY + (
     # Ruijie's web UI account: `webmaster level 0 username admin password 7 …`
-    _r("rgos-webmaster-password", rf"^webmaster level \d+ username \S+ password (?:[0-9] )?(?P<secret>{_VAL})"),
+    _r("rgos-webmaster-password", rf"^webmaster level \d+ username \S+ password (?:[0-9] )?+(?P<secret>{_VAL})"),
     _CISCO_GENERIC,
 )
 
 _NXOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + (_CISCO_GENERIC,)
 
 _EOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + (
-    _r("eos-aaa-root-secret", rf"^aaa root secret (?:{_TYPE})?(?P<secret>{_VAL})"),
+    _r("eos-aaa-root-secret", rf"^aaa root secret (?:{_TYPE})?+(?P<secret>{_VAL})"),
     # `service unsupported-transceiver <licensee> <key>` (a licence key, as Oxidized hides it)
     _r("eos-unsupported-transceiver", r"^service unsupported-transceiver \S+ (?P<secret>\S+)"),
     # CloudVision onboarding key in `daemon TerminAttr` / `exec … -cvauth=key,<key>`
@@ -164,7 +166,7 @@ _JUNOS: Final[tuple[Rule, ...]] = _COMMON + (
     _r("junos-url-password", r'(?:ftp|pasvftp|sftp|scp|https?)://[^/@"\s:]+:(?P<secret>[^@"\s]+)@'),
     # Untagged `$9$` (reversible) or crypt hashes, e.g. from `| no-more` pipelines that drop
     # the annotation.
-    _r("junos-generic-crypt-value", r'"(?P<secret>\$(?:9|1|5|6|8)\$[^"\r\n]*)"'),
+    _r("junos-generic-crypt-value", r'(?P<secret>"\$(?:9|1|5|6|8)\$[^"\r\n]*")'),
 )
 
 # --- Huawei VRP and H3C Comware ----------------------------------------------------------
@@ -185,7 +187,7 @@ _VRP: Final[tuple[Rule, ...]] = _COMMON + (
         r"(?: privacy-mode \S+ (?:cipher |simple )?(?P<secret2>%\^%#.*?%\^%#|\S+))?",
     ),
     _r("vrp-shared-key", r"^[ \t]*(?:hwtacacs-server|radius-server) shared-key (?:cipher |simple )?(?P<secret>%\^%#.*?%\^%#|\S+)"),
-    _r("vrp-authentication-mode", r"authentication-mode (?:md5|hmac-md5|hmac-sha256|simple|keychain)(?: \d+)? (?:cipher|plain) (?P<secret>%\^%#.*?%\^%#|\S+)"),
+    _r("vrp-authentication-mode", r"authentication-mode (?:md5|hmac-md5|hmac-sha256|simple)(?: \d+)? (?:cipher|plain) (?P<secret>%\^%#.*?%\^%#|\S+)"),
     # The PIN re-encrypts on every display (ytti/oxidized#852): without this every fetch diffs.
     _r("vrp-pin-verify", r"^[ \t]*pin verify(?: auto)?(?: cipher)? (?P<secret>%\^%#.*?%\^%#|\S+)"),
     _r("vrp-cipher-token", r"(?P<secret>%\^%#.*?%\^%#|@%@%.*?@%@%)"),

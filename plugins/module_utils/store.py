@@ -97,9 +97,9 @@ def ensure_repo(repo: str) -> None:
     if not os.access(repo, os.W_OK | os.X_OK):
         raise StorageError(f"backup directory {repo} is not writable by uid {os.getuid()}")
     if not os.path.isdir(os.path.join(repo, ".git")):
-        with repo_lock(repo, git_dir=False):
-            if not os.path.isdir(os.path.join(repo, ".git")):
-                _git(repo, "init", "-q")
+        # Two forks may get here at once: `git init` on an existing repository only
+        # re-initialises it, so no lock is needed (and none can live in .git yet).
+        _git(repo, "init", "-q")
     # Commits must work on a machine with no global git identity (fresh CI, AWX EE).
     if not _git(repo, "config", "user.email", check=False):
         _git(repo, "config", "user.email", "confvault@localhost")
@@ -107,9 +107,9 @@ def ensure_repo(repo: str) -> None:
 
 
 @contextmanager
-def repo_lock(repo: str, timeout: float = 120.0, git_dir: bool = True) -> Iterator[None]:
+def repo_lock(repo: str, timeout: float = 120.0) -> Iterator[None]:
     """Exclusive lock over the repository, shared by forks and by concurrent runs."""
-    path = os.path.join(repo, ".git", LOCK_NAME) if git_dir else os.path.join(repo, "." + LOCK_NAME)
+    path = os.path.join(repo, ".git", LOCK_NAME)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     deadline = time.monotonic() + timeout
     try:

@@ -6,6 +6,7 @@ credentials the inventory gives and the faults of its ``confvault_lab`` variable
 
     confvault_lab: {engine: fake-switches}            # Cisco IOS from the fake-switches package
     confvault_lab: {hang: true, latency: 0.2}          # our asyncssh simulator (the default engine)
+    confvault_lab: {engine: none}                      # in the inventory, but nothing listens
 
 Usage::
 
@@ -63,6 +64,8 @@ def host_specs(inventory: Path) -> list[dict[str, Any]]:
         if not loopback or "ansible_port" not in hv:
             continue  # not a lab device: the lab never listens beyond 127.0.0.0/8
         lab = dict(hv.get("confvault_lab") or {})
+        if lab.get("engine") == "none":
+            continue  # deliberately not simulated (tests of unreachable devices)
         specs.append({
             "name": name,
             "port": int(hv["ansible_port"]),
@@ -107,7 +110,7 @@ class Lab:
 
     def _spawn(self, engine: str, specs: list[dict[str, Any]]) -> None:
         spec_file = self.state_dir / f"{engine}.json"
-        spec_file.write_text(json.dumps(specs, indent=1))
+        spec_file.write_text(json.dumps([{k: v for k, v in s.items() if k != "engine"} for s in specs], indent=1))
         out_path = self.state_dir / f"{engine}.out"
         with open(out_path, "w") as out, open(self.state_dir / f"{engine}.log", "w") as log:
             proc = subprocess.Popen(

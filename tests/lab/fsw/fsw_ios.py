@@ -73,10 +73,11 @@ class IosUserExec(DefaultCommandProcessor):
         super().__init__(enabled)
 
     def delegate_to_sub_processor(self, line: str) -> bool:
-        processed: bool = self.sub_processor.process_command(line)
-        if self.sub_processor.is_done:
-            if getattr(self.sub_processor, "disabled", False):  # 'disable' -> back to '>'
-                self.sub_processor.disabled = False
+        sub: Any = getattr(self, "sub_processor")
+        processed: bool = sub.process_command(line)
+        if sub.is_done:
+            if getattr(sub, "disabled", False):  # 'disable' -> back to '>'
+                sub.disabled = False
                 self.sub_processor = None
                 self.show_prompt()
             else:  # 'exit' at '#': the session ends
@@ -214,11 +215,26 @@ class IosEnabled(EnabledCommandProcessor):
 
 
 class IosShellSession(ShellSession):
-    def handle_unknown_command(self, line: str) -> None:
+    def current(self) -> Any:
         proc = self.command_processor
         while proc.sub_processor is not None:
             proc = proc.sub_processor
-        invalid_input(proc, 0)
+        return proc
+
+    def receive(self, line: str) -> bool:
+        try:
+            return bool(super().receive(line))
+        except Exception:  # upstream handlers crash on missing args ('copy'); IOS says:
+            self.command_processor.logger.warning("command %r failed", line, exc_info=True)
+            proc = self.current()
+            proc.finish_piping()
+            proc.continue_to(None)
+            incomplete(proc)
+            self.command_processor.show_prompt()
+            return not self.command_processor.is_done
+
+    def handle_unknown_command(self, line: str) -> None:
+        invalid_input(self.current(), 0)
 
 
 class LabIosCore(BaseCiscoSwitchCore):

@@ -184,8 +184,9 @@ class LabRealm:
 def listen(core: Any, port: int, username: str, password: str, faults: LabFaults,
            interface: str = "127.0.0.1") -> Any:
     """Start one switch's SSH server on ``interface:port``; returns the listening port."""
-    ssh_factory = factory.SSHFactory()
-    ssh_factory.portal = portal.Portal(LabRealm(core, faults))
+    ssh_factory: Any = factory.SSHFactory()
+    realm: Any = LabRealm(core, faults)
+    ssh_factory.portal = portal.Portal(realm)
     users = {} if faults.auth_fail else {username: password.encode()}
     ssh_factory.portal.registerChecker(checkers.InMemoryUsernamePasswordDatabaseDontUse(**users))
     public, private = host_keys()

@@ -88,9 +88,10 @@ def setup_logging() -> None:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("fake_switches").setLevel(logging.WARNING)
-    predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)
-    globalLogBeginner.beginLoggingTo([FilteringLogObserver(STDLibLogObserver(), [predicate])],
-                                     redirectStandardIO=False)
+    predicate: Any = LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)
+    stdlib: Any = STDLibLogObserver()
+    observer: Any = FilteringLogObserver(stdlib, [predicate])
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 
 
 def start(hosts: Sequence[HostSpec]) -> List[Any]:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import paramiko
 import pytest
@@ -25,23 +25,21 @@ PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.exe
 ENV = dict(os.environ, PATH="%s:%s" % (VENV_BIN, os.environ.get("PATH", "")))
 INVALID = "% Invalid input detected at '^' marker."
 ENABLE = "en-secret"
-HOSTS = {  # name -> lab faults
-    "ios-ok": {}, "ios-pmk": {}, "ios-user": {}, "ios-auth": {"auth_fail": True}, "ios-slow": {"latency": 0.4},
-    "ios-drop": {"drop_after_bytes": 300}, "ios-hang": {"hang": True},
+HOSTS: Dict[str, Dict[str, Any]] = {  # name -> lab faults
+    "ios-ok": {}, "ios-pmk": {}, "ios-user": {}, "ios-auth": {"auth_fail": True},
+    "ios-slow": {"latency": 0.4}, "ios-drop": {"drop_after_bytes": 300}, "ios-hang": {"hang": True},
 }
 
 
 def free_ports(count: int) -> List[int]:
-    socks = [socket.socket() for _ in range(count)]
-    for sock in socks:
-        sock.bind(("127.0.0.1", 0))
+    socks = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
     ports = [s.getsockname()[1] for s in socks]
     for sock in socks:
         sock.close()
     return ports
 
 
-def start_server(tmp: Path, hosts: Dict[str, dict]) -> Tuple[subprocess.Popen, Dict[str, int]]:
+def start_server(tmp: Path, hosts: Dict[str, Dict[str, Any]]) -> Tuple[subprocess.Popen, Dict[str, int]]:
     ports = dict(zip(hosts, free_ports(len(hosts))))
     spec = [{"name": n, "port": ports[n], "platform": "cisco.ios.ios", "username": "admin",
              "password": "admin", "enable_password": ENABLE, "lab": lab} for n, lab in hosts.items()]
@@ -62,11 +60,9 @@ def stop_server(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> Tuple[int,
     start = time.monotonic()
     proc.send_signal(sig)
     try:
-        code = proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        code = proc.wait(timeout=5)
-    return code, time.monotonic() - start
+        return proc.wait(timeout=10), time.monotonic() - start
+    finally:
+        proc.kill()  # no-op once it exited
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +113,14 @@ class Raw:
     def close(self) -> None:
         self.client.close()
 
+    def enabled(self, name: str) -> "Raw":
+        for send, expect in ((None, name + ">$"), ("enable", "Password: "), (ENABLE, name + "#$")):
+            if send is not None:
+                self.send(send)
+            self.read_until(expect)
+        self.buf = ""
+        return self
+
 
 def test_netmiko_enable_and_backup(lab: Dict[str, int]) -> None:
     from netmiko import ConnectHandler
@@ -127,7 +131,7 @@ def test_netmiko_enable_and_backup(lab: Dict[str, int]) -> None:
     try:
         conn.enable()
         assert conn.find_prompt() == "ios-ok#"
-        outputs = [conn.send_command("show running-config") for _ in range(3)]
+        outputs = [str(conn.send_command("show running-config")) for _ in range(3)]
     finally:
         conn.disconnect()
     for out in outputs:
@@ -169,6 +173,8 @@ def test_user_exec_enable_disable_and_errors(lab: Dict[str, int]) -> None:
         assert "\n" + " " * len("ios-ok#") + "^\n" + INVALID in raw.read_until(r"ios-ok#")
         raw.send("show frobs")
         assert INVALID in raw.read_until(r"ios-ok#")
+        raw.send("copy")  # crashes stock fake-switches (kills the TCP connection)
+        assert "% Incomplete command." in raw.read_until(r"ios-ok#")
         raw.send("disable")
         raw.read_until(r"ios-ok>")
         raw.send("show privilege")
@@ -179,11 +185,8 @@ def test_user_exec_enable_disable_and_errors(lab: Dict[str, int]) -> None:
 
 @pytest.fixture(scope="module")
 def ansible_results(lab: Dict[str, int], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, dict]:
-    """One real ansible-playbook run over three switches.
-
-    Each needs its own switch: network_cli's persistent-connection socket is keyed on
-    host/port/user, so inventory aliases of one switch would share a session.
-    """
+    """One real ansible-playbook run over three switches (one each: network_cli's
+    persistent-connection socket is keyed on host/port/user, aliases would share it)."""
     tmp = tmp_path_factory.mktemp("ansible")
     (tmp / "ansible.cfg").write_text(
         "[defaults]\nhost_key_checking = False\nstdout_callback = ansible.posix.json\nforks = 5\n"
@@ -248,20 +251,9 @@ def test_latency_is_per_command_and_ordered(lab: Dict[str, int]) -> None:
     assert t_first >= 0.35 and t_all >= 1.1, (t_first, t_all)
 
 
-def _enabled(port: int, name: str) -> Raw:
-    raw = Raw(port)
-    raw.read_until(name + ">$")
-    raw.send("enable")
-    raw.read_until("Password: ")
-    raw.send(ENABLE)
-    raw.read_until(name + "#$")
-    return raw
-
-
 def test_drop_after_bytes_closes_mid_output(lab: Dict[str, int]) -> None:
-    raw = _enabled(lab["ios-drop"], "ios-drop")
+    raw = Raw(lab["ios-drop"]).enabled("ios-drop")
     try:
-        raw.buf = ""
         raw.send("show running-config")
         deadline = time.monotonic() + 5
         while raw.read_some() and time.monotonic() < deadline:
@@ -274,9 +266,8 @@ def test_drop_after_bytes_closes_mid_output(lab: Dict[str, int]) -> None:
 
 
 def test_hang_gives_no_prompt(lab: Dict[str, int]) -> None:
-    raw = _enabled(lab["ios-hang"], "ios-hang")
+    raw = Raw(lab["ios-hang"]).enabled("ios-hang")
     try:
-        raw.buf = ""
         raw.send("show running-config")
         deadline = time.monotonic() + 2
         while time.monotonic() < deadline:

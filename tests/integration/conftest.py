@@ -1,0 +1,173 @@
+"""Integration fixtures: one simulated lab per test session, and real `ansible-playbook` runs.
+
+The lab inventory is written here with free loopback ports; the same file drives the
+simulators (tests/lab/labctl.py) and Ansible, exactly as `make demo` does with
+inventory/lab.yml.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "lab"))
+from labctl import Lab  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+
+# name -> (platform, lab settings, extra host vars). Each platform has a clean device;
+# each fault has its own device.
+GOOD: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+    "ios-fsw-01": ("cisco.ios.ios", {"engine": "fake-switches"}, {}),
+    "ios-fsw-02": ("cisco.ios.ios", {"engine": "fake-switches", "latency": 0.05}, {}),
+    "ios-sim-01": ("cisco.ios.ios", {}, {}),
+    "nxos-01": ("cisco.nxos.nxos", {}, {}),
+    "eos-01": ("arista.eos.eos", {}, {}),
+    "junos-01": ("junipernetworks.junos.junos", {"motd": "--- JUNOS 21.4R3.15 Kernel 64-bit ---"}, {}),
+    "vrp-01": ("confvault.network.vrp", {"password_expiry": True, "banner": "Authorized access only"}, {}),
+    "comware-01": ("confvault.network.comware", {}, {}),
+    "rgos-01": ("confvault.network.rgos", {}, {}),
+}
+FAULTY: dict[str, tuple[str, dict[str, Any], dict[str, Any], str]] = {
+    "f-auth": ("confvault.network.vrp", {"auth_fail": True}, {}, "AUTH_FAILED"),
+    "f-hang": ("arista.eos.eos", {"hang": True}, {"ansible_command_timeout": 5, "confvault_retries": 0}, "COMMAND_TIMEOUT"),
+    "f-drop": ("junipernetworks.junos.junos", {"drop_after_bytes": 1500}, {"confvault_retries": 1}, "CONNECTION_LOST"),
+    "f-trunc": ("confvault.network.comware", {"truncate": True}, {"confvault_retries": 0}, "INCOMPLETE_CONFIG"),
+    "f-error": ("confvault.network.rgos", {"error_text": True}, {}, "COMMAND_REJECTED"),
+    "f-empty": ("cisco.nxos.nxos", {"empty": True}, {}, "EMPTY_CONFIG"),
+    "f-noenable": ("cisco.ios.ios", {}, {"ansible_become": False}, "PRIVILEGE_DENIED"),
+}
+BIG = "big-01"
+
+
+def free_ports(n: int) -> list[int]:
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def build_inventory(tmp: Path) -> dict[str, Any]:
+    names = [*GOOD, *FAULTY, BIG, "f-unreach", "maint-01", "bad-platform", "no-creds"]
+    ports = dict(zip(names, free_ports(len(names))))
+    hosts: dict[str, dict[str, Any]] = {}
+    groups: dict[str, list[str]] = {"good": [], "faulty": [], "badinput": []}
+
+    def add(name: str, platform: str, lab: dict[str, Any], extra: dict[str, Any], group: str) -> None:
+        hv: dict[str, Any] = {"ansible_port": ports[name], "ansible_network_os": platform, "confvault_lab": lab}
+        if platform in ("cisco.ios.ios", "arista.eos.eos", "confvault.network.rgos"):
+            hv.update(ansible_become=True, ansible_become_method="enable")
+        hv.update(extra)
+        hosts[name] = hv
+        groups[group].append(name)
+
+    for name, (platform, lab, extra) in GOOD.items():
+        add(name, platform, {**lab, "config_file": str(tmp / f"{name}.override")}, extra, "good")
+    for name, (platform, lab, extra, _code) in FAULTY.items():
+        add(name, platform, lab, extra, "faulty")
+    add(BIG, "confvault.network.vrp", {"config_kb": 1100}, {}, "faulty")
+    groups["faulty"].remove(BIG)
+    # Nothing listens on f-unreach's port: the lab skips hosts with no platform it knows.
+    hosts["f-unreach"] = {"ansible_port": ports["f-unreach"], "ansible_network_os": "cisco.nxos.nxos",
+                          "confvault_lab": {"engine": "none"}, "confvault_retries": 1}
+    groups["faulty"].append("f-unreach")
+    add("maint-01", "cisco.nxos.nxos", {}, {"status": "maintenance"}, "badinput")
+    add("bad-platform", "foo.bar.baz", {"engine": "none"}, {}, "badinput")
+    add("no-creds", "cisco.nxos.nxos", {}, {"ansible_password": ""}, "badinput")
+    return {
+        "all": {
+            "vars": {
+                "ansible_connection": "ansible.netcommon.network_cli",
+                "ansible_host": "127.0.0.1",
+                "ansible_user": "admin",
+                "ansible_password": "admin",
+                "ansible_become_password": "admin",
+                "ansible_command_timeout": 120,
+                "confvault_retry_delay": 0.5,
+            },
+            "hosts": hosts,
+            "children": {g: {"hosts": {h: None for h in members}} for g, members in groups.items()},
+        }
+    }
+
+
+@dataclass
+class LabEnv:
+    inventory: Path
+    tmp: Path
+    lab: Lab
+
+    def override(self, host: str) -> Path:
+        """Write here to change what a GOOD device serves as its config."""
+        return self.tmp / f"{host}.override"
+
+
+@pytest.fixture(scope="session")
+def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    tmp = tmp_path_factory.mktemp("lab")
+    inventory = tmp / "inventory.yml"
+    inventory.write_text(yaml.safe_dump(build_inventory(tmp), sort_keys=False))
+    with Lab(inventory, tmp / "state") as lab:
+        yield LabEnv(inventory, tmp, lab)
+
+
+@dataclass
+class Run:
+    rc: int
+    stdout: str
+    stderr: str
+    log: str
+    results: dict[str, dict[str, Any]]  # host -> result of the backup task
+
+    def codes(self) -> dict[str, str | None]:
+        return {h: r.get("error_code") for h, r in self.results.items()}
+
+
+def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str = "libssh",
+               env: dict[str, str] | None = None, timeout: int = 600) -> Run:
+    """Run `ansible-playbook confvault.network.backup` as a user would, results as JSON."""
+    log = backup_dir.parent / f"ansible-{backup_dir.name}.log"
+    full_env = {
+        **os.environ,
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_LOG_PATH": str(log),
+        "ANSIBLE_NETWORK_CLI_SSH_TYPE": ssh_type,
+        "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        **(env or {}),
+    }
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "confvault.network.backup", "-i", str(lab_env.inventory),
+         "-e", f"confvault_backup_dir={backup_dir}", *args],
+        capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=timeout,
+    )
+    try:
+        doc = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"ansible-playbook printed no JSON (rc={proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    results: dict[str, dict[str, Any]] = {}
+    for play in doc.get("plays", []):
+        for task in play.get("tasks", []):
+            if task["task"]["name"] == "Back up the running configuration":
+                results.update(task["hosts"])
+    return Run(proc.returncode, proc.stdout, proc.stderr, log.read_text() if log.exists() else "", results)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout

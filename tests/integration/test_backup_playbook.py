@@ -1,0 +1,151 @@
+"""Real `ansible-playbook confvault.network.backup` runs against the simulated lab."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BIG, FAULTY, GOOD, LabEnv, Run, git, run_backup  # type: ignore[import-not-found]
+
+END_MARKERS = {  # what the last line of each platform's stored config must be
+    "cisco.ios.ios": "end", "arista.eos.eos": "end", "confvault.network.rgos": "end",
+    "confvault.network.vrp": "return", "confvault.network.comware": "return",
+    "junipernetworks.junos.junos": "}", "cisco.nxos.nxos": None,
+}
+SEED = "seeded good backup: must survive every failed fetch\n"
+
+
+def _seed(repo: Path, hosts: list[str]) -> str:
+    """A previous good backup for each faulty device, committed."""
+    repo.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    for host in hosts:
+        (repo / f"{host}.cfg").write_text(SEED)
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "seed")
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="module")
+def first(lab_env: LabEnv, tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path, str]:
+    repo = tmp_path_factory.mktemp("first") / "backups"
+    seed_commit = _seed(repo, list(FAULTY))
+    run = run_backup(lab_env, repo, "--limit", f"all:!{BIG}", env={"SSH_AUTH_SOCK": "", "HOME": str(repo.parent)})
+    return run, repo, seed_commit
+
+
+def test_every_platform_backed_up(first: tuple[Run, Path, str]) -> None:
+    run, repo, _ = first
+    for host, (platform, _lab, _extra) in GOOD.items():
+        result = run.results[host]
+        assert result.get("error_code") is None, f"{host}: {result.get('msg')}"
+        assert result["changed"] is True and result["platform"] == platform
+        text = Path(result["path"]).read_text()
+        assert result["size"] == len(text.encode()) and result["lines"] == text.count("\n")
+        assert re.fullmatch(r"[0-9a-f]{40}", result["commit"])
+        marker = END_MARKERS[platform]
+        if marker:
+            assert text.rstrip().splitlines()[-1].strip() == marker, host
+        assert host in text or host.upper() in text, f"{host}: hostname not in its config"
+        # volatile lines are gone
+        assert not re.search(r"Last configuration change at|clock-period|!Time:|## Last commit|was updated at", text)
+    # the config never travels through results or stdout
+    assert "Building configuration" not in run.stdout
+
+
+@pytest.mark.parametrize("host", list(FAULTY), ids=list(FAULTY))
+def test_each_fault_has_its_code_and_keeps_the_good_backup(first: tuple[Run, Path, str], host: str) -> None:
+    run, repo, seed_commit = first
+    result = run.results[host]
+    assert result.get("failed") is True
+    assert result["error_code"] == FAULTY[host][3], result.get("msg")
+    assert result["msg"].startswith(f"{host}: [{result['error_code']}]")
+    assert (repo / f"{host}.cfg").read_text() == SEED
+    assert git(repo, "log", "-1", "--format=%H", "--", f"{host}.cfg").strip() == seed_commit
+
+
+def test_unreachable_and_bad_input(first: tuple[Run, Path, str]) -> None:
+    run, repo, _ = first
+    assert run.results["f-unreach"]["error_code"] == "UNREACHABLE"
+    assert run.results["f-unreach"]["attempts"] == 2  # one retry
+    bad = run.results["bad-platform"]
+    assert bad["error_code"] == "UNSUPPORTED_PLATFORM"
+    assert "foo.bar.baz" in bad["msg"] and "confvault.network.vrp" in bad["msg"] and bad["msg"].startswith("bad-platform:")
+    nocreds = run.results["no-creds"]
+    assert nocreds["error_code"] == "BAD_INPUT" and "ansible_password" in nocreds["msg"]
+    maint = run.results["maint-01"]
+    assert maint.get("skipped") is True and maint["skip_reason"] == "status is maintenance"
+    assert not (repo / "maint-01.cfg").exists()
+
+
+def test_retries_are_recorded(first: tuple[Run, Path, str]) -> None:
+    run, _, _ = first
+    drop = run.results["f-drop"]
+    assert drop["attempts"] == 2 and [a["error_code"] for a in drop["attempt_log"]] == ["CONNECTION_LOST"] * 2
+    assert run.results["f-auth"]["attempts"] == 1  # never retried: lock-out risk
+
+
+def test_no_connection_daemon_left(first: tuple[Run, Path, str]) -> None:
+    out = subprocess.run(["pgrep", "-f", "ansible_connection_cli_stub"], capture_output=True, text=True)
+    assert out.stdout.strip() == "", "persistent connection daemons still running"
+
+
+def test_second_run_changes_nothing(first: tuple[Run, Path, str], lab_env: LabEnv) -> None:
+    _run, repo, _ = first
+    head = git(repo, "rev-parse", "HEAD")
+    again = run_backup(lab_env, repo, "--limit", "good")
+    assert {h: r["changed"] for h, r in again.results.items()} == {h: False for h in GOOD}
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_changed_config_is_committed_and_diffed(first: tuple[Run, Path, str], lab_env: LabEnv) -> None:
+    _run, repo, _ = first
+    host = "vrp-01"
+    current = (repo / f"{host}.cfg").read_text()
+    override = lab_env.override(host)
+    override.write_text(current.replace("return", "#\nntp-service unicast-server 192.0.2.123\n#\nreturn"))
+    try:
+        run = run_backup(lab_env, repo, "--limit", host, "--diff")
+        result = run.results[host]
+        assert result["changed"] is True
+        assert "ntp-service unicast-server 192.0.2.123" in (repo / f"{host}.cfg").read_text()
+        assert "+ntp-service unicast-server 192.0.2.123" in run.stdout  # --diff shows it
+        assert git(repo, "log", "-1", "--format=%H", "--", f"{host}.cfg").strip() == result["commit"]
+    finally:
+        override.unlink()
+
+
+def test_check_mode_writes_nothing(lab_env: LabEnv, tmp_path: Path) -> None:
+    repo = tmp_path / "backups"
+    run = run_backup(lab_env, repo, "--limit", "vrp-01,ios-sim-01", "--check")
+    assert all(r["changed"] for r in run.results.values())
+    assert not repo.exists()
+
+
+def test_unwritable_backup_dir(lab_env: LabEnv, tmp_path: Path) -> None:
+    run = run_backup(lab_env, Path("/proc/confvault"), "--limit", "vrp-01")
+    result = run.results["vrp-01"]
+    assert result["error_code"] == "STORAGE_ERROR" and "/proc/confvault" in result["msg"]
+    assert result["msg"].startswith("vrp-01:")
+
+
+@pytest.mark.parametrize("ssh_type", ["paramiko"])
+def test_other_transport(lab_env: LabEnv, tmp_path: Path, ssh_type: str) -> None:
+    repo = tmp_path / "backups"
+    run = run_backup(lab_env, repo, "--limit", "good", ssh_type=ssh_type)
+    failed = {h: r.get("msg") for h, r in run.results.items() if r.get("failed")}
+    assert not failed
+    assert len(list(repo.glob("*.cfg"))) == len(GOOD)
+
+
+@pytest.mark.parametrize("ssh_type", ["paramiko", "libssh"])
+def test_one_megabyte_config_stored_whole(lab_env: LabEnv, tmp_path: Path, ssh_type: str) -> None:
+    repo = tmp_path / "backups"
+    run = run_backup(lab_env, repo, "--limit", BIG, ssh_type=ssh_type)
+    result = run.results[BIG]
+    assert result.get("error_code") is None, result.get("msg")
+    text = (repo / f"{BIG}.cfg").read_text()
+    assert result["size"] >= 1_000_000 and text.rstrip().endswith("return")
