@@ -25,6 +25,10 @@ _TAIL = r"\S(?:[^\r\n]*\S)?"
 # Cisco-like hash/encryption type before a value: 0 clear, 5/8/9 hashes, 6 AES, 7 Vigenère,
 # 3 (NX-OS 3DES), sha512 (EOS).
 _TYPE = r"(?:[0-9]{1,2}|sha512) "
+_OPT_TYPE = rf"(?:{_TYPE})?"
+# The value after an optional type. It is never the type itself: without this, `password 5 !`
+# (NX-OS, no password) would backtrack and redact the `5`.
+_SECRET = rf"(?P<secret>(?!{_TYPE}){_VAL})"
 # Words that follow `key N` / `password N` but are keywords, never a secret.
 _NOT_KEYWORD = (
     r"(?!(?:md5|sha\S*|hmac\S*|aes\S*|3?des\S*|text|ascii|hex|chain|prefer|iburst|vrf|"
@@ -64,7 +68,7 @@ _COMMON: Final[tuple[Rule, ...]] = (
 
 # --- Cisco-like: IOS, IOS-XE, RGOS, NX-OS, EOS ---------------------------------------------
 _CISCO_SNMP: Final[tuple[Rule, ...]] = (
-    _r("snmp-community", rf"^snmp-server community (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("snmp-community", rf"^snmp-server community {_OPT_TYPE}{_SECRET}"),
     # `snmp-server host 10.0.0.5 [vrf X] [informs|traps] [version 1|2c|3 auth] <community> …`;
     # NX-OS `traps version 1 <community>` was missed by Oxidized (ytti/oxidized#3080).
     _r(
@@ -79,57 +83,57 @@ _CISCO_SNMP: Final[tuple[Rule, ...]] = (
     _r("snmp-user-auth", rf"^snmp-server user [^\r\n]*? auth (?:md5|sha\S*) (?P<secret>{_VAL})"),
     _r(
         "snmp-user-priv",
-        r"^snmp-server user [^\r\n]*? priv (?:(?:des\S*|3des|aes(?: \d+|-\d+|\d+)?) )?+"
-        rf"(?P<secret>{_VAL})",
+        r"^snmp-server user [^\r\n]*? priv (?:(?:des\S*|3des|aes(?: \d+|-\d+|\d+)?) )?"
+        rf"(?P<secret>(?!(?:des\S*|3des|aes\S*|\d+) ){_VAL})",
     ),
     _r("snmp-mib-community-map", rf"^snmp-server mib community-map (?P<secret>{_VAL})"),
 )
 
 _CISCO_AAA: Final[tuple[Rule, ...]] = (
-    _r("enable-secret", rf"^enable (?:secret|password)(?: level \d+)?(?: {_TYPE.strip()})?+ (?P<secret>{_VAL})"),
-    _r("username-secret", rf"^username \S+ (?:[^\r\n]*? )?(?:password|secret) (?:{_TYPE})?+(?!!(?:\s|$))(?P<secret>{_VAL})"),
-    _r("tacacs-server-key", rf"^tacacs-server (?:[^\r\n]*? )?key (?:[0-9] )?+(?P<secret>{_VAL})"),
-    _r("radius-server-key", rf"^radius-server (?:[^\r\n]*? )?key (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("enable-secret", rf"^enable (?:secret|password)(?: level \d+)? {_OPT_TYPE}{_SECRET}"),
+    _r("username-secret", rf"^username \S+ (?:[^\r\n]*? )?(?:password|secret) {_OPT_TYPE}(?!!(?:\s|$)){_SECRET}"),
+    _r("tacacs-server-key", rf"^tacacs-server (?:[^\r\n]*? )?key {_OPT_TYPE}{_SECRET}"),
+    _r("radius-server-key", rf"^radius-server (?:[^\r\n]*? )?key {_OPT_TYPE}{_SECRET}"),
     # IOS-XE named servers: the key is on an indented line of the block.
     _r(
         "aaa-server-block-key",
         r"^(?:tacacs|radius) server \S+[ \t]*\r?\n(?:[ \t]+[^\r\n]*\r?\n)*?"
-        rf"[ \t]+key (?:[0-9] )?+(?P<secret>{_VAL})",
+        rf"[ \t]+key {_OPT_TYPE}{_SECRET}",
     ),
-    _r("aaa-client-server-key", rf"^[ \t]+client \S+ (?:[^\r\n]*? )?server-key (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("aaa-client-server-key", rf"^[ \t]+client \S+ (?:[^\r\n]*? )?server-key {_OPT_TYPE}{_SECRET}"),
     _r(
         "ntp-authentication-key",
-        rf"^ntp authentication-key \d+ (?:md5|sha\S*|hmac-\S+|cmac-\S+) (?:[0-9] )?+(?P<secret>{_VAL})",
+        rf"^ntp authentication-key \d+ (?:md5|sha\S*|hmac-\S+|cmac-\S+) {_OPT_TYPE}{_SECRET}",
     ),
-    _r("key-chain-key-string", rf"^[ \t]+key-string (?:[0-9] )?+(?P<secret>{_VAL})"),
-    _r("bgp-neighbor-password", rf"^[ \t]+neighbor \S+ password (?:{_TYPE})?+(?P<secret>{_VAL})"),
-    _r("ospf-authentication-key", rf"^[ \t]+ip ospf authentication-key (?:[0-9] )?+(?P<secret>{_VAL})"),
-    _r("ospf-message-digest-key", rf"^[ \t]+ip ospf message-digest-key \d+ md5 (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("key-chain-key-string", rf"^[ \t]+key-string {_OPT_TYPE}{_SECRET}"),
+    _r("bgp-neighbor-password", rf"^[ \t]+neighbor \S+ password {_OPT_TYPE}{_SECRET}"),
+    _r("ospf-authentication-key", rf"^[ \t]+ip ospf authentication-key {_OPT_TYPE}{_SECRET}"),
+    _r("ospf-message-digest-key", rf"^[ \t]+ip ospf message-digest-key \d+ md5 {_OPT_TYPE}{_SECRET}"),
     # HSRP/VRRP, IOS (`standby 1 authentication …`) and NX-OS (`authentication text …` in `hsrp 10`).
-    _r("fhrp-md5-key-string", rf"^[ \t]+(?:(?:standby|vrrp)(?: \d+)? )?authentication md5 key-string (?:[0-9] )?+(?P<secret>{_VAL})"),
-    _r("fhrp-text", rf"^[ \t]+(?:standby|vrrp)(?: \d+)? authentication (?:text )?+(?!md5(?:\s|$))(?P<secret>{_VAL})[ \t]*$"),
+    _r("fhrp-md5-key-string", rf"^[ \t]+(?:(?:standby|vrrp)(?: \d+)? )?authentication md5 key-string {_OPT_TYPE}{_SECRET}"),
+    _r("fhrp-text", rf"^[ \t]+(?:standby|vrrp)(?: \d+)? authentication (?:text )?(?!md5(?:\s|$))(?P<secret>{_VAL})[ \t]*$"),
     _r("fhrp-block-text", rf"^[ \t]+authentication text (?P<secret>{_VAL})"),
 )
 
 _IOS_ONLY: Final[tuple[Rule, ...]] = (
     # `line vty 0 4` / ` password 7 …`, and any other indented password/secret line.
-    _r("indented-password", rf"^[ \t]+(?:password|secret) (?:[0-9] )?+(?P<secret>{_VAL})"),
-    _r("crypto-isakmp-key", rf"^crypto isakmp key (?:[0-9] )?+(?P<secret>{_VAL})"),
-    _r("keyring-pre-shared-key", rf"^[ \t]+pre-shared-key [^\r\n]*?key (?:[0-9] )?+(?P<secret>{_VAL})"),
-    _r("ikev2-pre-shared-key", rf"^[ \t]+pre-shared-key(?: local| remote)? (?:[0-9] )?+(?P<secret>{_VAL})[ \t]*$"),
-    _r("ppp-password", rf"^[ \t]+ppp (?:chap|pap) [^\r\n]*?password (?:[0-9] )?+(?P<secret>{_VAL})"),
-    _r("wpa-psk", rf"^[ \t]+wpa-psk (?:ascii|hex) (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("indented-password", rf"^[ \t]+(?:password|secret) {_OPT_TYPE}{_SECRET}"),
+    _r("crypto-isakmp-key", rf"^crypto isakmp key {_OPT_TYPE}{_SECRET}"),
+    _r("keyring-pre-shared-key", rf"^[ \t]+pre-shared-key [^\r\n]*?key {_OPT_TYPE}{_SECRET}"),
+    _r("ikev2-pre-shared-key", rf"^[ \t]+pre-shared-key(?: local| remote)? {_OPT_TYPE}{_SECRET}[ \t]*$"),
+    _r("ppp-password", rf"^[ \t]+ppp (?:chap|pap) [^\r\n]*?password {_OPT_TYPE}{_SECRET}"),
+    _r("wpa-psk", rf"^[ \t]+wpa-psk (?:ascii|hex) {_OPT_TYPE}{_SECRET}"),
     _r("isis-password", rf"^[ \t]+(?:domain-password|area-password|isis password) (?P<secret>{_VAL})"),
     # The type-6 master key; whoever has it decrypts every `6` value in the config.
     _r("key-config-key", rf"^key config-key (?:password-encrypt|\d+) (?P<secret>{_TAIL})"),
 )
 
 # Generic net, `(password|secret|key-string|key) <type> <value>`: any obviously secret form
-# the specific rules do not know. It never looks at descriptions, banners, ACL remarks or
-# NTP server key ids (`ntp server 10.0.0.1 key 1 prefer`).
+# the specific rules do not know. It never looks at free text (descriptions, banners, ACL
+# remarks, SNMP location/contact) or NTP server key ids (`ntp server 10.0.0.1 key 1 prefer`).
 _CISCO_GENERIC: Final[Rule] = _r(
     "cisco-generic-typed-secret",
-    r"^(?![^\r\n]*(?<![\w-])(?:description|remark) )(?![ \t]*(?:banner|alias|ntp (?:server|peer)) )"
+    r"^(?![^\r\n]*(?<![\w-])(?:description|remark) )(?![ \t]*(?:banner|alias|ntp (?:server|peer)|snmp-server (?:location|contact)) )"
     r"[^\r\n]*?"
     r"(?<![\w-])(?:[\w-]+-)?(?:password|secret|key-string|key) " + _TYPE
     + _NOT_KEYWORD + rf"(?P<secret>{_VAL})",
@@ -140,14 +144,14 @@ _IOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + _IOS_ONLY +
 
 _RGOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + _IOS_ONLY + (
     # Ruijie's web UI account: `webmaster level 0 username admin password 7 …`
-    _r("rgos-webmaster-password", rf"^webmaster level \d+ username \S+ password (?:[0-9] )?+(?P<secret>{_VAL})"),
+    _r("rgos-webmaster-password", rf"^webmaster level \d+ username \S+ password {_OPT_TYPE}{_SECRET}"),
     _CISCO_GENERIC,
 )
 
 _NXOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + (_CISCO_GENERIC,)
 
 _EOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + (
-    _r("eos-aaa-root-secret", rf"^aaa root secret (?:{_TYPE})?+(?P<secret>{_VAL})"),
+    _r("eos-aaa-root-secret", rf"^aaa root secret {_OPT_TYPE}{_SECRET}"),
     # `service unsupported-transceiver <licensee> <key>` (a licence key, as Oxidized hides it)
     _r("eos-unsupported-transceiver", r"^service unsupported-transceiver \S+ (?P<secret>\S+)"),
     # CloudVision onboarding key in `daemon TerminAttr` / `exec … -cvauth=key,<key>`

@@ -36,10 +36,11 @@ from fake_switches.command_processing.shell_session import ShellSession
 from fake_switches.switch_configuration import Port, SwitchConfiguration
 
 # model name -> (ports factory, config-interface processor class)
+_CFG_IF = ConfigInterfaceCommandProcessor
 MODELS: Dict[str, Tuple[Callable[[], List[Port]], Type[Any]]] = {
-    "cisco_generic": (CiscoSwitchCore.get_default_ports, ConfigInterfaceCommandProcessor),
-    "cisco_2960_24TT_L": (Cisco2960_24TT_L_SwitchCore.get_default_ports, ConfigInterfaceCommandProcessor),
-    "cisco_2960_48TT_L": (Cisco2960_48TT_L_SwitchCore.get_default_ports, ConfigInterfaceCommandProcessor),
+    "cisco_generic": (CiscoSwitchCore.get_default_ports, _CFG_IF),
+    "cisco_2960_24TT_L": (Cisco2960_24TT_L_SwitchCore.get_default_ports, _CFG_IF),
+    "cisco_2960_48TT_L": (Cisco2960_48TT_L_SwitchCore.get_default_ports, _CFG_IF),
     "cisco_6500": (CiscoSwitchCore.get_default_ports, Cisco6500ConfigInterfaceCommandProcessor),
 }
 DEFAULT_MODEL = "cisco_2960_24TT_L"
@@ -136,10 +137,12 @@ class IosEnabled(EnabledCommandProcessor):
             self.write_line("Current privilege level is 15")
             return
         known = ("running-config", "vlan", "etherchannel", "ip", "version")
-        if not any(_is(word, k, 2 if k == "version" else 1) for k in known) or (
-            _is(word, "ip") and len(args) > 1 and not (_is(args[1], "interface") or _is(args[1], "route"))
-        ):
-            invalid_input(self, 2 if _is(word, "ip") else 1)
+        if not any(_is(word, k, 2 if k == "version" else 1) for k in known):
+            invalid_input(self, 1)
+            return
+        ip_sub = ("interface", "route")
+        if _is(word, "ip") and len(args) > 1 and not any(_is(args[1], k) for k in ip_sub):
+            invalid_input(self, 2)
             return
         try:
             super().do_show(*args)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import logging
 from dataclasses import dataclass
 from typing import Any, Deque, Dict, Optional, Tuple
 
@@ -28,7 +27,6 @@ try:
 except ImportError:  # run by path: siblings are top-level modules
     from fsw_ios import is_show_running  # type: ignore[no-redef]
 
-log = logging.getLogger("fsw")
 REACTOR: Any = reactor
 ABORT_GRACE = 0.1  # s between writing the last allowed byte and the TCP abort (lets it flush)
 

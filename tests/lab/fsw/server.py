@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Sequence
@@ -55,8 +56,8 @@ class HostSpec:
             raise ValueError("%s: bad port %r" % (data["name"], port))
         password = str(data.get("password", "admin"))
         return cls(str(data["name"]), port, str(data.get("username", "admin")), password,
-                   str(data.get("enable_password", password)), str(data.get("model", DEFAULT_MODEL)),
-                   LabFaults.from_dict(data.get("lab")))
+                   str(data.get("enable_password", password)),
+                   str(data.get("model", DEFAULT_MODEL)), LabFaults.from_dict(data.get("lab")))
 
 
 def load_spec(path: str) -> List[HostSpec]:
@@ -108,6 +109,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", required=True, help="JSON list of hosts (see module doc)")
     args = parser.parse_args(argv)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # until twisted installs its own in run()
+        signal.signal(signum, lambda *_: sys.exit(0))
     setup_logging()
     try:
         hosts = load_spec(args.spec)

@@ -45,14 +45,16 @@ def start_server(tmp: Path, hosts: Dict[str, Dict[str, Any]]) -> Tuple[subproces
              "password": "admin", "enable_password": ENABLE, "lab": lab} for n, lab in hosts.items()]
     spec_path = tmp / "spec.json"
     spec_path.write_text(json.dumps(spec))
-    proc = subprocess.Popen([PYTHON, str(HERE / "server.py"), "--spec", str(spec_path)], env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(tmp / "server.err", "wb") as err:  # a file, not a pipe nobody drains
+        proc = subprocess.Popen([PYTHON, str(HERE / "server.py"), "--spec", str(spec_path)],
+                                env=ENV, stdout=subprocess.PIPE, stderr=err, text=True)
     assert proc.stdout is not None
     ready, _, _ = select.select([proc.stdout], [], [], 20)
     line = proc.stdout.readline() if ready else ""
     if line.strip() != "READY %d" % len(hosts):
         proc.kill()
-        pytest.fail("server not ready: %r %s" % (line, proc.communicate(timeout=5)[1]))
+        proc.wait(timeout=5)
+        pytest.fail("server not ready: %r %s" % (line, (tmp / "server.err").read_text()))
     return proc, ports
 
 
@@ -277,7 +279,7 @@ def test_hang_gives_no_prompt(lab: Dict[str, int]) -> None:
         raw.close()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_stops_fast_on_signal(tmp_path: Path, sig: int) -> None:
     proc, ports = start_server(tmp_path, {"ios-a": {}, "ios-b": {"latency": 5}})
     raw = Raw(ports["ios-b"])  # an open session with a pending delayed answer

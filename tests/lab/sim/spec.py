@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +108,13 @@ def parse_spec(data: Any, platforms: set[str]) -> list[HostSpec]:
 
 
 def load_spec(path: Path, platforms: set[str]) -> list[HostSpec]:
+    """Read and validate a spec file; a relative lab.config_file is relative to it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise SpecError(f"cannot read spec {path}: {exc}") from exc
-    return parse_spec(data, platforms)
+    hosts = parse_spec(data, platforms)
+    base = path.resolve().parent
+    return [replace(h, lab=replace(h.lab, config_file=str(base / h.lab.config_file)))
+            if h.lab.config_file and not Path(h.lab.config_file).is_absolute() else h
+            for h in hosts]
