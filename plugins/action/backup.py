@@ -52,12 +52,17 @@ class ActionModule(ActionBase):
         started = time.monotonic()
         _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         host = str(task_vars.get("inventory_hostname", self._play_context.remote_addr))
-        if args["device_status"] in args["skip_statuses"]:
-            reason = f"status is {args['device_status']}"
-            result.update(skipped=True, changed=False, skip_reason=reason, msg=f"{host}: skipped: {reason}")
-            self._close_connection()  # ansible-core started a daemon for the task; no device was contacted
-            return result
-        result.update(self._backup(host, args, started))
+        try:
+            if args["device_status"] in args["skip_statuses"]:
+                reason = f"status is {args['device_status']}"
+                result.update(skipped=True, changed=False, skip_reason=reason, msg=f"{host}: skipped: {reason}")
+            else:
+                result.update(self._backup(host, args, started))
+        finally:
+            if args["close_connection"]:
+                # ansible-core started this host's daemon for the task; stop it now
+                # (success, failure or skip) so that memory stays flat in N.
+                self._close_connection()
         result["duration"] = round(time.monotonic() - started, 3)
         return result
 
@@ -88,8 +93,6 @@ class ActionModule(ActionBase):
             retries=max(args["retries"], 0), delay=max(args["retry_delay"], 0.0),
             deadline=started + args["timeout"],
         )
-        if args["close_connection"]:
-            self._close_connection()
         attempts = [vars(a) for a in outcome.attempts]
         if outcome.value is None:
             assert outcome.problem is not None
@@ -138,9 +141,14 @@ class ActionModule(ActionBase):
             raw = conn.get(command=command)
         except ConnectionError as exc:
             return classify_failure(str(exc), platform)
+        prompt = self._prompt(conn)
+        if prompt is None:
+            # libssh, on "Connection reset by peer" mid-output, returns what it had read
+            # (or the text "None") without an error; only the missing prompt tells.
+            return Problem("CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded")
         previous_size = len(previous.encode("utf-8")) if previous else None
         return prepare(str(raw), platform, redact_secrets=args["redact"], previous_size=previous_size,
-                       min_size_ratio=args["min_size_ratio"], prompt=self._prompt(conn))
+                       min_size_ratio=args["min_size_ratio"], prompt=prompt)
 
     @staticmethod
     def _prompt(conn: Connection) -> str | None:

@@ -5,6 +5,7 @@ Pure functions over strings; the action plugin feeds them and the tests call the
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 from .errors import classify_message
@@ -40,13 +41,27 @@ def prepare(
     return Prepared(redacted, count)
 
 
+def _unrepr(message: str) -> str:
+    """network_cli puts the device's raw answer into its error as ``str(bytes)``:
+    "b'show running-config\\r\\n  ^\\r\\n% Invalid input...'"; get the text back."""
+    text = message.strip()
+    if len(text) > 3 and text[0] == "b" and text[1] in "'\"" and text[-1] == text[1]:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return message
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "replace")
+    return message
+
+
 def classify_failure(message: str, platform: Platform, prompt: str | None = None) -> Problem:
     """Turn a transport error (network_cli's exception text) into a stable error code.
 
     network_cli raises when the device's answer matches the terminal plugin's error
     regexes, so error text from the device arrives here rather than as output.
     """
-    cleaned = clean_terminal(message)
+    cleaned = clean_terminal(_unrepr(message))
     if prompt is None:
         # network_cli's message ends with the prompt the device was left at ("sw01>").
         prompt = next((ln for ln in reversed(cleaned.split("\n")) if ln.strip()), None)

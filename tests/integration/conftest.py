@@ -77,12 +77,14 @@ def build_inventory(tmp: Path) -> dict[str, Any]:
         groups[group].append(name)
 
     for name, (platform, lab, extra) in GOOD.items():
-        add(name, platform, {**lab, "config_file": str(tmp / f"{name}.override")}, extra, "good")
+        if lab.get("engine") != "fake-switches":  # fake-switches builds its config from its own model
+            lab = {**lab, "config_file": str(tmp / f"{name}.override")}
+        add(name, platform, lab, extra, "good")
     for name, (platform, lab, extra, _code) in FAULTY.items():
         add(name, platform, lab, extra, "faulty")
     add(BIG, "confvault.network.vrp", {"config_kb": 1100}, {}, "faulty")
     groups["faulty"].remove(BIG)
-    # Nothing listens on f-unreach's port: the lab skips hosts with no platform it knows.
+    # Nothing listens on f-unreach's port.
     hosts["f-unreach"] = {"ansible_port": ports["f-unreach"], "ansible_network_os": "cisco.nxos.nxos",
                           "confvault_lab": {"engine": "none"}, "confvault_retries": 1}
     groups["faulty"].append("f-unreach")
@@ -133,15 +135,16 @@ class Run:
     stderr: str
     log: str
     results: dict[str, dict[str, Any]]  # host -> result of the backup task
+    platform_check: dict[str, dict[str, Any]]  # host -> result of the role's platform check
 
     def codes(self) -> dict[str, str | None]:
         return {h: r.get("error_code") for h, r in self.results.items()}
 
 
 def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str = "libssh",
-               env: dict[str, str] | None = None, timeout: int = 600) -> Run:
+               env: dict[str, str] | None = None, timeout: int = 600, log: Path | None = None) -> Run:
     """Run `ansible-playbook confvault.network.backup` as a user would, results as JSON."""
-    log = backup_dir.parent / f"ansible-{backup_dir.name}.log"
+    log = log or backup_dir.parent / f"ansible-{backup_dir.name}.log"
     full_env = {
         **os.environ,
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -150,6 +153,7 @@ def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str = "l
         "ANSIBLE_LOG_PATH": str(log),
         "ANSIBLE_NETWORK_CLI_SSH_TYPE": ssh_type,
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        "CONFVAULT_TEST_MARK": str(backup_dir),  # finds this run's processes in /proc
         **(env or {}),
     }
     proc = subprocess.run(
@@ -161,12 +165,28 @@ def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str = "l
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError:
         raise AssertionError(f"ansible-playbook printed no JSON (rc={proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    results: dict[str, dict[str, Any]] = {}
+    tasks: dict[str, dict[str, dict[str, Any]]] = {}
     for play in doc.get("plays", []):
         for task in play.get("tasks", []):
-            if task["task"]["name"] == "Back up the running configuration":
-                results.update(task["hosts"])
-    return Run(proc.returncode, proc.stdout, proc.stderr, log.read_text() if log.exists() else "", results)
+            name = task["task"]["name"].split(" : ", 1)[-1]  # "<role> : <task>"
+            tasks.setdefault(name, {}).update(task["hosts"])
+    return Run(proc.returncode, proc.stdout, proc.stderr, log.read_text() if log.exists() else "",
+               tasks.get("Back up the running configuration", {}), tasks.get("Check the device's platform", {}))
+
+
+def processes_with_mark(mark: str, name: str) -> list[int]:
+    """PIDs of live processes whose command line has `name` and whose environment has our mark."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if name in (entry / "cmdline").read_bytes().decode(errors="replace") and \
+                    f"CONFVAULT_TEST_MARK={mark}\0".encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def git(repo: Path, *args: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIG, FAULTY, GOOD, LabEnv, Run, git, run_backup  # type: ignore[import-not-found]
+from conftest import BIG, FAULTY, GOOD, LabEnv, Run, git, processes_with_mark, run_backup  # type: ignore[import-not-found]
 
 END_MARKERS = {  # what the last line of each platform's stored config must be
     "cisco.ios.ios": "end", "arista.eos.eos": "end", "confvault.network.rgos": "end",
@@ -71,8 +71,9 @@ def test_unreachable_and_bad_input(first: tuple[Run, Path, str]) -> None:
     run, repo, _ = first
     assert run.results["f-unreach"]["error_code"] == "UNREACHABLE"
     assert run.results["f-unreach"]["attempts"] == 2  # one retry
-    bad = run.results["bad-platform"]
-    assert bad["error_code"] == "UNSUPPORTED_PLATFORM"
+    bad = run.platform_check["bad-platform"]
+    assert bad["failed"] is True and "bad-platform" not in run.results
+    assert bad["msg"].startswith("bad-platform: [UNSUPPORTED_PLATFORM]")
     assert "foo.bar.baz" in bad["msg"] and "confvault.network.vrp" in bad["msg"] and bad["msg"].startswith("bad-platform:")
     nocreds = run.results["no-creds"]
     assert nocreds["error_code"] == "BAD_INPUT" and "ansible_password" in nocreds["msg"]
@@ -89,8 +90,9 @@ def test_retries_are_recorded(first: tuple[Run, Path, str]) -> None:
 
 
 def test_no_connection_daemon_left(first: tuple[Run, Path, str]) -> None:
-    out = subprocess.run(["pgrep", "-f", "ansible_connection_cli_stub"], capture_output=True, text=True)
-    assert out.stdout.strip() == "", "persistent connection daemons still running"
+    """Each device's ansible-connection process is closed when its backup is done."""
+    _run, repo, _ = first
+    assert processes_with_mark(str(repo), "ansible_connection_cli_stub") == []
 
 
 def test_second_run_changes_nothing(first: tuple[Run, Path, str], lab_env: LabEnv) -> None:
@@ -112,7 +114,8 @@ def test_changed_config_is_committed_and_diffed(first: tuple[Run, Path, str], la
         result = run.results[host]
         assert result["changed"] is True
         assert "ntp-service unicast-server 192.0.2.123" in (repo / f"{host}.cfg").read_text()
-        assert "+ntp-service unicast-server 192.0.2.123" in run.stdout  # --diff shows it
+        assert "ntp-service unicast-server 192.0.2.123" in result["diff"]["after"]  # --diff shows it
+        assert "ntp-service unicast-server 192.0.2.123" not in result["diff"]["before"]
         assert git(repo, "log", "-1", "--format=%H", "--", f"{host}.cfg").strip() == result["commit"]
     finally:
         override.unlink()
@@ -126,7 +129,7 @@ def test_check_mode_writes_nothing(lab_env: LabEnv, tmp_path: Path) -> None:
 
 
 def test_unwritable_backup_dir(lab_env: LabEnv, tmp_path: Path) -> None:
-    run = run_backup(lab_env, Path("/proc/confvault"), "--limit", "vrp-01")
+    run = run_backup(lab_env, Path("/proc/confvault"), "--limit", "vrp-01", log=tmp_path / "ansible.log")
     result = run.results["vrp-01"]
     assert result["error_code"] == "STORAGE_ERROR" and "/proc/confvault" in result["msg"]
     assert result["msg"].startswith("vrp-01:")

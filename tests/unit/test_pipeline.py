@@ -57,6 +57,9 @@ def test_network_cli_error_message_classified():
     msg = "show running-config\r\n                  ^\r\n% Invalid input detected at '^' marker.\r\n\r\nsw01>"
     assert classify_failure(msg, resolve("ios")).code == "PRIVILEGE_DENIED"
     assert classify_failure(msg.replace("sw01>", "sw01#"), resolve("ios")).code == "COMMAND_REJECTED"
+    as_repr = str(b"show running-config\r\n             ^\r\n% Unknown command.\r\n\r\nrgos-01#")
+    assert classify_failure(as_repr, resolve("rgos")).code == "COMMAND_REJECTED"
+    assert classify_failure(as_repr.replace("#", ">"), resolve("rgos")).code == "PRIVILEGE_DENIED"
     vrp = "display current-configuration\n               ^\nError: Unrecognized command found at '^' position.\n<vrp-01>"
     assert classify_failure(vrp, resolve("vrp")).code == "COMMAND_REJECTED"
 

@@ -22,6 +22,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Sequence
 
+from twisted.internet.error import ReactorNotRunning
+
 try:
     from .fsw_ios import DEFAULT_MODEL, LabIosCore
     from .fsw_ssh import REACTOR, LabFaults, listen
@@ -105,11 +107,19 @@ def start(hosts: Sequence[HostSpec]) -> List[Any]:
     return ports
 
 
+def stop() -> None:
+    if REACTOR.running:
+        try:
+            REACTOR.stop()
+        except ReactorNotRunning:  # a second signal while stopping
+            pass
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", required=True, help="JSON list of hosts (see module doc)")
     args = parser.parse_args(argv)
-    for signum in (signal.SIGINT, signal.SIGTERM):  # until twisted installs its own in run()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # while binding: just leave
         signal.signal(signum, lambda *_: sys.exit(0))
     setup_logging()
     try:
@@ -120,10 +130,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
 
     def ready() -> None:
+        # our own handlers: twisted skips SIGINT when it is not Python's default handler
+        # (e.g. ignored because a non-interactive shell started us in the background)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: REACTOR.callFromThread(stop))
         sys.stdout.write("READY %d\n" % len(hosts))
         sys.stdout.flush()
 
-    REACTOR.callWhenRunning(ready)  # after twisted installed its SIGINT/SIGTERM handlers
+    REACTOR.callWhenRunning(ready)
     REACTOR.run()  # returns once a signal stopped it; listeners and sessions are closed
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import commands, faults
 from .commands import Match, Token
@@ -42,7 +42,8 @@ def _uptime(seconds: float) -> str:
     weeks, minutes = divmod(minutes, 7 * 24 * 60)
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{weeks} weeks, {days} days, {hours} hours, {minutes} minutes"
+    parts = [(weeks, "week"), (days, "day"), (hours, "hour"), (minutes, "minute")]
+    return ", ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts)
 
 
 class Cli:
@@ -61,14 +62,14 @@ class Cli:
         return self.profile.prompts[self.mode].format(host=self.host.name, user=self.host.username)
 
     def render(self, text: str, arg: str = "") -> str:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         up = time.time() - self.device.booted
         values = {
             "hostname": self.host.name, "user": self.host.username, "arg": arg,
             "now_iso": now.strftime("%Y-%m-%d %H:%M:%S UTC"),
             "now_clock": now.strftime("%H:%M:%S.") + f"{now.microsecond // 1000:03d}"
                          + now.strftime(" UTC %a %b %d %Y"),
-            "boot_iso": datetime.fromtimestamp(self.device.booted, timezone.utc)
+            "boot_iso": datetime.fromtimestamp(self.device.booted, UTC)
                         .strftime("%Y-%m-%d %H:%M:%S UTC"),
             "uptime": _uptime(up), "uptime_s": f"{up:.2f}",
             "level": "1" if self.mode == USER else "15",
@@ -123,9 +124,10 @@ class Cli:
             keep = await self.execute(line, self.mode)
             if not keep or self.term.closed:
                 return
-            if self.profile.blank_before_prompt and self._had_output:
+            prompt = self.prompt()
+            if self.profile.blank_before_prompt and self._had_output and prompt[0] != "\n":
                 self.term.write("\n")
-            self.term.write(self.prompt())
+            self.term.write(prompt)
 
     async def run_exec(self, command: str) -> None:
         """`ssh host "show running-config"`: one command at the highest exec level."""

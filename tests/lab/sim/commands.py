@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .profiles import Cmd
 
@@ -157,7 +157,7 @@ def junos_display_set(lines: list[str]) -> list[str]:
     out: list[str] = []
     path: list[str] = []
     for raw in lines:
-        line = raw.strip()
+        line = re.sub(r"\s+## .*$", "", raw).strip()  # "...; ## SECRET-DATA"
         if not line or line.startswith(("#", "/*")):
             continue
         if line.endswith("{"):
@@ -166,5 +166,5 @@ def junos_display_set(lines: list[str]) -> list[str]:
             if path:
                 path.pop()
         elif line.endswith(";"):
-            out.append("set " + " ".join(path + [line[:-1]]))
+            out.append("set " + " ".join([*path, line[:-1]]))
     return out

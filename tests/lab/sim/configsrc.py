@@ -12,9 +12,10 @@ import importlib.util
 import logging
 import random
 import re
-from datetime import datetime, timedelta, timezone
+import string
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from .profiles import Profile
 from .spec import HostSpec
@@ -36,6 +37,9 @@ def builtin_render(text: str, hostname: str, now: datetime, clock_period: int) -
            .replace("{{now}}", now.strftime(NOW_FMT))
            .replace("{{now_iso}}", now.strftime(NOW_ISO_FMT))
            .replace("{{clock_period}}", str(clock_period)))
+    while "{{random}}" in out:  # a Huawei cipher body, re-encrypted on every display
+        body = "".join(random.choices(string.ascii_letters + string.digits, k=24))
+        out = out.replace("{{random}}", body, 1)
     holes = out.count("{{bytes}}")
     if holes:
         base = len(out.replace("{{bytes}}", "").encode())
@@ -74,7 +78,7 @@ class HostClock:
         self._period = 0
 
     def tick(self) -> tuple[datetime, int]:
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         if self._last is not None and now <= self._last:
             now = self._last + timedelta(seconds=1)
         self._last = now

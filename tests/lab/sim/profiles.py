@@ -8,9 +8,9 @@ Modes are ``user`` (IOS ``>``), ``enable`` (``#``, VRP ``<HOST>``, Junos ``>``) 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 from . import templates, texts
 
@@ -92,21 +92,23 @@ _IOS_COMMON = (
 IOS = Profile(
     platform="cisco.ios.ios", short="ios",
     prompts=_prompts("{host}>", "{host}#", "{host}(config)#"), login_mode=USER,
-    commands=_IOS_COMMON + (cmd("show version", "text", text=texts.IOS_VERSION),),
+    commands=(*_IOS_COMMON, cmd("show version", "text", text=texts.IOS_VERSION)),
     err_invalid="{caret}\n% Invalid input detected at '^' marker.\n\n",
     err_incomplete="% Incomplete command.\n\n",
     more_prompt=_CISCO_MORE, more_erase=_BS_ERASE,
-    config_template=templates.IOS_CONFIG, pad_block=templates.PAD_BLOCKS["ios"], pad_anchor=r"^end$",
+    config_template=templates.IOS_CONFIG, pad_block=templates.PAD_BLOCKS["ios"],
+    pad_anchor=r"^end$",
 )
 
 RGOS = Profile(
     platform="confvault.network.rgos", short="rgos",
     prompts=_prompts("{host}>", "{host}#", "{host}(config)#"), login_mode=USER,
-    commands=_IOS_COMMON + (cmd("show version", "text", text=texts.RGOS_VERSION),),
+    commands=(*_IOS_COMMON, cmd("show version", "text", text=texts.RGOS_VERSION)),
     err_invalid="{caret}\n% Unknown command.\n\n",
     err_incomplete="% Incomplete command.\n\n",
     more_prompt=_CISCO_MORE, more_erase=_BS_ERASE,
-    config_template=templates.RGOS_CONFIG, pad_block=templates.PAD_BLOCKS["rgos"], pad_anchor=r"^end$",
+    config_template=templates.RGOS_CONFIG, pad_block=templates.PAD_BLOCKS["rgos"],
+    pad_anchor=r"^end$",
 )
 
 NXOS = Profile(
@@ -169,13 +171,14 @@ EOS = Profile(
     err_denied="% Invalid input (privileged mode required)\n",
     err_incomplete="% Incomplete command\n",
     more_prompt=_CISCO_MORE, more_erase=_CR_ERASE,
-    config_template=templates.EOS_CONFIG, pad_block=templates.PAD_BLOCKS["eos"], pad_anchor=r"^end$",
+    config_template=templates.EOS_CONFIG, pad_block=templates.PAD_BLOCKS["eos"],
+    pad_anchor=r"^end$",
 )
 
 _JUNOS_EXIT = "Exiting configuration mode"
 JUNOS = Profile(
     platform="junipernetworks.junos.junos", short="junos",
-    prompts=_prompts("{user}@{host}> ", "{user}@{host}> ", "[edit]\n{user}@{host}# "),
+    prompts=_prompts("{user}@{host}> ", "{user}@{host}> ", "\n[edit]\n{user}@{host}# "),
     login_mode=ENABLE,
     commands=(
         cmd("set cli screen-length 0", "page_len", text="Screen length set to 0"),
@@ -232,11 +235,13 @@ VRP = Profile(
         cmd("screen-width <n>", "silent"),
         cmd("system-view", "config_enter",
             text="Enter system view, return user view with Ctrl+Z."),
-    ) + _huawei_views(texts.VRP_VERSION),
+        *_huawei_views(texts.VRP_VERSION),
+    ),
     err_invalid="{caret}\nError: Unrecognized command found at '^' position.\n",
     err_incomplete="{caret}\nError: Incomplete command found at '^' position.\n",
     more_prompt=_HUAWEI_MORE, more_erase=_HUAWEI_ERASE,
-    config_template=templates.VRP_CONFIG, pad_block=templates.PAD_BLOCKS["vrp"], pad_anchor=r"^return$",
+    config_template=templates.VRP_CONFIG, pad_block=templates.PAD_BLOCKS["vrp"],
+    pad_anchor=r"^return$",
     login_text=texts.VRP_LOGIN, expiry_text=texts.VRP_EXPIRY,
 )
 
@@ -246,7 +251,8 @@ COMWARE = Profile(
     commands=(
         cmd("screen-length disable", "page_len"),
         cmd("system-view", "config_enter", text="System View: return to User View with Ctrl+Z."),
-    ) + _huawei_views(texts.COMWARE_VERSION),
+        *_huawei_views(texts.COMWARE_VERSION),
+    ),
     err_invalid="{caret}\n% Unrecognized command found at '^' position.\n",
     err_incomplete="{caret}\n% Incomplete command found at '^' position.\n",
     more_prompt=_HUAWEI_MORE, more_erase=_HUAWEI_ERASE,
@@ -256,3 +262,7 @@ COMWARE = Profile(
 
 PROFILES: Mapping[str, Profile] = MappingProxyType(
     {p.platform: p for p in (IOS, NXOS, EOS, JUNOS, VRP, COMWARE, RGOS)})
+# Accepted in a spec's "platform": the FQCN above, or the short name (ios, vrp, ...).
+PLATFORM_NAMES: Mapping[str, str] = MappingProxyType(
+    {**{p.short: p.platform for p in PROFILES.values()}, **{k: k for k in PROFILES}})
+

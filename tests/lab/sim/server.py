@@ -20,16 +20,16 @@ from pathlib import Path
 
 if __name__ == "__main__" and not __package__:  # run by path: make `sim` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    __package__ = "sim"  # noqa: A001  (PEP 366)
+    __package__ = "sim"
     importlib.import_module(__package__)
 
-import asyncssh  # noqa: E402
+import asyncssh
 
-from .cli import Device, start_session  # noqa: E402
-from .configsrc import load_renderer  # noqa: E402
-from .profiles import PROFILES  # noqa: E402
-from .spec import HostSpec, SpecError, load_spec  # noqa: E402
-from .terminal import Terminal  # noqa: E402
+from .cli import Device, start_session
+from .configsrc import load_renderer
+from .profiles import PLATFORM_NAMES, PROFILES
+from .spec import HostSpec, SpecError, load_spec
+from .terminal import Terminal
 
 log = logging.getLogger("confvault.sim")
 BIND = "127.0.0.1"
@@ -86,10 +86,10 @@ async def serve(hosts: list[HostSpec]) -> int:
     render = load_renderer()
     live: set[asyncssh.SSHServerConnection] = set()
     devices = [Device.create(h, PROFILES[h.platform], render) for h in hosts]
-    results = await asyncio.gather(*(_listen(h, d, key, live) for h, d in zip(hosts, devices)),
-                                   return_exceptions=True)
+    listens = (_listen(h, d, key, live) for h, d in zip(hosts, devices, strict=True))
+    results = await asyncio.gather(*listens, return_exceptions=True)
     acceptors = [r for r in results if isinstance(r, asyncssh.SSHAcceptor)]
-    failed = [(h, r) for h, r in zip(hosts, results) if isinstance(r, BaseException)]
+    failed = [(h, r) for h, r in zip(hosts, results, strict=True) if isinstance(r, BaseException)]
     if failed:
         for host, exc in failed:
             log.error("%s: cannot listen on %s:%d: %s", host.name, BIND, host.port, exc)
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     asyncssh.set_log_level(args.log_level)
     try:
-        hosts = load_spec(args.spec, set(PROFILES))
+        hosts = load_spec(args.spec, PLATFORM_NAMES)
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -63,13 +64,13 @@ def _lab_options(host: str, raw: Any) -> LabOptions:
             value = float(value)
         if not isinstance(value, want) or (want is not bool and isinstance(value, bool)):
             raise SpecError(f"{host}: lab.{key} must be {want.__name__}, got {value!r}")
-        if want in (int, float) and value < 0:
+        if isinstance(value, (int, float)) and value < 0:
             raise SpecError(f"{host}: lab.{key} must be >= 0")
         values[key] = value
     return LabOptions(**values)
 
 
-def _host(raw: Any, index: int, platforms: set[str]) -> HostSpec:
+def _host(raw: Any, index: int, platforms: Mapping[str, str]) -> HostSpec:
     if not isinstance(raw, dict):
         raise SpecError(f"host #{index}: must be an object")
     name = raw.get("name")
@@ -82,8 +83,9 @@ def _host(raw: Any, index: int, platforms: set[str]) -> HostSpec:
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
         raise SpecError(f"{name}: 'port' must be an integer 1-65535")
     platform = raw.get("platform")
-    if platform not in platforms:
+    if not isinstance(platform, str) or platform not in platforms:
         raise SpecError(f"{name}: unknown platform {platform!r}; supported: {sorted(platforms)}")
+    platform = platforms[platform]
     creds = {}
     for key in ("username", "password", "enable_password"):
         if key in raw:
@@ -94,8 +96,11 @@ def _host(raw: Any, index: int, platforms: set[str]) -> HostSpec:
                     lab=_lab_options(name, raw.get("lab")), **creds)
 
 
-def parse_spec(data: Any, platforms: set[str]) -> list[HostSpec]:
-    """Validate decoded JSON; unknown keys are errors so typos never pass silently."""
+def parse_spec(data: Any, platforms: Mapping[str, str]) -> list[HostSpec]:
+    """Validate decoded JSON; unknown keys are errors so typos never pass silently.
+
+    ``platforms`` maps every accepted platform name to its canonical one.
+    """
     if not isinstance(data, list):
         raise SpecError("spec must be a JSON list of host objects")
     hosts = [_host(raw, i, platforms) for i, raw in enumerate(data)]
@@ -107,7 +112,7 @@ def parse_spec(data: Any, platforms: set[str]) -> list[HostSpec]:
     return hosts
 
 
-def load_spec(path: Path, platforms: set[str]) -> list[HostSpec]:
+def load_spec(path: Path, platforms: Mapping[str, str]) -> list[HostSpec]:
     """Read and validate a spec file; a relative lab.config_file is relative to it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

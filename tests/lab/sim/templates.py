@@ -369,8 +369,8 @@ PAD_BLOCKS = {
             " switchport access vlan 100\n!\n",
     "eos": "interface Ethernet{a}/{b}\n   description access port {n}\n"
            "   switchport access vlan 100\n!\n",
-    "nxos": "interface Ethernet{a}/{b}\n  description access port {n}\n"
-            "  switchport access vlan 100\n  no shutdown\n\n",
+    "nxos": "\ninterface Ethernet{a}/{b}\n  description access port {n}\n"
+            "  switchport access vlan 100\n  no shutdown\n",
     "junos": "    ge-{a}/0/{b} {{\n        description \"access port {n}\";\n"
              "        unit 0 {{\n            family ethernet-switching {{\n"
              "                vlan {{\n                    members users;\n"

@@ -11,10 +11,11 @@ itself, when the CLI consumes it (as IOS does with type-ahead), and turns every
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import struct
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import asyncssh
 
@@ -44,11 +45,11 @@ class Terminal(asyncssh.SSHServerSession[str]):
         self.command: str | None = None
 
     # -- asyncssh callbacks -------------------------------------------------------
-    def connection_made(self, chan: asyncssh.SSHServerChannel[str]) -> None:  # type: ignore[override]
+    def connection_made(self, chan: asyncssh.SSHServerChannel[str]) -> None:
         self._chan = chan
 
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
-                      term_modes: asyncssh.TermModes) -> bool:
+                      term_modes: Mapping[int, int]) -> bool:
         self.has_pty = True
         return True
 
@@ -98,7 +99,18 @@ class Terminal(asyncssh.SSHServerSession[str]):
         except Exception:
             log.exception("session crashed")
         if not self.closed and self._chan is not None:
-            self._chan.exit(0)
+            with contextlib.suppress(OSError):  # the client closed the channel first
+                self._chan.exit(0)
+
+    def _put(self, data: str) -> None:
+        """Write to the channel; once the client has closed it, output goes nowhere."""
+        if self.closed or self._chan is None or not data:
+            return
+        try:
+            self._chan.write(data)
+        except OSError:  # BrokenPipeError: channel closing, connection_lost comes next
+            self._closed.set()
+            self._wakeup.set()
 
     # -- output -------------------------------------------------------------------
     @property
@@ -110,8 +122,7 @@ class Terminal(asyncssh.SSHServerSession[str]):
 
     def write(self, text: str) -> None:
         """Small writes (prompts, echo); ``\\n`` becomes ``\\r\\n``."""
-        if not self.closed and self._chan is not None:
-            self._chan.write(text.replace("\n", "\r\n"))
+        self._put(text.replace("\n", "\r\n"))
 
     async def send(self, text: str, limit: int | None = None) -> None:
         """Large writes in slices, waiting for the client's window between them."""
@@ -119,9 +130,9 @@ class Terminal(asyncssh.SSHServerSession[str]):
         if limit is not None:
             wire = wire[:limit]
         for pos in range(0, len(wire), CHUNK):
-            if self.closed or self._chan is None:
+            if self.closed:
                 return
-            self._chan.write(wire[pos:pos + CHUNK])
+            self._put(wire[pos:pos + CHUNK])
             while not self._writable.is_set():
                 await self._writable.wait()
 
@@ -130,10 +141,8 @@ class Terminal(asyncssh.SSHServerSession[str]):
         await asyncio.sleep(ABORT_GRACE)
         sock = self._conn.get_extra_info("socket")
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
         self._conn.abort()
         self._closed.set()
 
@@ -188,8 +197,7 @@ class Terminal(asyncssh.SSHServerSession[str]):
                     if echo:
                         out.append(ch)
             self._buf = buf[i:]
-            if out and not self.closed and self._chan is not None:
-                self._chan.write("".join(out))
+            self._put("".join(out))
             if done:
                 return "".join(chars)
 

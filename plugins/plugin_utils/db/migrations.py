@@ -1,0 +1,111 @@
+"""Versioned schema migrations, in the spirit of sqlite-utils' migrations and Alembic.
+
+``schema_migrations(version, name, applied_at)`` says which versions a database has.
+``migrate()`` applies the missing ones in order, each in its own transaction, and is safe
+when several processes start at once (every ansible-playbook run and every Datasette
+reader calls it): the transaction holds the write lock before it looks at the version
+table (SQLite ``BEGIN IMMEDIATE``, see dialect.py; PostgreSQL
+``pg_advisory_xact_lock``), so the second process waits, then finds nothing to do.
+
+Migration 1 creates the CURRENT schema from schema.py, so a new database is stamped with
+every version at once (Alembic's "create_all, then stamp head"). Later migrations bring
+an existing database up to date. To add migration 2:
+
+1. change schema.py (what a new database gets);
+2. write ``def _v2_<what>(conn)`` with the DDL that brings a version-1 database to the
+   same shape (e.g. ``conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN throttle INTEGER")``),
+   and append ``Migration(2, "<what>", _v2_<what>)`` to MIGRATIONS;
+3. extend tests/unit/db/test_recorder_migrations.py: build a version-1 database, migrate
+   it, and compare its columns with a new database's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+try:
+    import sqlalchemy as sa
+except ImportError:  # reported by recorder_store.require_sqlalchemy()
+    sa = None  # type: ignore[assignment]
+
+from ansible_collections.confvault.network.plugins.plugin_utils.db import schema
+from ansible_collections.confvault.network.plugins.plugin_utils.db.dialect import Database
+from ansible_collections.confvault.network.plugins.plugin_utils.db.models import iso
+
+# Any constant will do: it names "ConfVault schema migration" among advisory locks.
+PG_LOCK_KEY = 0x436F6E665661756C  # "ConfVaul"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[sa.engine.Connection], None]
+
+
+def fts5_available(conn: sa.engine.Connection) -> bool:
+    """Whether this SQLite has FTS5 (Python's does; some distribution builds do not)."""
+    try:
+        conn.exec_driver_sql("CREATE VIRTUAL TABLE temp.confvault_fts5_probe USING fts5(x)")
+    except sa.exc.OperationalError:
+        return False
+    conn.exec_driver_sql("DROP TABLE temp.confvault_fts5_probe")
+    return True
+
+
+def _v1_initial_schema(conn: sa.engine.Connection) -> None:
+    tables = [t for t in schema.metadata.sorted_tables if t is not schema.schema_migrations]
+    schema.metadata.create_all(conn, tables=tables)
+    if conn.dialect.name == "sqlite" and fts5_available(conn):
+        for ddl in schema.SQLITE_FTS_DDL:
+            conn.exec_driver_sql(ddl)
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial schema", _v1_initial_schema),
+    # Migration(2, "runs.throttle", _v2_runs_throttle),
+]
+LATEST = MIGRATIONS[-1].version
+
+
+def applied_versions(db: Database) -> set[int]:
+    """Versions recorded in the database, read without taking the write lock."""
+    with db.read() as conn:
+        if not sa.inspect(conn).has_table(schema.schema_migrations.name):
+            return set()
+        return set(conn.execute(sa.select(schema.schema_migrations.c.version)).scalars())
+
+
+def _lock(conn: sa.engine.Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_LOCK_KEY)))
+    # SQLite: the transaction began with BEGIN IMMEDIATE and holds the write lock.
+
+
+def migrate(db: Database) -> list[int]:
+    """Apply every missing migration; return the versions this call applied or stamped."""
+    if applied_versions(db) >= {m.version for m in MIGRATIONS}:
+        return []  # the common case: no write lock at all
+    done_now: list[int] = []
+    for migration in MIGRATIONS:
+        with db.write() as conn:
+            _lock(conn)
+            schema.schema_migrations.create(conn, checkfirst=True)
+            table = schema.schema_migrations
+            applied = set(conn.execute(sa.select(table.c.version)).scalars())
+            if migration.version in applied:
+                continue
+            migration.apply(conn)
+            # Migration 1 builds the current schema: every later version is in it.
+            stamped = MIGRATIONS if migration.version == 1 else [migration]
+            now = iso(time.time())
+            rows = [
+                {"version": m.version, "name": m.name, "applied_at": now}
+                for m in stamped
+                if m.version not in applied
+            ]
+            conn.execute(sa.insert(table), rows)
+            done_now.extend(row["version"] for row in rows)
+    return done_now

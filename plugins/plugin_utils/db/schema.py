@@ -1,0 +1,197 @@
+"""The recorder's tables, as SQLAlchemy Core: the CURRENT schema (migrations.py says how an
+older database gets here).
+
+Made to be read in Datasette as much as written by the callback: real foreign keys,
+ISO-8601 UTC text timestamps (``2026-11-23T09:15:02.123Z``, see models.iso), statuses as
+readable text, JSON as TEXT, integer keys for devices and executions, uuid text for runs.
+Column names avoid SQL keywords (``limit``, ``user``) so hand-written views need no quoting.
+
+Full-text search over configs is SQLite FTS5 (``config_contents_fts``, external content,
+kept in sync by triggers). PostgreSQL has no FTS table: the store searches with ILIKE, and
+a pg_trgm GIN index on config_contents.content can be added by a later migration.
+"""
+
+from __future__ import annotations
+
+try:
+    import sqlalchemy as sa
+except ImportError as exc:  # reported by recorder_store.require_sqlalchemy(), not here
+    sa = None  # type: ignore[assignment]
+    SQLALCHEMY_IMPORT_ERROR: ImportError | None = exc
+else:
+    SQLALCHEMY_IMPORT_ERROR = None
+
+# FTS5 over config_contents.content, synchronised by triggers: sqlite-utils' enable_fts
+# shape, which Datasette detects (content=...) to put a search box on config_contents.
+# config_contents has an INTEGER PRIMARY KEY because external-content FTS joins on rowid,
+# and VACUUM may renumber the rowids of a table without one (sqlite.org/lang_vacuum.html).
+SQLITE_FTS_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS config_contents_fts USING fts5("
+    "content, content='config_contents', content_rowid='id')",
+    "CREATE TRIGGER IF NOT EXISTS config_contents_ai AFTER INSERT ON config_contents BEGIN "
+    "INSERT INTO config_contents_fts (rowid, content) VALUES (new.id, new.content); END",
+    "CREATE TRIGGER IF NOT EXISTS config_contents_ad AFTER DELETE ON config_contents BEGIN "
+    "INSERT INTO config_contents_fts (config_contents_fts, rowid, content) "
+    "VALUES ('delete', old.id, old.content); END",
+    "CREATE TRIGGER IF NOT EXISTS config_contents_au AFTER UPDATE ON config_contents BEGIN "
+    "INSERT INTO config_contents_fts (config_contents_fts, rowid, content) "
+    "VALUES ('delete', old.id, old.content); "
+    "INSERT INTO config_contents_fts (rowid, content) VALUES (new.id, new.content); END",
+)
+
+# Columns holding JSON text, decoded by the store's readers.
+JSON_COLUMNS = ("extra", "groups")
+
+if sa is not None:
+    _text = sa.Text
+
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+    schema_migrations = sa.Table(
+        "schema_migrations",
+        metadata,
+        sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("name", _text, nullable=False),
+        sa.Column("applied_at", _text, nullable=False),
+    )
+
+    runs = sa.Table(
+        "runs",
+        metadata,
+        sa.Column("run_id", _text, primary_key=True),
+        sa.Column("status", _text, nullable=False, server_default="pending"),
+        sa.Column("playbook", _text),
+        sa.Column("inventory", _text),
+        sa.Column("host_limit", _text),  # ansible-playbook --limit
+        sa.Column("forks", sa.Integer),
+        sa.Column("timeout", sa.Integer),
+        sa.Column("retries", sa.Integer),
+        sa.Column("check_mode", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("user_name", _text),
+        sa.Column("controller_host", _text),
+        sa.Column("controller_pid", sa.Integer),
+        sa.Column("parent_run_id", _text, sa.ForeignKey("runs.run_id", ondelete="SET NULL")),
+        sa.Column("awx_job_id", _text),
+        sa.Column("awx_job_template_id", _text),
+        sa.Column("awx_job_template_name", _text),
+        sa.Column("awx_schedule_id", _text),
+        sa.Column("awx_workflow_job_id", _text),
+        sa.Column("awx_user_name", _text),
+        sa.Column("ansible_version", _text),
+        sa.Column("extra", _text, nullable=False, server_default="{}"),  # JSON
+        sa.Column("total", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("completed", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("success", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("skipped", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("created_at", _text, nullable=False),
+        sa.Column("started_at", _text),
+        sa.Column("completed_at", _text),
+        sa.Column("heartbeat_at", _text),
+        sa.Column("error", _text),
+        sa.Index("ix_runs_status_created", "status", "created_at"),
+        sa.Index("ix_runs_schedule_created", "awx_schedule_id", "created_at"),
+    )
+
+    devices = sa.Table(
+        "devices",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", _text, nullable=False, unique=True),  # inventory hostname
+        sa.Column("address", _text),
+        sa.Column("port", sa.Integer),
+        sa.Column("platform", _text),
+        sa.Column("vendor", _text),
+        sa.Column("model", _text),
+        sa.Column("site", _text),
+        sa.Column("role", _text),
+        sa.Column("status", _text),
+        sa.Column("groups", _text, nullable=False, server_default="[]"),  # JSON list
+        sa.Column("first_seen", _text, nullable=False),
+        sa.Column("last_seen", _text, nullable=False),
+    )
+
+    executions = sa.Table(
+        "executions",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "run_id", _text, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), nullable=False),
+        sa.Column("status", _text, nullable=False),
+        sa.Column("error_code", _text),
+        sa.Column("error_message", _text),
+        sa.Column("error_detail", _text),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("started_at", _text),
+        sa.Column("completed_at", _text),
+        sa.Column("duration", sa.Float),
+        sa.Column("config_size", sa.Integer),
+        sa.Column("line_count", sa.Integer),
+        sa.Column("sha256", _text),
+        sa.Column("changed", sa.Boolean),
+        sa.Column("git_commit", _text),
+        sa.Column("path", _text),
+        sa.Column("skip_reason", _text),
+        sa.Column("extra", _text, nullable=False, server_default="{}"),  # JSON
+        sa.UniqueConstraint("run_id", "device_id"),
+        sa.Index("ix_executions_device_started", "device_id", "started_at"),
+        sa.Index("ix_executions_status_started", "status", "started_at"),
+        # (run_id) for a run's page; status too, so a run's totals are read from the index.
+        sa.Index("ix_executions_run_status", "run_id", "status"),
+    )
+
+    attempts = sa.Table(
+        "attempts",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "execution_id",
+            sa.Integer,
+            sa.ForeignKey("executions.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("started_at", _text),
+        sa.Column("duration", sa.Float),
+        sa.Column("error_code", _text),
+        sa.Column("error", _text),
+        sa.UniqueConstraint("execution_id", "number"),
+    )
+
+    # Content-addressed: one row per distinct (redacted) config, however many versions
+    # and executions point at it.
+    config_contents = sa.Table(
+        "config_contents",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),  # the FTS rowid
+        sa.Column("sha256", _text, nullable=False, unique=True),
+        sa.Column("content", _text, nullable=False),
+        sa.Column("size", sa.Integer, nullable=False),  # bytes, UTF-8
+        sa.Column("lines", sa.Integer, nullable=False),
+    )
+
+    # A device's history: a row each time its config differs from its previous version.
+    config_versions = sa.Table(
+        "config_versions",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), nullable=False),
+        sa.Column(
+            "sha256", _text, sa.ForeignKey("config_contents.sha256"), nullable=False
+        ),
+        sa.Column("git_commit", _text),
+        # Pruning runs keeps every version (SPEC section 4), so this may become NULL.
+        sa.Column("run_id", _text, sa.ForeignKey("runs.run_id", ondelete="SET NULL")),
+        sa.Column("first_seen", _text, nullable=False),
+        sa.Index("ix_config_versions_device_first_seen", "device_id", "first_seen"),
+        sa.Index("ix_config_versions_sha256", "sha256"),
+    )
