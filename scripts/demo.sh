@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
 export CONFVAULT_BACKUP_DIR="${CONFVAULT_BACKUP_DIR:-$PWD/.confvault/backups}"
 
-python tests/lab/labctl.py start --inventory inventory/lab.yml || exit 1
+# The lab's inventory is inventory/lab.yml; labctl serves a copy with any busy port moved.
+INVENTORY=.confvault/lab/inventory.yml
+python tests/lab/labctl.py start --inventory inventory/lab.yml --relocate "$INVENTORY" || exit 1
 trap 'python tests/lab/labctl.py stop >/dev/null' EXIT
 
-ansible-playbook confvault.network.backup -i inventory/lab.yml "$@"
+ansible-playbook confvault.network.backup -i "$INVENTORY" "$@"
 rc=$?
 
 echo

@@ -16,8 +16,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_SCRIPT = ROOT / "scripts" / "install-system-deps.sh"
@@ -44,7 +44,9 @@ def _free_port() -> int:
 def _ensure_installed() -> Path:
     bindir = _bindir()
     if bindir is None and os.geteuid() == 0 and INSTALL_SCRIPT.exists():
-        done = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            ["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900
+        )
         if done.returncode != 0:
             raise PostgresUnavailable(f"{INSTALL_SCRIPT.name} failed: {done.stderr.strip()[-500:]}")
         bindir = _bindir()
@@ -75,7 +77,9 @@ def start_postgres(tmpdir: str | os.PathLike[str]) -> tuple[str, Callable[[], No
     port = _free_port()
 
     def run(*args: str, timeout: float = 120) -> None:
-        done = subprocess.run(prefix + list(args), cwd=base, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            prefix + list(args), cwd=base, capture_output=True, text=True, timeout=timeout
+        )
         if done.returncode != 0:
             detail = (done.stderr or done.stdout).strip()[-1500:]
             if log.exists():
@@ -84,13 +88,35 @@ def start_postgres(tmpdir: str | os.PathLike[str]) -> tuple[str, Callable[[], No
 
     try:
         run("mkdir", "-m", "0700", str(sock))
-        run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-            "-E", "UTF8", "--no-locale", "--no-sync")
+        run(
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
         options = (
             f"-k {sock} -c listen_addresses=127.0.0.1 -p {port} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start")
+        run(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
     except BaseException:
         shutil.rmtree(base, ignore_errors=True)
         raise
@@ -99,7 +125,16 @@ def start_postgres(tmpdir: str | os.PathLike[str]) -> tuple[str, Callable[[], No
         try:
             for mode in ("fast", "immediate"):
                 try:
-                    run(str(bindir / "pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop", timeout=60)
+                    run(
+                        str(bindir / "pg_ctl"),
+                        "-D",
+                        str(data),
+                        "-m",
+                        mode,
+                        "-w",
+                        "stop",
+                        timeout=60,
+                    )
                     break
                 except (PostgresUnavailable, subprocess.TimeoutExpired):
                     continue

@@ -152,3 +152,28 @@ def test_one_megabyte_config_stored_whole(lab_env: LabEnv, tmp_path: Path, ssh_t
     assert result.get("error_code") is None, result.get("msg")
     text = (repo / f"{BIG}.cfg").read_text()
     assert result["size"] >= 1_000_000 and text.rstrip().endswith("return")
+
+
+def test_no_secret_survives_anywhere(first: tuple[Run, Path, str]) -> None:
+    """The lab serves the fixture configs, whose secrets all contain CANARY and whose
+    secret-looking but harmless lines contain KEEPME (tests/fixtures/configs)."""
+    run, repo, _ = first
+    simulated = [h for h, (_p, lab, _e) in GOOD.items() if lab.get("engine") != "fake-switches"]
+    history = git(repo, "log", "-p", "--all")
+    for where, text in {"files": "".join((repo / f"{h}.cfg").read_text() for h in simulated),
+                        "git history": history, "task results": run.stdout, "ansible log": run.log}.items():
+        assert "CANARY" not in text, f"a secret reached the {where}"
+    assert run.log, "the run wrote no log to check"
+    for host in simulated:
+        stored = (repo / f"{host}.cfg").read_text()
+        assert run.results[host]["redactions"] > 0
+        assert stored.count("<redacted>") >= run.results[host]["redactions"]
+        assert stored.count("KEEPME") > 0, f"{host}: harmless look-alike lines were removed"
+
+
+def test_redaction_can_be_turned_off(lab_env: LabEnv, tmp_path: Path) -> None:
+    repo = tmp_path / "backups"
+    run = run_backup(lab_env, repo, "--limit", "comware-01", "-e", "confvault_redact=false")
+    assert run.results["comware-01"]["redactions"] == 0
+    assert "CANARY" in (repo / "comware-01.cfg").read_text()
+    assert "CANARY" not in run.stdout  # the config never reaches results, redacted or not

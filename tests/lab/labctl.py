@@ -24,11 +24,14 @@ import ipaddress
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -43,6 +46,44 @@ class LabError(RuntimeError):
 def _venv_bin(name: str) -> str:
     candidate = Path(sys.executable).parent / name
     return str(candidate) if candidate.exists() else name
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def relocate(inventory: Path, out: Path) -> int:
+    """Copy a YAML inventory to ``out``, moving every busy ``ansible_port`` to a free one.
+
+    The bundled lab uses fixed ports (40001...) so that its inventory reads well; on a
+    machine where one is taken, the demo runs on the relocated copy instead of failing.
+    Returns how many ports moved.
+    """
+    data = yaml.safe_load(inventory.read_text())
+    moved = 0
+
+    def walk(group: dict[str, Any]) -> None:
+        nonlocal moved
+        for hv in (group.get("hosts") or {}).values():
+            if isinstance(hv, dict) and "ansible_port" in hv and not _port_free(int(hv["ansible_port"])):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", 0))
+                    hv["ansible_port"] = sock.getsockname()[1]
+                moved += 1
+        for child in (group.get("children") or {}).values():
+            walk(child or {})
+
+    for group in data.values():
+        walk(group or {})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(f"# generated from {inventory} by tests/lab/labctl.py ({moved} busy port(s) moved)\n"
+                   + yaml.safe_dump(data, sort_keys=False))
+    return moved
 
 
 def host_specs(inventory: Path) -> list[dict[str, Any]]:
@@ -165,13 +206,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["start", "stop", "serve"])
     parser.add_argument("--inventory", default=str(ROOT / "inventory" / "lab.yml"))
     parser.add_argument("--state-dir", default=str(DEFAULT_STATE))
+    parser.add_argument("--relocate", metavar="OUT",
+                        help="serve a copy of the inventory written to OUT, with busy ports moved to free ones")
     args = parser.parse_args(argv)
     state = Path(args.state_dir)
     if args.command == "stop":
         print(f"lab: stopped {stop_from_pidfile(state)} simulator process(es)")
         return 0
     stop_from_pidfile(state)  # a lab left over from an earlier start holds the ports
-    lab = Lab(args.inventory, state).start()
+    inventory = Path(args.inventory)
+    if args.relocate:
+        moved = relocate(inventory, Path(args.relocate))
+        inventory = Path(args.relocate)
+        if moved:
+            print(f"lab: {moved} port(s) of {args.inventory} were busy; using {inventory}")
+    lab = Lab(inventory, state).start()
     print(f"lab: {len(lab.specs)} simulated devices on 127.0.0.1 "
           f"(ports {min(s['port'] for s in lab.specs)}-{max(s['port'] for s in lab.specs)}); logs in {state}")
     if args.command == "start":

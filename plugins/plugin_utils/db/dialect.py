@@ -14,8 +14,9 @@ import contextlib
 import functools
 import os
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 try:
     import fcntl
@@ -162,7 +163,8 @@ def upsert(
     quote = conn.dialect.identifier_preparer.quote
     name = quote(table.name)
     cols = list(values)
-    insert = f"INSERT INTO {name} ({', '.join(quote(c) for c in cols)}) VALUES ({', '.join(':' + c for c in cols)})"
+    columns, params = ", ".join(quote(c) for c in cols), ", ".join(":" + c for c in cols)
+    insert = f"INSERT INTO {name} ({columns}) VALUES ({params})"
     sets = ", ".join(f"{quote(c)} = {expr}" for c, expr in (update or {}).items())
     if conn.dialect.name in ("sqlite", "postgresql"):
         target = ", ".join(quote(k) for k in keys)

@@ -22,8 +22,8 @@ an existing database up to date. To add migration 2:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 try:
     import sqlalchemy as sa
@@ -100,12 +100,11 @@ def migrate(db: Database) -> list[int]:
             migration.apply(conn)
             # Migration 1 builds the current schema: every later version is in it.
             stamped = MIGRATIONS if migration.version == 1 else [migration]
+            versions = [m for m in stamped if m.version not in applied]
             now = iso(time.time())
-            rows = [
-                {"version": m.version, "name": m.name, "applied_at": now}
-                for m in stamped
-                if m.version not in applied
-            ]
-            conn.execute(sa.insert(table), rows)
-            done_now.extend(row["version"] for row in rows)
+            conn.execute(
+                sa.insert(table),
+                [{"version": m.version, "name": m.name, "applied_at": now} for m in versions],
+            )
+            done_now.extend(m.version for m in versions)
     return done_now

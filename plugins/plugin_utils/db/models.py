@@ -7,7 +7,7 @@ them by hand. Nothing here has a place for a password (SPEC section 4: "Never a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 # An execution is one device in one run.
@@ -24,7 +24,7 @@ EXECUTION_STATUSES = (
 # Executions that count as `failed` in a run's totals.
 FAILED_STATUSES = ("failed", "timeout", "unreachable")
 # Executions that are done (counted in a run's `completed` total).
-DONE_STATUSES = ("success", "skipped") + FAILED_STATUSES
+DONE_STATUSES = ("success", "skipped", *FAILED_STATUSES)
 
 RUN_STATUSES = ("pending", "running", "completed", "partial", "failed", "cancelled", "interrupted")
 # A run in one of these states has ended.
@@ -49,7 +49,7 @@ def status_for_error(code: str | None) -> str:
 def iso(ts: float) -> str:
     """Epoch seconds as the ISO-8601 UTC text every timestamp column holds:
     ``2026-11-23T09:15:02.123Z``. Fixed width, so text order is time order."""
-    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
+    moment = datetime.fromtimestamp(ts, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

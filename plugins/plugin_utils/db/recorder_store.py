@@ -16,7 +16,8 @@ import functools
 import os
 import threading
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 try:
     import sqlalchemy as sa
@@ -118,7 +119,13 @@ class RecorderStore:
                 # keep the id in extra rather than break the foreign key.
                 row["extra"] = rows.to_json({**info.extra, "parent_run_id": parent})
                 row["parent_run_id"] = None
-            upsert(conn, s.runs, row, ["run_id"], {"status": "excluded.status", "heartbeat_at": "excluded.heartbeat_at"})
+            upsert(
+                conn,
+                s.runs,
+                row,
+                ["run_id"],
+                {"status": "excluded.status", "heartbeat_at": "excluded.heartbeat_at"},
+            )
 
     @staticmethod
     def _run_exists(conn: sa.engine.Connection, run_id: str) -> bool:
@@ -129,7 +136,9 @@ class RecorderStore:
     def heartbeat(self, run_id: str) -> None:
         with self._db.write() as conn:
             conn.execute(
-                sa.update(s.runs).where(s.runs.c.run_id == run_id).values(heartbeat_at=iso(time.time()))
+                sa.update(s.runs)
+                .where(s.runs.c.run_id == run_id)
+                .values(heartbeat_at=iso(time.time()))
             )
 
     @_locked
@@ -140,7 +149,9 @@ class RecorderStore:
         now = iso(time.time())
         with self._db.write() as conn:
             counts = self._refresh_totals(conn, run_id, now)
-            current = conn.execute(sa.select(s.runs.c.status).where(s.runs.c.run_id == run_id)).scalar_one()
+            current = conn.execute(
+                sa.select(s.runs.c.status).where(s.runs.c.run_id == run_id)
+            ).scalar_one()
             final = status or rows.derive_run_status(current, counts)
             values: dict[str, Any] = {"status": final, "completed_at": now, "heartbeat_at": now}
             if error is not None:
@@ -157,7 +168,10 @@ class RecorderStore:
             self._refresh_totals(conn, run_id, now)
             conn.execute(
                 sa.update(s.runs)
-                .where(s.runs.c.run_id == run_id, s.runs.c.status.in_(("pending", "running", "interrupted")))
+                .where(
+                    s.runs.c.run_id == run_id,
+                    s.runs.c.status.in_(("pending", "running", "interrupted")),
+                )
                 .values(status="cancelled", error=reason, completed_at=now)
             )
 
@@ -170,8 +184,13 @@ class RecorderStore:
         r = s.runs
         with self._lock, self._db.read() as conn:
             running = conn.execute(
-                sa.select(r.c.run_id, r.c.controller_host, r.c.controller_pid, r.c.heartbeat_at, r.c.created_at)
-                .where(r.c.status == "running")
+                sa.select(
+                    r.c.run_id,
+                    r.c.controller_host,
+                    r.c.controller_pid,
+                    r.c.heartbeat_at,
+                    r.c.created_at,
+                ).where(r.c.status == "running")
             ).all()
         gone: dict[str, str] = {}
         for run_id, host, pid, heartbeat_at, created_at in running:
@@ -189,10 +208,13 @@ class RecorderStore:
                 ).scalar()
                 if last is None:
                     continue
-                self._settle_pending(conn, run_id, "interrupted", "INTERRUPTED", reason, iso(time.time()))
+                self._settle_pending(
+                    conn, run_id, "interrupted", "INTERRUPTED", reason, iso(time.time())
+                )
                 self._refresh_totals(conn, run_id, None)
                 conn.execute(
-                    sa.update(r).where(r.c.run_id == run_id)
+                    sa.update(r)
+                    .where(r.c.run_id == run_id)
                     # It ended when it last gave a sign of life.
                     .values(status="interrupted", error=reason, completed_at=last)
                 )
@@ -222,29 +244,39 @@ class RecorderStore:
         with self._db.write() as conn:
             device_id = self._device_id(conn, info.device, device, now)
             row = rows.execution_row(info, device_id)
-            upsert(conn, e, row, ["run_id", "device_id"], {c: f"excluded.{c}" for c in row})
+            keys = ["run_id", "device_id"]
+            upsert(conn, e, row, keys, {c: f"excluded.{c}" for c in row if c not in keys})
             key = (e.c.run_id == info.run_id) & (e.c.device_id == device_id)
             execution_id = conn.execute(sa.select(e.c.id).where(key)).scalar_one()
             conn.execute(sa.delete(s.attempts).where(s.attempts.c.execution_id == execution_id))
             if info.attempts:
-                conn.execute(sa.insert(s.attempts), [rows.attempt_row(execution_id, a) for a in info.attempts])
+                conn.execute(
+                    sa.insert(s.attempts),
+                    [rows.attempt_row(execution_id, a) for a in info.attempts],
+                )
             if info.sha256 and info.config_text is not None:
                 seen = iso_or_none(info.completed_at or info.started_at) or now
                 self._add_version(conn, info, device_id, seen)
             self._refresh_totals(conn, info.run_id, now)
 
-    def _device_id(self, conn: sa.engine.Connection, name: str, device: DeviceInfo | None, now: str) -> int:
+    def _device_id(
+        self, conn: sa.engine.Connection, name: str, device: DeviceInfo | None, now: str
+    ) -> int:
         row = rows.device_row(name, device, now)
         merge = {"last_seen": "excluded.last_seen"}
         if device is not None:
             # An unknown (None, or no groups) never erases what is known.
             merge.update({f: f"COALESCE(excluded.{f}, devices.{f})" for f in rows.DEVICE_FIELDS})
-            merge["groups"] = "CASE WHEN excluded.groups = '[]' THEN devices.groups ELSE excluded.groups END"
+            merge["groups"] = (
+                "CASE WHEN excluded.groups = '[]' THEN devices.groups ELSE excluded.groups END"
+            )
         upsert(conn, s.devices, row, ["name"], merge)
         return conn.execute(sa.select(s.devices.c.id).where(s.devices.c.name == name)).scalar_one()
 
     @staticmethod
-    def _add_version(conn: sa.engine.Connection, info: ExecutionInfo, device_id: int, seen: str) -> None:
+    def _add_version(
+        conn: sa.engine.Connection, info: ExecutionInfo, device_id: int, seen: str
+    ) -> None:
         content = rows.content_row(info.sha256 or "", info.config_text or "")
         upsert(conn, s.config_contents, content, ["sha256"])  # stored once per sha256
         v = s.config_versions
@@ -254,7 +286,11 @@ class RecorderStore:
         if latest != info.sha256:
             conn.execute(
                 sa.insert(v).values(
-                    device_id=device_id, sha256=info.sha256, git_commit=info.commit, run_id=info.run_id, first_seen=seen
+                    device_id=device_id,
+                    sha256=info.sha256,
+                    git_commit=info.commit,
+                    run_id=info.run_id,
+                    first_seen=seen,
                 )
             )
 
@@ -273,9 +309,8 @@ class RecorderStore:
     def _refresh_totals(conn: sa.engine.Connection, run_id: str, now: str | None) -> dict[str, int]:
         """Recount a run's totals from its executions (out-of-order events stay right)."""
         e = s.executions
-        counts: dict[str, int] = dict(
-            conn.execute(sa.select(e.c.status, sa.func.count()).where(e.c.run_id == run_id).group_by(e.c.status)).all()
-        )
+        query = sa.select(e.c.status, sa.func.count()).where(e.c.run_id == run_id)
+        counts = {status: n for status, n in conn.execute(query.group_by(e.c.status))}
         values: dict[str, Any] = dict(rows.totals(counts))
         if now is not None:
             values["heartbeat_at"] = now
@@ -312,13 +347,17 @@ class RecorderStore:
         v, d, c = s.config_versions, s.devices, s.config_contents
         if self._fts:
             phrase = '"' + text.replace('"', '""') + '"'
-            fts = sa.text("SELECT rowid FROM config_contents_fts WHERE config_contents_fts MATCH :q")
+            fts = sa.text(
+                "SELECT rowid FROM config_contents_fts WHERE config_contents_fts MATCH :q"
+            )
             match = c.c.id.in_(fts.bindparams(q=phrase).columns(sa.column("rowid", sa.Integer)))
         else:
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             match = c.c.content.ilike(f"%{escaped}%", escape="\\")
         query = (
-            sa.select(d.c.name.label("device"), v.c.sha256, v.c.git_commit, v.c.run_id, v.c.first_seen)
+            sa.select(
+                d.c.name.label("device"), v.c.sha256, v.c.git_commit, v.c.run_id, v.c.first_seen
+            )
             .join(d, d.c.id == v.c.device_id)
             .join(c, c.c.sha256 == v.c.sha256)
             .where(match)
@@ -326,7 +365,11 @@ class RecorderStore:
         )
         if latest_only:
             w = s.config_versions.alias("w2")
-            newest = sa.select(sa.func.max(w.c.id)).where(w.c.device_id == v.c.device_id).scalar_subquery()
+            newest = (
+                sa.select(sa.func.max(w.c.id))
+                .where(w.c.device_id == v.c.device_id)
+                .scalar_subquery()
+            )
             query = query.where(v.c.id == newest)
         with self._db.read() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
@@ -334,5 +377,3 @@ class RecorderStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-

@@ -89,7 +89,12 @@ def attempt_row(execution_id: int, attempt: AttemptInfo) -> dict[str, Any]:
 
 
 def content_row(sha256: str, text: str) -> dict[str, Any]:
-    return {"sha256": sha256, "content": text, "size": len(text.encode()), "lines": line_count(text)}
+    return {
+        "sha256": sha256,
+        "content": text,
+        "size": len(text.encode()),
+        "lines": line_count(text),
+    }
 
 
 def totals(counts: dict[str, int]) -> dict[str, int]:

@@ -185,9 +185,7 @@ if sa is not None:
         metadata,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), nullable=False),
-        sa.Column(
-            "sha256", _text, sa.ForeignKey("config_contents.sha256"), nullable=False
-        ),
+        sa.Column("sha256", _text, sa.ForeignKey("config_contents.sha256"), nullable=False),
         sa.Column("git_commit", _text),
         # Pruning runs keeps every version (SPEC section 4), so this may become NULL.
         sa.Column("run_id", _text, sa.ForeignKey("runs.run_id", ondelete="SET NULL")),

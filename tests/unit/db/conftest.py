@@ -10,17 +10,16 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for pg.py
-from pg import PostgresUnavailable, start_postgres  # noqa: E402
-
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (  # noqa: E402
+from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
     RecorderStore,
 )
+from pg import PostgresUnavailable, start_postgres
 
 
 @pytest.fixture(scope="session")

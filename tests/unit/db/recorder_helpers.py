@@ -13,14 +13,15 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-
 from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
     AttemptInfo,
     DeviceInfo,
     ExecutionInfo,
     RunInfo,
 )
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import RecorderStore
+from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+    RecorderStore,
+)
 
 HOST = socket.gethostname()
 
@@ -45,7 +46,9 @@ def config_for(name: str, variant: str = "") -> tuple[str, str]:
     return text, hashlib.sha256(text.encode()).hexdigest()
 
 
-def success(run_id: str, name: str, text: str | None = None, sha: str | None = None, **extra: Any) -> ExecutionInfo:
+def success(
+    run_id: str, name: str, text: str | None = None, sha: str | None = None, **extra: Any
+) -> ExecutionInfo:
     now = time.time()
     if text is None:
         text, sha = config_for(name)
@@ -109,9 +112,14 @@ def one_run(url: str, index: int, executions: int, shared: int, start: Any, resu
         store.start_run(info)
         names = [shared_device(i) for i in range(shared)]
         names += [f"p{index}-dev-{i:03d}" for i in range(executions - shared)]
-        store.add_pending(info.run_id, [DeviceInfo(name, platform="cisco.ios.ios", groups=["lab"]) for name in names])
+        store.add_pending(
+            info.run_id,
+            [DeviceInfo(name, platform="cisco.ios.ios", groups=["lab"]) for name in names],
+        )
         for name in names:
-            store.record_execution(success(info.run_id, name), DeviceInfo(name, address="192.0.2.1"))
+            store.record_execution(
+                success(info.run_id, name), DeviceInfo(name, address="192.0.2.1")
+            )
         status = store.finish_run(info.run_id)
         store.close()
         results.put((index, info.run_id, status, None))
@@ -137,7 +145,9 @@ def record_forever(url: str, run_id: str, ready: Any) -> None:
     store.start_run(run_info(run_id=run_id, controller_pid=os.getpid()))
     for i in range(1_000_000):
         info = success(run_id, f"busy-{i:06d}")
-        info.attempts = [AttemptInfo(n, time.time(), 0.1, "COMMAND_TIMEOUT") for n in (1, 2)] + info.attempts[:1]
+        info.attempts = [
+            AttemptInfo(n, time.time(), 0.1, "COMMAND_TIMEOUT") for n in (1, 2)
+        ] + info.attempts[:1]
         info.attempts[-1].number = 3
         store.record_execution(info)
         if i == 3:

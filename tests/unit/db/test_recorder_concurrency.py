@@ -6,13 +6,14 @@ import multiprocessing
 import os
 import random
 import signal
+import sqlite3
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import recorder_helpers as h
-
 from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
     RecorderStore,
     local_pid_alive,
@@ -39,14 +40,19 @@ def test_eight_processes_record_at_once(db_url: str) -> None:
     elapsed = time.monotonic() - began
     for worker in workers:
         worker.join(30)
-    print(f"\n{PROCESSES} processes x {EXECUTIONS} executions on {db_url.split(':')[0]}: {elapsed:.2f} s")
+    backend = db_url.split(":")[0]
+    print(f"\n{PROCESSES} processes x {EXECUTIONS} executions on {backend}: {elapsed:.2f} s")
     assert [r[3] for r in reports if r[3]] == []  # no exception in any process
     assert [w.exitcode for w in workers] == [0] * PROCESSES
     assert elapsed < 30
     run_ids = [r[1] for r in reports]
     assert {r[2] for r in reports} == {"completed"}
-    assert h.query(db_url, "SELECT count(*) FROM executions WHERE status = 'success'") == [(PROCESSES * EXECUTIONS,)]
-    assert h.query(db_url, "SELECT count(*) FROM runs WHERE total = 50 AND success = 50") == [(PROCESSES,)]
+    assert h.query(db_url, "SELECT count(*) FROM executions WHERE status = 'success'") == [
+        (PROCESSES * EXECUTIONS,)
+    ]
+    assert h.query(db_url, "SELECT count(*) FROM runs WHERE total = 50 AND success = 50") == [
+        (PROCESSES,)
+    ]
     assert h.query(db_url, "SELECT count(*) FROM attempts") == [(PROCESSES * EXECUTIONS,)]
     expected_devices = SHARED + PROCESSES * (EXECUTIONS - SHARED)
     assert h.query(db_url, "SELECT count(*) FROM devices") == [(expected_devices,)]
@@ -80,6 +86,29 @@ def test_two_threads_share_one_store(store: RecorderStore, db_url: str) -> None:
     assert store.get_run(info.run_id)["success"] == 80
 
 
+def test_a_writer_outside_the_store_makes_it_wait_not_fail(tmp_path: Path) -> None:
+    """Another program (sqlite3 CLI, a prune job) holding the write lock: BEGIN IMMEDIATE
+    waits on busy_timeout instead of failing with "database is locked"."""
+    path = tmp_path / "confvault.db"
+    store = RecorderStore(f"sqlite:///{path}")
+    try:
+        info = h.run_info()
+        store.start_run(info)
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE runs SET error = 'held'")
+        release = threading.Timer(1.0, other.execute, ("COMMIT",))
+        release.start()
+        began = time.monotonic()
+        store.record_execution(h.success(info.run_id, "r1"))
+        assert time.monotonic() - began >= 0.9
+        release.join()
+        other.close()
+        assert store.get_run(info.run_id)["success"] == 1
+    finally:
+        store.close()
+
+
 def _kill(process: multiprocessing.process.BaseProcess) -> None:
     assert process.pid is not None
     os.kill(process.pid, signal.SIGKILL)
@@ -103,8 +132,15 @@ def test_sigkill_before_finish_run_loses_nothing(db_url: str) -> None:
         assert store.get_run(run_id)["status"] == "running"
         assert store.reconcile_interrupted(h.HOST, local_pid_alive) == [run_id]
         run = store.get_run(run_id)
-        assert (run["status"], run["success"], run["completed"], run["total"]) == ("interrupted", 5, 5, 10)
-        assert [e["status"] for e in store.executions(run_id)] == ["success"] * 5 + ["interrupted"] * 5
+        assert (run["status"], run["success"], run["completed"], run["total"]) == (
+            "interrupted",
+            5,
+            5,
+            10,
+        )
+        assert [e["status"] for e in store.executions(run_id)] == ["success"] * 5 + [
+            "interrupted"
+        ] * 5
         assert {e["error_code"] for e in store.executions(run_id)[5:]} == {"INTERRUPTED"}
     finally:
         store.close()
@@ -124,12 +160,13 @@ def test_sigkill_in_the_middle_of_writes_leaves_whole_records(db_url: str) -> No
     assert h.integrity_check(db_url) == "ok"
     counts = h.query(
         db_url,
-        "SELECT e.attempts, count(a.id) FROM executions e LEFT JOIN attempts a ON a.execution_id = e.id "
+        "SELECT e.attempts, count(a.id) FROM executions e "
+        "LEFT JOIN attempts a ON a.execution_id = e.id "
         "WHERE e.run_id = :run GROUP BY e.id, e.attempts",
         run=run_id,
     )
     assert len(counts) >= 4
-    assert {c for c in counts} == {(3, 3)}
+    assert set(counts) == {(3, 3)}
     store = RecorderStore(db_url)
     try:
         assert store.reconcile_interrupted(h.HOST, local_pid_alive) == [run_id]

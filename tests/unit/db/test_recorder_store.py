@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from recorder_helpers import HOST, config_for, integrity_check, query, run_info, sqlite_path, success
-
 from ansible_collections.confvault.network.plugins.plugin_utils.db import models
 from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
     AttemptInfo,
@@ -23,6 +21,15 @@ from ansible_collections.confvault.network.plugins.plugin_utils.db.models import
 from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
     RecorderStore,
     default_url,
+)
+from recorder_helpers import (
+    HOST,
+    config_for,
+    integrity_check,
+    query,
+    run_info,
+    sqlite_path,
+    success,
 )
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -52,7 +59,9 @@ def test_iso_timestamps_are_fixed_width_utc() -> None:
 
 
 def test_start_run_records_everything_about_the_run(store: RecorderStore) -> None:
-    info = run_info(limit="site_a", check_mode=True, user="netops", awx_job_id="42", extra={"tags": ["backup"]})
+    info = run_info(
+        limit="site_a", check_mode=True, user="netops", awx_job_id="42", extra={"tags": ["backup"]}
+    )
     store.start_run(info)
     run = store.get_run(info.run_id)
     assert run["status"] == "running"
@@ -80,35 +89,74 @@ def test_parent_run_is_a_foreign_key_or_kept_in_extra(store: RecorderStore) -> N
 def test_add_pending_upserts_devices_once_per_run(store: RecorderStore, db_url: str) -> None:
     info = run_info()
     store.start_run(info)
-    store.add_pending(info.run_id, [DeviceInfo("r1", address="10.0.0.1", platform="cisco.ios.ios", groups=["ios"])])
+    store.add_pending(
+        info.run_id,
+        [DeviceInfo("r1", address="10.0.0.1", platform="cisco.ios.ios", groups=["ios"])],
+    )
     first_seen = query(db_url, "SELECT first_seen FROM devices WHERE name = 'r1'")[0][0]
     time.sleep(0.01)
     # Again, with a new address and without the platform: None never erases what is known.
-    store.add_pending(info.run_id, [DeviceInfo("r1", address="10.0.0.2"), DeviceInfo("r2", port=2222)])
-    rows = query(db_url, "SELECT name, address, port, platform, groups, first_seen, last_seen FROM devices ORDER BY name")
-    assert [r[:5] for r in rows] == [("r1", "10.0.0.2", None, "cisco.ios.ios", '["ios"]'), ("r2", None, 2222, None, "[]")]
+    store.add_pending(
+        info.run_id, [DeviceInfo("r1", address="10.0.0.2"), DeviceInfo("r2", port=2222)]
+    )
+    rows = query(
+        db_url,
+        "SELECT name, address, port, platform, groups, first_seen, last_seen "
+        "FROM devices ORDER BY name",
+    )
+    assert [r[:5] for r in rows] == [
+        ("r1", "10.0.0.2", None, "cisco.ios.ios", '["ios"]'),
+        ("r2", None, 2222, None, "[]"),
+    ]
     assert rows[0][5] == first_seen and rows[0][6] > first_seen
-    assert [(e["device"], e["status"]) for e in store.executions(info.run_id)] == [("r1", "pending"), ("r2", "pending")]
+    assert [(e["device"], e["status"]) for e in store.executions(info.run_id)] == [
+        ("r1", "pending"),
+        ("r2", "pending"),
+    ]
     assert store.get_run(info.run_id)["total"] == 2
 
 
-def test_record_execution_overwrites_pending_and_keeps_attempts(store: RecorderStore, db_url: str) -> None:
+def test_record_execution_overwrites_pending_and_keeps_attempts(
+    store: RecorderStore, db_url: str
+) -> None:
     info = run_info()
     store.start_run(info)
     store.add_pending(info.run_id, [DeviceInfo("r1"), DeviceInfo("r2")])
     failed = ExecutionInfo(
-        info.run_id, "r1", "timeout", error_code="COMMAND_TIMEOUT", error_message="no prompt after 30 s",
-        attempts=[AttemptInfo(1, time.time(), 30.0, "COMMAND_TIMEOUT", "timeout"), AttemptInfo(2, time.time(), 30.0, "COMMAND_TIMEOUT", "timeout")],
-        started_at=time.time() - 60, completed_at=time.time(), duration=60.0, extra={"transport": "libssh"},
+        info.run_id,
+        "r1",
+        "timeout",
+        error_code="COMMAND_TIMEOUT",
+        error_message="no prompt after 30 s",
+        attempts=[
+            AttemptInfo(1, time.time(), 30.0, "COMMAND_TIMEOUT", "timeout"),
+            AttemptInfo(2, time.time(), 30.0, "COMMAND_TIMEOUT", "timeout"),
+        ],
+        started_at=time.time() - 60,
+        completed_at=time.time(),
+        duration=60.0,
+        extra={"transport": "libssh"},
     )
     store.record_execution(failed, DeviceInfo("r1", platform="arista.eos.eos"))
     [r1, r2] = store.executions(info.run_id)
-    assert (r1["status"], r1["error_code"], r1["attempts"], r1["extra"]) == ("timeout", "COMMAND_TIMEOUT", 2, {"transport": "libssh"})
-    assert ISO.match(r1["started_at"]) and ISO.match(r1["completed_at"]) and r2["status"] == "pending"
+    assert (r1["status"], r1["error_code"], r1["attempts"], r1["extra"]) == (
+        "timeout",
+        "COMMAND_TIMEOUT",
+        2,
+        {"transport": "libssh"},
+    )
+    assert (
+        ISO.match(r1["started_at"]) and ISO.match(r1["completed_at"]) and r2["status"] == "pending"
+    )
     # A later record of the same device in the same run replaces it and its attempts.
     store.record_execution(success(info.run_id, "r1"))
     [r1, _] = store.executions(info.run_id)
-    assert (r1["status"], r1["error_code"], r1["attempts"], r1["changed"]) == ("success", None, 1, True)
+    assert (r1["status"], r1["error_code"], r1["attempts"], r1["changed"]) == (
+        "success",
+        None,
+        1,
+        True,
+    )
     assert query(db_url, "SELECT number, error_code FROM attempts") == [(1, None)]
     assert query(db_url, "SELECT platform FROM devices WHERE name = 'r1'") == [("arista.eos.eos",)]
     run = store.get_run(info.run_id)
@@ -118,9 +166,15 @@ def test_record_execution_overwrites_pending_and_keeps_attempts(store: RecorderS
 def test_record_execution_of_an_unknown_device_creates_it(store: RecorderStore) -> None:
     info = run_info()
     store.start_run(info)
-    store.record_execution(ExecutionInfo(info.run_id, "new-01", "skipped", skip_reason="maintenance"))
+    store.record_execution(
+        ExecutionInfo(info.run_id, "new-01", "skipped", skip_reason="maintenance")
+    )
     [execution] = store.executions(info.run_id)
-    assert (execution["device"], execution["status"], execution["skip_reason"]) == ("new-01", "skipped", "maintenance")
+    assert (execution["device"], execution["status"], execution["skip_reason"]) == (
+        "new-01",
+        "skipped",
+        "maintenance",
+    )
     with pytest.raises(ValueError):
         store.record_execution(ExecutionInfo(info.run_id, "new-01", "great"))
 
@@ -128,16 +182,27 @@ def test_record_execution_of_an_unknown_device_creates_it(store: RecorderStore) 
 def test_config_content_is_stored_once_per_sha256(store: RecorderStore, db_url: str) -> None:
     old, old_sha = config_for("r1")
     new, new_sha = config_for("r1", "ntp server 192.0.2.10\n")
-    for text, sha in ((old, old_sha), (old, old_sha), (new, new_sha), (new, new_sha), (old, old_sha)):
+    for text, sha in (
+        (old, old_sha),
+        (old, old_sha),
+        (new, new_sha),
+        (new, new_sha),
+        (old, old_sha),
+    ):
         info = run_info()
         store.start_run(info)
         store.record_execution(success(info.run_id, "r1", text, sha))
         store.finish_run(info.run_id)
     assert query(db_url, "SELECT sha256, size, lines FROM config_contents ORDER BY id") == [
-        (old_sha, len(old.encode()), 3), (new_sha, len(new.encode()), 4)
+        (old_sha, len(old.encode()), 3),
+        (new_sha, len(new.encode()), 4),
     ]
     # A version each time the config differs from the device's previous one.
-    assert [r[0] for r in query(db_url, "SELECT sha256 FROM config_versions ORDER BY id")] == [old_sha, new_sha, old_sha]
+    assert [r[0] for r in query(db_url, "SELECT sha256 FROM config_versions ORDER BY id")] == [
+        old_sha,
+        new_sha,
+        old_sha,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -151,9 +216,19 @@ def test_config_content_is_stored_once_per_sha256(store: RecorderStore, db_url: 
         (["timeout", "failed", "skipped"], "failed"),
         (["success", "cancelled"], "cancelled"),
     ],
-    ids=["all-ok", "ok-and-skipped", "all-skipped", "ok-and-failed", "ok-unreachable-skipped", "all-failed", "cancelled-device"],
+    ids=[
+        "all-ok",
+        "ok-and-skipped",
+        "all-skipped",
+        "ok-and-failed",
+        "ok-unreachable-skipped",
+        "all-failed",
+        "cancelled-device",
+    ],
 )
-def test_finish_run_derives_status_and_totals(store: RecorderStore, statuses: list[str], expected: str) -> None:
+def test_finish_run_derives_status_and_totals(
+    store: RecorderStore, statuses: list[str], expected: str
+) -> None:
     info = run_info()
     store.start_run(info)
     for i, status in enumerate(statuses):
@@ -163,7 +238,10 @@ def test_finish_run_derives_status_and_totals(store: RecorderStore, statuses: li
     assert run["status"] == expected and ISO.match(run["completed_at"])
     failed = sum(s in models.FAILED_STATUSES for s in statuses)
     assert (run["total"], run["success"], run["failed"], run["skipped"]) == (
-        len(statuses), statuses.count("success"), failed, statuses.count("skipped")
+        len(statuses),
+        statuses.count("success"),
+        failed,
+        statuses.count("skipped"),
     )
     assert run["completed"] == statuses.count("success") + failed + statuses.count("skipped")
 
@@ -186,9 +264,17 @@ def test_cancel_run_cancels_what_is_not_done_and_keeps_backups(store: RecorderSt
     by_device = {e["device"]: e for e in store.executions(info.run_id)}
     assert by_device["d0"]["status"] == "success"
     assert {by_device[f"d{i}"]["status"] for i in (1, 2, 3)} == {"cancelled"}
-    assert by_device["d1"]["error_code"] == "CANCELLED" and by_device["d1"]["error_message"] == "cancelled by SIGINT"
+    assert (
+        by_device["d1"]["error_code"] == "CANCELLED"
+        and by_device["d1"]["error_message"] == "cancelled by SIGINT"
+    )
     run = store.get_run(info.run_id)
-    assert (run["status"], run["error"], run["total"], run["completed"]) == ("cancelled", "cancelled by SIGINT", 4, 1)
+    assert (run["status"], run["error"], run["total"], run["completed"]) == (
+        "cancelled",
+        "cancelled by SIGINT",
+        4,
+        1,
+    )
     assert store.finish_run(info.run_id) == "cancelled"  # the stats hook may still come
 
 
@@ -202,16 +288,25 @@ def test_reconcile_interrupted(make_store) -> None:
         store.record_execution(success(info.run_id, "r1"))
     old = models.iso(time.time() - 3600)
     with store.engine.begin() as conn:  # a run whose controller went quiet an hour ago
-        conn.execute(sa.text("UPDATE runs SET heartbeat_at = :old WHERE run_id = :id"), {"old": old, "id": stale.run_id})
-    gone = reader.reconcile_interrupted(HOST, lambda pid: pid != dead.controller_pid, stale_after=900)
+        conn.execute(
+            sa.text("UPDATE runs SET heartbeat_at = :old WHERE run_id = :id"),
+            {"old": old, "id": stale.run_id},
+        )
+    gone = reader.reconcile_interrupted(
+        HOST, lambda pid: pid != dead.controller_pid, stale_after=900
+    )
     assert sorted(gone) == sorted([dead.run_id, stale.run_id])
     for info in (dead, stale):
         run = store.get_run(info.run_id)
         assert run["status"] == "interrupted" and run["completed_at"] == run["heartbeat_at"]
         assert [(e["status"], e["error_code"]) for e in store.executions(info.run_id)] == [
-            ("success", None), ("interrupted", "INTERRUPTED")
+            ("success", None),
+            ("interrupted", "INTERRUPTED"),
         ]
-    assert "gone" in store.get_run(dead.run_id)["error"] and old in store.get_run(stale.run_id)["error"]
+    assert (
+        "gone" in store.get_run(dead.run_id)["error"]
+        and old in store.get_run(stale.run_id)["error"]
+    )
     assert {store.get_run(i.run_id)["status"] for i in (alive, elsewhere)} == {"running"}
     assert reader.reconcile_interrupted(HOST, lambda pid: pid != dead.controller_pid) == []
     assert store.finish_run(dead.run_id) == "interrupted"
@@ -229,7 +324,10 @@ def test_heartbeat_moves_forward(store: RecorderStore) -> None:
 def test_search_configs_finds_a_phrase(store: RecorderStore, db_url: str) -> None:
     info = run_info()
     store.start_run(info)
-    for name, line in (("r1", "snmp-server community public RO"), ("r2", "snmp-server community s3cr3t RO")):
+    for name, line in (
+        ("r1", "snmp-server community public RO"),
+        ("r2", "snmp-server community s3cr3t RO"),
+    ):
         text = f"hostname {name}\n{line}\nend\n"
         store.record_execution(success(info.run_id, name, text, f"{name:0>64}"))
     assert [r["device"] for r in store.search_configs("snmp-server community public")] == ["r1"]
@@ -239,16 +337,24 @@ def test_search_configs_finds_a_phrase(store: RecorderStore, db_url: str) -> Non
     store.start_run(later)
     store.record_execution(success(later.run_id, "r1", "hostname r1\nend\n", "f" * 64))
     assert store.search_configs("snmp-server community public") == []
-    assert [r["run_id"] for r in store.search_configs("snmp-server community public", latest_only=False)] == [info.run_id]
+    assert [
+        r["run_id"] for r in store.search_configs("snmp-server community public", latest_only=False)
+    ] == [info.run_id]
     if sqlite_path(db_url):  # the FTS5 table itself, as Datasette's search box uses it
-        hits = query(db_url, "SELECT rowid FROM config_contents_fts WHERE config_contents_fts MATCH :q", q='"community public"')
+        hits = query(
+            db_url,
+            "SELECT rowid FROM config_contents_fts WHERE config_contents_fts MATCH :q",
+            q='"community public"',
+        )
         assert len(hits) == 1
 
 
 def test_no_password_like_column_anywhere(store: RecorderStore, db_url: str) -> None:
     suspicious = re.compile(r"pass|secret|token|credential|community|private|key", re.I)
     inspector = sa.inspect(store.engine)
-    columns = [(t, c["name"]) for t in inspector.get_table_names() for c in inspector.get_columns(t)]
+    columns = [
+        (t, c["name"]) for t in inspector.get_table_names() for c in inspector.get_columns(t)
+    ]
     assert len(columns) > 60
     assert [tc for tc in columns if suspicious.search(tc[1])] == []
     for record in (models.RunInfo, models.DeviceInfo, models.ExecutionInfo, models.AttemptInfo):
@@ -263,7 +369,10 @@ def test_sqlite_file_pragmas_and_permissions(tmp_path: Path) -> None:
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         with store.engine.connect() as conn:
-            pragmas = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")]
+            pragmas = [
+                conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                for p in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+            ]
         assert pragmas == ["wal", 1, 30000, 1]  # synchronous 1 = NORMAL
     finally:
         store.close()
