@@ -104,7 +104,7 @@ class ActionModule(ActionBase):
             return _failed(host, Problem("STORAGE_ERROR", str(exc)), platform, attempts=attempts)
         out: dict[str, Any] = {
             "changed": saved.changed, "path": saved.path, "sha256": saved.sha256, "size": saved.size,
-            "lines": saved.lines, "commit": saved.commit, "platform": platform.network_os,
+            "lines": saved.lines, "commit": saved.commit, "platform": platform.network_os, "redacted": args["redact"],
             "attempts": len(attempts), "attempt_log": attempts, "redactions": outcome.value.redactions,
             "error_code": None, "backup_dir": repo,
         }

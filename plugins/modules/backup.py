@@ -148,6 +148,10 @@ redactions:
   description: Number of secrets replaced by C(<redacted>).
   returned: success
   type: int
+redacted:
+  description: Whether secrets were redacted in the stored file (the recorder stores config text only then).
+  returned: success
+  type: bool
 backup_dir:
   description: The git repository the file is in.
   returned: success

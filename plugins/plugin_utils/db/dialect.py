@@ -11,9 +11,11 @@ Transactional DDL"): pysqlite must not emit its own BEGIN, we emit ours.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -91,16 +93,37 @@ def make_engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(parsed, pool_pre_ping=True)
 
 
+GATE_TIMEOUT = 30.0  # seconds, as busy_timeout
+
+
+def _acquire(fd: int, path: str, timeout: float = GATE_TIMEOUT) -> None:
+    """Take the gate, trying often (a blocking lockf could not time out)."""
+    deadline, pause = time.monotonic() + timeout, 0.0005
+    while True:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):  # held by another process
+                raise
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"another process held the write lock {path} for {timeout:.0f} s")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)
+
+
 class Database:
     """An engine, and the two kinds of transaction the store and migrations use.
 
-    On a SQLite file, write transactions also take an exclusive flock on
-    ``<database>.lock`` before ``BEGIN IMMEDIATE``. SQLite's busy handler polls, with
-    sleeps growing to 100 ms, so a waiting writer mostly sleeps while the lock is free:
-    eight processes recording 50 devices each took 10-20 s on a 2-CPU machine, each
-    transaction ~4 ms. A blocking flock wakes the next writer as soon as the lock is
-    released (the kernel drops it when a process dies, even by SIGKILL). It is a separate
-    file: on NFS, flock is emulated with the same fcntl locks SQLite takes on the database.
+    On a SQLite file, write transactions first take an exclusive lock on the file
+    ``<database>.lock`` (the gate), then ``BEGIN IMMEDIATE``. SQLite's busy handler
+    sleeps between tries, up to 100 ms, so waiting writers mostly sleep while the lock is
+    free: eight processes recording 50 devices each took 10-20 s on a 2-CPU machine where
+    one transaction takes ~4 ms; through the gate, ~2 s. The gate is a POSIX record lock
+    (``lockf``): the kernel drops it when its process dies, even by SIGKILL, and a forked
+    child (Ansible's workers) does not inherit it. It is only an optimisation: it gives
+    up after ``GATE_TIMEOUT`` seconds like ``busy_timeout``, and stores in one process do
+    not exclude each other through it (SQLite's own lock still does).
     """
 
     def __init__(self, url: str) -> None:
@@ -125,12 +148,12 @@ class Database:
             return
         if self._gate is None:
             self._gate = os.open(self._gate_path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._gate, fcntl.LOCK_EX)
+        _acquire(self._gate, self._gate_path)
         try:
             with self.engine.begin() as conn:
                 yield conn
         finally:
-            fcntl.flock(self._gate, fcntl.LOCK_UN)
+            fcntl.lockf(self._gate, fcntl.LOCK_UN)
 
     @property
     def dialect(self) -> str:

@@ -35,7 +35,8 @@ ABORT_GRACE = 0.1  # s between writing the last allowed byte and the TCP abort (
 class LabFaults:
     latency: float = 0.0  # seconds before answering each command
     auth_fail: bool = False  # reject every login
-    drop_after_bytes: int = 0  # abort TCP after N bytes of 'show running-config' output (0 = off)
+    drop_after_bytes: int = 0  # abort TCP after N bytes of 'show running-config' output
+    # (0 = off; counted as the CLI writes them, i.e. before the terminal's LF -> CRLF)
     hang: bool = False  # 'show running-config' is never answered
 
     @classmethod

@@ -8,21 +8,26 @@ SPEC.json is a JSON list of hosts::
      "password": "admin", "enable_password": "admin", "model": "cisco_2960_24TT_L",
      "lab": {"latency": 0.0, "auth_fail": false, "drop_after_bytes": 0, "hang": false}}
 
-Only ``name`` and ``port`` are required. Hosts of another platform are skipped (with a
-note on stderr). Listens on 127.0.0.1 only, prints ``READY <n>`` on stdout once every
-switch listens, and exits 0 on SIGTERM/SIGINT.
+Only ``name`` and ``port`` are required; ``platform`` must be ``cisco.ios.ios`` (or
+absent). Any spec error exits 2 with a message on stderr. Listens on 127.0.0.1 only,
+prints ``READY <n>`` on stdout once every switch listens, exits 0 on SIGTERM/SIGINT.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import logging
 import signal
 import sys
-from dataclasses import dataclass, field
-from typing import Any, List, Optional, Sequence
 
-from twisted.internet.error import ReactorNotRunning
+if __name__ == "__main__":  # a signal while still importing or binding: leave quietly
+    for _signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_signum, lambda *_: sys.exit(0))
+
+import argparse  # noqa: E402  (after the handlers: twisted's imports take ~0.3 s)
+import json  # noqa: E402
+import logging  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any, List, Optional, Sequence  # noqa: E402
+
+from twisted.internet.error import ReactorNotRunning  # noqa: E402
 
 try:
     from .fsw_ios import DEFAULT_MODEL, LabIosCore
@@ -70,10 +75,8 @@ def load_spec(path: str) -> List[HostSpec]:
     hosts: List[HostSpec] = []
     for entry in raw:
         platform = entry.get("platform", "cisco.ios.ios") if isinstance(entry, dict) else None
-        if platform not in IOS_PLATFORMS:
-            print("fsw: skipping %r (platform %r)" % (entry.get("name") if isinstance(entry, dict)
-                                                     else entry, platform), file=sys.stderr)
-            continue
+        if platform not in IOS_PLATFORMS:  # the caller mixed engines up: fail, don't skip
+            raise ValueError("%r: platform %r is not Cisco IOS" % (entry, platform))
         hosts.append(HostSpec.from_dict(entry))
     names = [h.name for h in hosts]
     ports = [h.port for h in hosts]
@@ -119,8 +122,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", required=True, help="JSON list of hosts (see module doc)")
     args = parser.parse_args(argv)
-    for signum in (signal.SIGINT, signal.SIGTERM):  # while binding: just leave
-        signal.signal(signum, lambda *_: sys.exit(0))
     setup_logging()
     try:
         hosts = load_spec(args.spec)

@@ -229,8 +229,7 @@ def test_ansible_without_become_fails_loudly(ansible_results: Dict[str, dict]) -
 
 
 def test_auth_fail(lab: Dict[str, int]) -> None:
-    from netmiko import ConnectHandler
-    from netmiko.exceptions import NetmikoAuthenticationException
+    from netmiko import ConnectHandler, NetmikoAuthenticationException
 
     with pytest.raises(NetmikoAuthenticationException):
         ConnectHandler(device_type="cisco_ios", host="127.0.0.1", port=lab["ios-auth"],
@@ -293,7 +292,8 @@ def test_stops_fast_on_signal(tmp_path: Path, sig: int) -> None:
 
 def test_bad_spec_exits_nonzero(tmp_path: Path) -> None:
     spec = tmp_path / "bad.json"
-    spec.write_text(json.dumps([{"name": "x", "port": 1, "lab": {"latencyy": 1}}]))
-    run = subprocess.run([PYTHON, str(HERE / "server.py"), "--spec", str(spec)], env=ENV,
-                         capture_output=True, text=True, timeout=20)
-    assert run.returncode == 2 and "latencyy" in run.stderr
+    for bad, why in (({"lab": {"latencyy": 1}}, "latencyy"), ({"platform": "vrp"}, "not Cisco")):
+        spec.write_text(json.dumps([dict({"name": "x", "port": 1}, **bad)]))
+        run = subprocess.run([PYTHON, str(HERE / "server.py"), "--spec", str(spec)], env=ENV,
+                             capture_output=True, text=True, timeout=20)
+        assert run.returncode == 2 and why in run.stderr, run.stderr

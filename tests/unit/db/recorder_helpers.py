@@ -101,12 +101,16 @@ def shared_device(i: int) -> str:
     return f"core-{i:02d}"
 
 
-def one_run(url: str, index: int, executions: int, shared: int, start: Any, results: Any) -> None:
+def one_run(
+    url: str, index: int, executions: int, shared: int, ready: Any, start: Any, results: Any
+) -> None:
     """One process's run: ``executions`` devices, the first ``shared`` of them also
-    recorded (with the same config) by every other process."""
+    recorded (with the same config) by every other process. Python is loaded before
+    ``start``, so that all the processes open (and migrate) the new database together."""
     try:
-        store = RecorderStore(url)  # migrates, maybe at the same moment as the others
+        ready.release()
         start.wait(60)
+        store = RecorderStore(url)
         info = run_info(controller_pid=os.getpid())
         store.reconcile_interrupted(HOST, lambda pid: True)
         store.start_run(info)

@@ -7,6 +7,8 @@ import os
 import random
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import recorder_helpers as h
+from ansible_collections.confvault.network.plugins.plugin_utils.db import dialect
 from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
     RecorderStore,
     local_pid_alive,
@@ -27,13 +30,13 @@ PROCESSES, EXECUTIONS, SHARED = 8, 50, 10
 def test_eight_processes_record_at_once(db_url: str) -> None:
     """8 runs of 50 devices each, all starting on a new database at the same moment
     (they migrate it together too), 10 devices shared by every run."""
-    start, results = SPAWN.Event(), SPAWN.Queue()
-    workers = [
-        SPAWN.Process(target=h.one_run, args=(db_url, i, EXECUTIONS, SHARED, start, results))
-        for i in range(PROCESSES)
-    ]
+    ready, start, results = SPAWN.Semaphore(0), SPAWN.Event(), SPAWN.Queue()
+    args = (EXECUTIONS, SHARED, ready, start, results)
+    workers = [SPAWN.Process(target=h.one_run, args=(db_url, i, *args)) for i in range(PROCESSES)]
     for worker in workers:
         worker.start()
+    for _ in workers:  # timed from when all are loaded: Python's imports are not the test
+        assert ready.acquire(timeout=60)
     began = time.monotonic()
     start.set()
     reports = [results.get(timeout=90) for _ in workers]
@@ -107,6 +110,33 @@ def test_a_writer_outside_the_store_makes_it_wait_not_fail(tmp_path: Path) -> No
         assert store.get_run(info.run_id)["success"] == 1
     finally:
         store.close()
+
+
+def test_the_write_gate_times_out_instead_of_hanging(tmp_path: Path) -> None:
+    """A writer stuck holding the gate (stopped with ^Z, say) must not hang the others."""
+    gate = tmp_path / "confvault.db.lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            f"fd = os.open({str(gate)!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.lockf(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        fd = os.open(gate, os.O_RDWR)
+        began = time.monotonic()
+        with pytest.raises(TimeoutError, match="write lock"):
+            dialect._acquire(fd, str(gate), timeout=0.3)
+        assert 0.3 <= time.monotonic() - began < 5
+        os.close(fd)
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def _kill(process: multiprocessing.process.BaseProcess) -> None:

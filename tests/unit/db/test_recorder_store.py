@@ -383,3 +383,28 @@ def test_default_url(monkeypatch: pytest.MonkeyPatch) -> None:
     assert default_url() == "sqlite:///" + os.path.expanduser("~/.confvault/confvault.db")
     monkeypatch.setenv("CONFVAULT_DB_URL", "postgresql://confvault@db/confvault")
     assert default_url() == "postgresql://confvault@db/confvault"
+
+
+def test_dialects_without_on_conflict_look_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other SQLAlchemy backends (MySQL...) get select-then-write upserts: same results."""
+    url = f"sqlite:///{tmp_path / 'confvault.db'}"
+    store = RecorderStore(url)
+    try:
+        monkeypatch.setattr(store.engine.dialect, "name", "otherdb")
+        info = run_info()
+        store.start_run(info)
+        store.add_pending(info.run_id, [DeviceInfo("r1", address="10.0.0.1", groups=["a"])])
+        store.add_pending(info.run_id, [DeviceInfo("r1", platform="cisco.ios.ios")])
+        store.record_execution(success(info.run_id, "r1"), DeviceInfo("r1", address="10.0.0.9"))
+        store.record_execution(success(info.run_id, "r1"))
+        assert [(e["device"], e["status"]) for e in store.executions(info.run_id)] == [
+            ("r1", "success")
+        ]
+        assert query(url, "SELECT address, platform, groups FROM devices") == [
+            ("10.0.0.9", "cisco.ios.ios", '["a"]')
+        ]
+        assert query(url, "SELECT count(*) FROM config_contents") == [(1,)]
+    finally:
+        store.close()

@@ -1,0 +1,176 @@
+"""Callback ``confvault.network.recorder``: every run and every device's execution in a database."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: recorder
+type: notification
+short_description: Record every backup run and every device's execution in a database
+version_added: 0.1.0
+author: ConfVault developers
+description:
+  - Writes one C(runs) row per playbook run and one C(executions) row per device (with its
+    attempts and, for redacted backups, the config version) to SQLite or any SQLAlchemy URL.
+  - Works beside any stdout callback (default, yaml, AWX's). Each device is committed as
+    soon as it finishes, so a killed run loses nothing already done; SIGINT and SIGTERM
+    mark the run and its unfinished devices C(cancelled); a run whose controller died is
+    marked C(interrupted) by the next run.
+  - Prints a progress line after each device and, at the end, a table of the devices that
+    failed with their error codes.
+  - If the database cannot be used, prints one warning and lets the playbook go on.
+  - Stores no password: device rows come from an allow-list of inventory variables, and
+    config text is stored only when the backup was redacted.
+requirements:
+  - SQLAlchemy (and psycopg for PostgreSQL URLs)
+options:
+  db_url:
+    description:
+      - SQLAlchemy URL of the history database, for example
+        C(sqlite:////var/lib/confvault/confvault.db) or
+        C(postgresql+psycopg://confvault@db.example.net/confvault).
+      - Defaults to C(sqlite:///~/.confvault/confvault.db).
+    type: str
+    env:
+      - name: CONFVAULT_DB_URL
+    ini:
+      - section: confvault
+        key: db_url
+  progress:
+    description: Print the progress line after each device and the failure table at the end.
+    type: bool
+    default: true
+    env:
+      - name: CONFVAULT_PROGRESS
+    ini:
+      - section: confvault
+        key: progress
+  backup_actions:
+    description: Task actions whose results are device backups.
+    type: list
+    elements: str
+    default: [confvault.network.backup]
+    env:
+      - name: CONFVAULT_BACKUP_ACTIONS
+    ini:
+      - section: confvault
+        key: backup_actions
+  stale_after:
+    description:
+      - A C(running) run of another controller with no heartbeat for this many seconds is
+        marked C(interrupted). Runs of this controller are checked by process id.
+    type: int
+    default: 900
+    env:
+      - name: CONFVAULT_STALE_AFTER
+    ini:
+      - section: confvault
+        key: stale_after
+"""
+
+import getpass
+import os
+import signal
+import socket
+import uuid
+from typing import Any
+
+from ansible import context
+from ansible.module_utils.ansible_release import __version__ as ansible_version
+from ansible.plugins.callback import CallbackBase
+
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder_session import RecorderSession
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "notification"
+    CALLBACK_NAME = "confvault.network.recorder"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.session: RecorderSession | None = None
+        self.playbook: str | None = None
+        self._old_handlers: dict[int, Any] = {}
+
+    def set_options(self, *args: Any, **kwargs: Any) -> None:
+        super().set_options(*args, **kwargs)
+        self.session = RecorderSession(
+            url=self.get_option("db_url"), progress=self.get_option("progress"),
+            backup_actions=self.get_option("backup_actions"), stale_after=self.get_option("stale_after"),
+            say=self._display.display, warn=self._display.warning,
+        )
+
+    # -- hooks: each one hands plain data to the session -----------------------------------
+
+    def v2_playbook_on_start(self, playbook: Any) -> None:
+        self.playbook = getattr(playbook, "_file_name", None)
+
+    def v2_playbook_on_play_start(self, play: Any) -> None:
+        if self.session is None or self.session.run_id:
+            return
+        vm = play.get_variable_manager()
+        inventory = vm._inventory  # no public accessor; ara and junit read it the same way
+        hosts = inventory.get_hosts(play.hosts)
+        self.session.start(
+            str(uuid.uuid4()), playbook=self.playbook, cli=dict(context.CLIARGS), extra_vars=dict(vm.extra_vars),
+            user=getpass.getuser(), controller_host=socket.getfqdn(), controller_pid=os.getpid(),
+            ansible_version=ansible_version,
+            hosts=[(h.name, h.get_vars(), _group_vars(h), [g.name for g in h.get_groups()]) for h in hosts],
+        )
+        self._trap_signals()
+
+    def v2_runner_on_ok(self, result: Any) -> None:
+        self._record(result, "ok")
+
+    def v2_runner_on_failed(self, result: Any, ignore_errors: bool = False) -> None:
+        self._record(result, "failed")
+
+    def v2_runner_on_skipped(self, result: Any) -> None:
+        self._record(result, "skipped")
+
+    def v2_runner_on_unreachable(self, result: Any) -> None:
+        self._record(result, "unreachable")
+
+    def v2_playbook_on_stats(self, stats: Any) -> None:
+        if self.session:
+            self.session.finish()
+        self._restore_signals()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _record(self, result: Any, outcome: str) -> None:
+        if self.session and self.session.run_id:
+            self.session.record(result.host.name, result.task.resolved_action or result.task.action,
+                                outcome, dict(result.result))
+
+    def _trap_signals(self) -> None:
+        """SIGINT/SIGTERM mark the run cancelled, then go on to the previous handler."""
+        pid = os.getpid()
+
+        def handler(signum: int, frame: Any) -> None:
+            if os.getpid() == pid and self.session:  # forked workers inherit this handler
+                self.session.cancel(f"received {signal.Signals(signum).name}")
+            previous = self._old_handlers.get(signum)
+            if callable(previous):
+                previous(signum, frame)
+            elif signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            else:
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._old_handlers[signum] = signal.signal(signum, handler)
+
+    def _restore_signals(self) -> None:
+        for signum, previous in self._old_handlers.items():
+            signal.signal(signum, previous)
+        self._old_handlers = {}
+
+
+def _group_vars(host: Any) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for group in sorted(host.get_groups(), key=lambda g: (g.depth, g.priority, g.name)):
+        merged.update(group.get_vars())
+    return merged

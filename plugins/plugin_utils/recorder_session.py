@@ -1,0 +1,116 @@
+"""One playbook run as the recorder sees it: the verbs the callback's hooks call.
+
+Every database error becomes one warning and turns recording off for the rest of the run:
+a backup never fails because its history could not be written.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping
+
+from ansible_collections.confvault.network.plugins.plugin_utils import recording
+
+try:
+    from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+        RecorderStore,
+        local_pid_alive,
+    )
+except ImportError as exc:  # SQLAlchemy missing: say so once, when the recorder starts
+    RecorderStore = None  # type: ignore[assignment,misc]
+    _IMPORT_ERROR: str | None = str(exc)
+else:
+    _IMPORT_ERROR = None
+
+HostRow = tuple[str, Mapping[str, Any], Mapping[str, Any], Iterable[str]]  # name, host vars, group vars, groups
+
+
+class RecorderSession:
+    def __init__(self, *, url: str | None, progress: bool, backup_actions: list[str], stale_after: int,
+                 say: Callable[[str], None], warn: Callable[[str], None]) -> None:
+        self.url = url
+        self.show_progress = progress
+        self.backup_actions = set(backup_actions)
+        self.stale_after = stale_after
+        self.say, self.warn = say, warn
+        self.store: Any = None
+        self.run_id: str | None = None
+        self.devices: dict[str, recording.DeviceInfo] = {}
+        self.progress = recording.Progress()
+        self.finished: set[str] = set()
+        self.disabled = False
+
+    def _guard(self, what: str, action: Callable[[], Any]) -> Any:
+        if self.disabled:
+            return None
+        try:
+            return action()
+        except Exception as exc:  # noqa: BLE001 - the run must go on, whatever the database does
+            self.disabled = True
+            where = self.url or "the default database"
+            self.warn(f"confvault.network.recorder: cannot {what} in {where}: "
+                      f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                      "- recording is off for the rest of this run; the backups go on.")
+            return None
+
+    def start(self, run_id: str, *, playbook: str | None, cli: Mapping[str, Any], extra_vars: Mapping[str, Any],
+              user: str | None, controller_host: str, controller_pid: int, ansible_version: str,
+              hosts: list[HostRow]) -> None:
+        if RecorderStore is None:
+            self.disabled = True
+            self.warn(f"confvault.network.recorder needs SQLAlchemy ({_IMPORT_ERROR}); "
+                      "install the collection's requirements.txt. Recording is off.")
+            return
+        info = recording.run_info(run_id, playbook=playbook, cli=cli, extra_vars=extra_vars, user=user,
+                                  controller_host=controller_host, controller_pid=controller_pid,
+                                  ansible_version=ansible_version)
+        self.devices = {name: recording.device_info(name, {**gvars, **hvars}, groups)
+                        for name, hvars, gvars, groups in hosts}
+        self.progress = recording.Progress(total=len(self.devices))
+
+        def begin() -> None:
+            self.store = RecorderStore(self.url)
+            self.store.reconcile_interrupted(controller_host, local_pid_alive, self.stale_after)
+            self.store.start_run(info)
+            self.store.add_pending(run_id, list(self.devices.values()))
+
+        self._guard("open the history database", begin)
+        self.run_id = run_id
+
+    def record(self, host: str, action: str, outcome: str, result: Mapping[str, Any]) -> None:
+        is_backup = action in self.backup_actions
+        if host in self.finished or host not in self.devices:
+            return
+        if not is_backup and outcome in ("ok", "skipped"):
+            return  # other tasks only matter when they stop the device
+        info = recording.execution_info(self.run_id or "", host, outcome, result, is_backup=is_backup)
+        if is_backup and result.get("redacted") and info.path and info.sha256:
+            info.config_text = _read(info.path)
+        self.finished.add(host)
+        self.progress.add(info.status)
+        self._guard("record the execution", lambda: self.store.record_execution(info, self.devices[host]))
+        if self.show_progress:
+            self.say(self.progress.line())
+
+    def finish(self) -> None:
+        if not self.run_id:
+            return
+        status = self._guard("finish the run", lambda: self.store.finish_run(self.run_id))
+        rows = self._guard("read the run's executions", lambda: self.store.executions(self.run_id)) or []
+        if self.show_progress and status:
+            self.say(f"[confvault] run {self.run_id} {status}: {self.progress.line().split('] ', 1)[1]}")
+            for line in recording.failure_table(rows):
+                self.say(line)
+        if self.store is not None:
+            self.store.close()
+
+    def cancel(self, reason: str) -> None:
+        if self.run_id and not self.disabled and self.store is not None:
+            self._guard("mark the run cancelled", lambda: self.store.cancel_run(self.run_id, reason))
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        return None
