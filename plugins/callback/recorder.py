@@ -18,7 +18,7 @@ description:
   - Prints a progress line after each device and, at the end, a table of the devices that
     failed with their error codes.
   - If the database cannot be used, prints one warning and lets the playbook go on.
-  - Stores no password: device rows come from an allow-list of inventory variables, and
+  - Stores no password. Device rows come from an allow-list of inventory variables, and
     config text is stored only when the backup was redacted.
 requirements:
   - SQLAlchemy (and psycopg for PostgreSQL URLs)
