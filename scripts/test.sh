@@ -3,6 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
+./scripts/install-system-deps.sh  # PostgreSQL server binaries for the recorder's tests
 mkdir -p tests/output
 python -m pytest -ra --timeout=900 --junitxml=tests/output/junit.xml "$@" tests
 rc=$?

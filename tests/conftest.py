@@ -4,6 +4,9 @@ through the same ``.collections`` link that ansible.cfg uses (scripts/setup.sh m
 import os
 import sys
 from pathlib import Path
+from typing import Iterator
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTIONS = ROOT / ".collections"
@@ -14,3 +17,20 @@ if not _link.exists():
 for path in (str(COLLECTIONS), str(ROOT)):
     if path not in sys.path:
         sys.path.insert(0, path)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway PostgreSQL server (tests/pg.py) shared by the session's tests."""
+    from pg import PostgresUnavailable, start_postgres
+
+    try:
+        url, stop = start_postgres(tmp_path_factory.mktemp("postgres"))
+    except PostgresUnavailable as exc:
+        if os.environ.get("CONFVAULT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but unavailable: {exc}")
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    try:
+        yield url
+    finally:
+        stop()

@@ -142,3 +142,19 @@ def start_postgres(tmpdir: str | os.PathLike[str]) -> tuple[str, Callable[[], No
             shutil.rmtree(base, ignore_errors=True)
 
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
+
+
+def new_pg_database(server_url: str) -> str:
+    """A fresh database on the server, so each test starts empty."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = "confvault_" + uuid.uuid4().hex[:12]
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        engine.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + name

@@ -98,7 +98,9 @@ class CallbackModule(CallbackBase):
         self.session = RecorderSession(
             url=self.get_option("db_url"), progress=self.get_option("progress"),
             backup_actions=self.get_option("backup_actions"), stale_after=self.get_option("stale_after"),
-            say=self._display.display, warn=self._display.warning,
+            # stderr: the stdout callback's output (json, AWX events) stays machine-readable;
+            # ansible-runner and terminals show both.
+            say=lambda msg: self._display.display(msg, stderr=True), warn=self._display.warning,
         )
 
     # -- hooks: each one hands plain data to the session -----------------------------------

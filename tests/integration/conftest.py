@@ -97,8 +97,9 @@ def build_inventory(tmp: Path) -> dict[str, Any]:
                 "ansible_connection": "ansible.netcommon.network_cli",
                 "ansible_host": "127.0.0.1",
                 "ansible_user": "admin",
-                "ansible_password": "admin",
-                "ansible_become_password": "admin",
+                # Canary credentials: they must never reach files, results, logs or the database.
+                "ansible_password": "pw-CANARY-login",
+                "ansible_become_password": "pw-CANARY-enable",
                 "ansible_command_timeout": 120,
                 "confvault_retry_delay": 0.5,
             },
@@ -141,26 +142,39 @@ class Run:
         return {h: r.get("error_code") for h, r in self.results.items()}
 
 
-def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str = "libssh",
-               env: dict[str, str] | None = None, timeout: int = 600, log: Path | None = None) -> Run:
-    """Run `ansible-playbook confvault.network.backup` as a user would, results as JSON."""
+def db_url_for(backup_dir: Path) -> str:
+    return f"sqlite:///{backup_dir.parent}/history.db"
+
+
+def playbook_env(backup_dir: Path, *, ssh_type: str = "libssh", log: Path | None = None,
+                 db_url: str | None = None, stdout_json: bool = True) -> dict[str, str]:
     log = log or backup_dir.parent / f"ansible-{backup_dir.name}.log"
-    full_env = {
+    return {
         **os.environ,
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        **({"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"} if stdout_json else {}),
         "ANSIBLE_LOG_PATH": str(log),
         "ANSIBLE_NETWORK_CLI_SSH_TYPE": ssh_type,
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        "CONFVAULT_DB_URL": db_url or db_url_for(backup_dir),
         "CONFVAULT_TEST_MARK": str(backup_dir),  # finds this run's processes in /proc
-        **(env or {}),
     }
-    proc = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "confvault.network.backup", "-i", str(lab_env.inventory),
-         "-e", f"confvault_backup_dir={backup_dir}", *args],
-        capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=timeout,
-    )
+
+
+def playbook_cmd(lab_env: "LabEnv", backup_dir: Path, *args: str) -> list[str]:
+    return [str(VENV_BIN / "ansible-playbook"), "confvault.network.backup", "-i", str(lab_env.inventory),
+            "-e", f"confvault_backup_dir={backup_dir}", *args]
+
+
+def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str = "libssh",
+               env: dict[str, str] | None = None, timeout: int = 600, log: Path | None = None,
+               db_url: str | None = None) -> Run:
+    """Run `ansible-playbook confvault.network.backup` as a user would, results as JSON."""
+    log = log or backup_dir.parent / f"ansible-{backup_dir.name}.log"
+    full_env = {**playbook_env(backup_dir, ssh_type=ssh_type, log=log, db_url=db_url), **(env or {})}
+    proc = subprocess.run(playbook_cmd(lab_env, backup_dir, *args), capture_output=True, text=True,
+                          env=full_env, cwd=ROOT, timeout=timeout)
     try:
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -191,3 +205,25 @@ def processes_with_mark(mark: str, name: str) -> list[int]:
 
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+SEED = "seeded good backup: must survive every failed fetch\n"
+
+
+def _seed(repo: Path, hosts: list[str]) -> str:
+    """A previous good backup for each faulty device, committed."""
+    repo.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    for host in hosts:
+        (repo / f"{host}.cfg").write_text(SEED)
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "seed")
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="session")
+def first(lab_env: LabEnv, tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path, str]:
+    repo = tmp_path_factory.mktemp("first") / "backups"
+    seed_commit = _seed(repo, list(FAULTY))
+    run = run_backup(lab_env, repo, "--limit", f"all:!{BIG}", env={"SSH_AUTH_SOCK": "", "HOME": str(repo.parent)})
+    return run, repo, seed_commit

@@ -3,40 +3,17 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import BIG, FAULTY, GOOD, LabEnv, Run, git, processes_with_mark, run_backup  # type: ignore[import-not-found]
+from conftest import BIG, FAULTY, GOOD, SEED, LabEnv, Run, git, processes_with_mark, run_backup  # type: ignore[import-not-found]
 
 END_MARKERS = {  # what the last line of each platform's stored config must be
     "cisco.ios.ios": "end", "arista.eos.eos": "end", "confvault.network.rgos": "end",
     "confvault.network.vrp": "return", "confvault.network.comware": "return",
     "junipernetworks.junos.junos": "}", "cisco.nxos.nxos": None,
 }
-SEED = "seeded good backup: must survive every failed fetch\n"
-
-
-def _seed(repo: Path, hosts: list[str]) -> str:
-    """A previous good backup for each faulty device, committed."""
-    repo.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    for host in hosts:
-        (repo / f"{host}.cfg").write_text(SEED)
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "seed")
-    return git(repo, "rev-parse", "HEAD").strip()
-
-
-@pytest.fixture(scope="module")
-def first(lab_env: LabEnv, tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path, str]:
-    repo = tmp_path_factory.mktemp("first") / "backups"
-    seed_commit = _seed(repo, list(FAULTY))
-    run = run_backup(lab_env, repo, "--limit", f"all:!{BIG}", env={"SSH_AUTH_SOCK": "", "HOME": str(repo.parent)})
-    return run, repo, seed_commit
-
-
 def test_every_platform_backed_up(first: tuple[Run, Path, str]) -> None:
     run, repo, _ = first
     for host, (platform, _lab, _extra) in GOOD.items():
