@@ -67,6 +67,7 @@ options:
         key: stale_after
 """
 
+import gc
 import getpass
 import os
 import signal
@@ -121,6 +122,12 @@ class CallbackModule(CallbackBase):
             hosts=[(h.name, h.get_vars(), _group_vars(h), [g.name for g in h.get_groups()]) for h in hosts],
         )
         self._trap_signals()
+        # Ansible forks a worker per host and task; the garbage collector in each worker
+        # walks every object the parent holds, copying the pages they live on. Freezing
+        # them (Python's pre-fork advice) makes the recorder's imports free for workers:
+        # measured on the 22-device lab, controller CPU on/off went from 1.084x to 1.010x
+        # and wall from 1.049x to 0.992x (tests/bench/lab_run.py --recorder both).
+        gc.freeze()
 
     def v2_runner_on_ok(self, result: Any) -> None:
         self._record(result, "ok")

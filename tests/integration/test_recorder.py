@@ -203,3 +203,36 @@ def test_eight_concurrent_runs_on_one_sqlite_file(lab_env: LabEnv, tmp_path: Pat
     assert rows(url, "SELECT COUNT(*) AS n FROM executions WHERE status = 'success'")[0]["n"] == 16
     with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_ansible_runner_with_awx_metadata(lab_env: LabEnv, tmp_path: Path) -> None:
+    """The way AWX runs a job: ansible-runner, its awx_display stdout callback, a project
+    whose ansible.cfg enables the recorder, and AWX's job extra vars."""
+    import ansible_runner
+
+    private = tmp_path / "runner"
+    project = private / "project"
+    project.mkdir(parents=True)
+    (project / "backup.yml").write_text("- ansible.builtin.import_playbook: confvault.network.backup\n")
+    (project / "ansible.cfg").write_text((ROOT / "ansible.cfg").read_text().replace(
+        "./.collections", str(ROOT / ".collections")).replace("./inventory/lab.yml", str(lab_env.inventory)))
+    repo = tmp_path / "backups"
+    url = db_url_for(repo)
+    awx = {"awx_job_id": 4242, "awx_job_template_id": 17, "awx_job_template_name": "Nightly config backup",
+           "awx_schedule_id": 7, "awx_workflow_job_id": 99, "awx_user_name": "netops"}
+    result = ansible_runner.run(
+        private_data_dir=str(private), playbook="backup.yml", inventory=str(lab_env.inventory),
+        limit="vrp-01,nxos-01,f-auth", extravars={**awx, "confvault_backup_dir": str(repo)},
+        envvars={"CONFVAULT_DB_URL": url, "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+                 "PATH": playbook_env(repo)["PATH"]},
+        quiet=True, timeout=300,
+    )
+    assert result.status == "failed" and result.rc == 2  # f-auth fails on purpose
+    events = [e for e in result.events if e.get("event") == "runner_on_ok"]
+    assert {e["event_data"]["host"] for e in events} >= {"vrp-01", "nxos-01"}
+    stdout = result.stdout.read()
+    assert "CANARY" not in stdout and "[confvault] run " in stdout
+    (run,) = rows(url, "SELECT * FROM runs")
+    assert (run["awx_job_id"], run["awx_job_template_name"], run["awx_schedule_id"], run["awx_workflow_job_id"],
+            run["user_name"]) == ("4242", "Nightly config backup", "7", "99", "netops")
+    assert (run["status"], run["total"], run["success"], run["failed"]) == ("partial", 3, 2, 1)
