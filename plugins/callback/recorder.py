@@ -114,7 +114,9 @@ class CallbackModule(CallbackBase):
             return
         vm = play.get_variable_manager()
         inventory = vm._inventory  # no public accessor; ara and junit read it the same way
-        hosts = inventory.get_hosts(play.hosts)
+        # With `serial`, the inventory is restricted to the current batch; the run is all
+        # of the play's hosts (--limit still applies).
+        hosts = inventory.get_hosts(play.hosts, ignore_restrictions=True)
         self.session.start(
             str(uuid.uuid4()), playbook=self.playbook, cli=dict(context.CLIARGS), extra_vars=dict(vm.extra_vars),
             user=getpass.getuser(), controller_host=socket.getfqdn(), controller_pid=os.getpid(),

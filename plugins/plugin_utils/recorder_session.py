@@ -85,6 +85,9 @@ class RecorderSession:
         info = recording.execution_info(self.run_id or "", host, outcome, result, is_backup=is_backup)
         if is_backup and result.get("redacted") and info.path and info.sha256:
             info.config_text = _read(info.path)
+        self._save(host, info)
+
+    def _save(self, host: str, info: recording.ExecutionInfo) -> None:
         self.finished.add(host)
         self.progress.add(info.status)
         self._guard("record the execution", lambda: self.store.record_execution(info, self.devices[host]))
@@ -94,6 +97,11 @@ class RecorderSession:
     def finish(self) -> None:
         if not self.run_id:
             return
+        for host in sorted(set(self.devices) - self.finished):
+            # e.g. a serial batch aborted by max_fail_percentage: say so rather than leave it pending
+            self._save(host, recording.execution_info(
+                self.run_id, host, "skipped", {"skip_reason": "the play ended before this device was backed up"},
+                is_backup=False))
         status = self._guard("finish the run", lambda: self.store.finish_run(self.run_id))
         rows = self._guard("read the run's executions", lambda: self.store.executions(self.run_id)) or []
         if self.show_progress and status:

@@ -236,3 +236,15 @@ def test_ansible_runner_with_awx_metadata(lab_env: LabEnv, tmp_path: Path) -> No
     assert (run["awx_job_id"], run["awx_job_template_name"], run["awx_schedule_id"], run["awx_workflow_job_id"],
             run["user_name"]) == ("4242", "Nightly config backup", "7", "99", "netops")
     assert (run["status"], run["total"], run["success"], run["failed"]) == ("partial", 3, 2, 1)
+
+
+def test_devices_never_reached_are_recorded_skipped(lab_env: LabEnv, tmp_path: Path) -> None:
+    """A run stopped by max_fail_percentage leaves no execution pending."""
+    repo = tmp_path / "backups"
+    url = db_url_for(repo)
+    run_backup(lab_env, repo, "--limit", "f-auth,f-error", "-e", "confvault_serial=1",
+               "-e", "confvault_max_fail_percentage=0")
+    by = {r["name"]: r for r in rows(url, "SELECT d.name, e.status, e.skip_reason FROM executions e "
+                                          "JOIN devices d ON d.id = e.device_id")}
+    assert by["f-auth"]["status"] == "failed"
+    assert by["f-error"]["status"] == "skipped" and "play ended" in by["f-error"]["skip_reason"]
