@@ -11,25 +11,17 @@ from dataclasses import dataclass, field
 from typing import Callable, Generic, TypeVar
 
 from ansible_collections.confvault.network.plugins.module_utils.errors import is_retryable
+from ansible_collections.confvault.network.plugins.plugin_utils.db.models import AttemptInfo
 from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    number: int
-    started: float  # epoch seconds
-    duration: float
-    error_code: str | None = None
-    error: str | None = None
 
 
 @dataclass
 class Outcome(Generic[T]):
     value: T | None
     problem: Problem | None
-    attempts: list[Attempt] = field(default_factory=list)
+    attempts: list[AttemptInfo] = field(default_factory=list)
 
 
 def run_attempts(
@@ -55,10 +47,10 @@ def run_attempts(
         result = attempt()
         took = clock() - started
         if not isinstance(result, Problem):
-            outcome.attempts.append(Attempt(number, started_wall, took))
+            outcome.attempts.append(AttemptInfo(number, started_wall, took))
             outcome.value = result
             return outcome
-        outcome.attempts.append(Attempt(number, started_wall, took, result.code, result.message))
+        outcome.attempts.append(AttemptInfo(number, started_wall, took, result.code, result.message))
         outcome.problem = result
         last = number == retries + 1
         if not is_retryable(result.code) or last:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
+from ansible_collections.confvault.network.plugins.module_utils.store import StorageError, read_previous
 from ansible_collections.confvault.network.plugins.plugin_utils import recording
 
 try:
@@ -118,7 +119,6 @@ class RecorderSession:
 
 def _read(path: str) -> str | None:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError:
+        return read_previous(path)
+    except StorageError:
         return None

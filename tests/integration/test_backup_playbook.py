@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,9 @@ def test_retries_are_recorded(first: tuple[Run, Path, str]) -> None:
 def test_no_connection_daemon_left(first: tuple[Run, Path, str]) -> None:
     """Each device's ansible-connection process is closed when its backup is done."""
     _run, repo, _ = first
+    deadline = time.monotonic() + 10  # a closed daemon takes a moment to exit (0.1 s sleep in its shutdown)
+    while processes_with_mark(str(repo), "ansible_connection_cli_stub") and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert processes_with_mark(str(repo), "ansible_connection_cli_stub") == []
 
 

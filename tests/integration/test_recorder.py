@@ -54,14 +54,16 @@ def dump(url: str) -> str:
 
 
 def check_first_run(run: Run, url: str) -> None:
-    (run_row,) = rows(url, "SELECT * FROM runs")
+    run_row = rows(url, "SELECT * FROM runs ORDER BY created_at LIMIT 1")[0]  # later tests add runs
+    run_id = run_row["run_id"]
     hosts = set(run.results) | set(run.platform_check)
     assert run_row["status"] == "partial"
     assert run_row["total"] == len(hosts) == run_row["completed"]
     assert run_row["success"] == len(GOOD) and run_row["skipped"] == 1
     assert run_row["failed"] == len(hosts) - len(GOOD) - 1
     assert run_row["controller_pid"] and run_row["completed_at"] >= run_row["started_at"]
-    execs = {r["name"]: r for r in rows(url, "SELECT e.*, d.name FROM executions e JOIN devices d ON d.id = e.device_id")}
+    execs = {r["name"]: r for r in rows(url, "SELECT e.*, d.name FROM executions e JOIN devices d ON d.id = e.device_id "
+                                             "WHERE e.run_id = :r", r=run_id)}
     assert set(execs) == hosts
     for host in GOOD:
         e, result = execs[host], run.results[host]
@@ -75,9 +77,9 @@ def check_first_run(run: Run, url: str) -> None:
     assert execs["bad-platform"]["error_code"] == "UNSUPPORTED_PLATFORM"
     assert execs["maint-01"]["status"] == "skipped" and execs["maint-01"]["skip_reason"] == "status is maintenance"
     (drop,) = rows(url, "SELECT COUNT(*) AS n FROM attempts a JOIN executions e ON e.id = a.execution_id "
-                        "JOIN devices d ON d.id = e.device_id WHERE d.name = 'f-drop'")
+                        "JOIN devices d ON d.id = e.device_id WHERE d.name = 'f-drop' AND e.run_id = :r", r=run_id)
     assert drop["n"] == 2
-    versions = rows(url, "SELECT COUNT(*) AS n FROM config_versions")[0]["n"]
+    versions = rows(url, "SELECT COUNT(*) AS n FROM config_versions WHERE run_id = :r", r=run_id)[0]["n"]
     assert versions == len(GOOD)
     leaked = dump(url)
     assert "CANARY" not in leaked, "a password or device secret reached the database"

@@ -7,9 +7,7 @@ CONFVAULT_REQUIRE_POSTGRES=1 they fail instead (for machines that must run them)
 
 from __future__ import annotations
 
-import os
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
