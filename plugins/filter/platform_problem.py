@@ -8,8 +8,9 @@ short_description: Explain why an ansible_network_os value is not supported by C
 version_added: 0.1.0
 author: ConfVault developers
 description:
-  - Returns an empty string for a supported platform (fully qualified name, short name or
-    alias), else a message that names the value and lists the supported platforms.
+  - Returns an empty string for a supported platform, else a message that names the value
+    and lists the supported platforms. A known short name or alias (C(vrp), C(huawei), C(ios))
+    gets a message naming the fully qualified name to use instead.
   - The backup role uses it before any connection is made, because C(network_cli) itself
     fails with a bare "network os X is not supported" for a platform it cannot load.
 positional: _input
@@ -40,9 +41,13 @@ from ansible_collections.confvault.network.plugins.module_utils.platforms import
 
 def platform_problem(network_os: Any) -> str:
     try:
-        resolve(str(network_os) if network_os else None)
+        platform = resolve(str(network_os) if network_os else None)
     except UnsupportedPlatform as exc:
         return str(exc)
+    if platform.network_os != str(network_os).strip():
+        # network_cli loads the terminal/cliconf plugins by this very name, so an alias
+        # ("vrp", "huawei") would fail there with a bare "network os vrp is not supported".
+        return f"write ansible_network_os as {platform.network_os!r}, not {network_os!r}"
     return ""
 
 

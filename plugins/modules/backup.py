@@ -21,8 +21,8 @@ description:
     with C(--diff) the redacted diff is shown.
   - Supported platforms (C(ansible_network_os)) are C(cisco.ios.ios), C(cisco.nxos.nxos),
     C(arista.eos.eos), C(junipernetworks.junos.junos) (CLI), C(confvault.network.vrp),
-    C(confvault.network.comware) and C(confvault.network.rgos); short names such as C(ios)
-    or C(vrp) are accepted too.
+    C(confvault.network.comware) and C(confvault.network.rgos), written fully qualified
+    (C(network_cli) loads its terminal and cliconf plugins by that name).
 options:
   backup_dir:
     description:
@@ -68,7 +68,7 @@ options:
     type: bool
     default: true
   commit_message:
-    description: Commit message for a changed configuration. Defaults to C(<host>: configuration changed).
+    description: "Commit message for a changed configuration. Defaults to C(<host>: configuration changed)."
     type: str
   device_status:
     description:

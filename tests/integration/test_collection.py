@@ -25,7 +25,7 @@ def test_galaxy_build(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("plugin,kind", [("confvault.network.backup", "module"), ("confvault.network.recorder", "callback"),
-                                         ("confvault.network.vrp", "terminal"), ("confvault.network.comware", "cliconf"),
+                                         ("confvault.network.vrp", "cliconf"), ("confvault.network.comware", "cliconf"),
                                          ("confvault.network.platform_problem", "filter")])
 def test_ansible_doc_reads(plugin: str, kind: str) -> None:
     out = subprocess.run([str(VENV_BIN / "ansible-doc", ), "-t", kind, plugin], cwd=ROOT, capture_output=True,

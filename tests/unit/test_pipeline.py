@@ -98,3 +98,11 @@ def test_unknown_platform_lists_supported():
                                         ("hp_comware", "confvault.network.comware"), ("EOS", "arista.eos.eos")])
 def test_aliases(alias, fqcn):
     assert resolve(alias).network_os == fqcn
+
+
+def test_platform_problem_filter():
+    from ansible_collections.confvault.network.plugins.filter.platform_problem import platform_problem
+
+    assert platform_problem("confvault.network.vrp") == ""
+    assert "confvault.network.vrp" in platform_problem("huawei") and "'huawei'" in platform_problem("huawei")
+    assert "supported:" in platform_problem("foo.bar") and "not set" in platform_problem(None)
