@@ -117,8 +117,12 @@ class CallbackModule(CallbackBase):
         # With `serial`, the inventory is restricted to the current batch; the run is all
         # of the play's hosts (--limit still applies).
         hosts = inventory.get_hosts(play.hosts, ignore_restrictions=True)
+        # resume.yml / retry_failed.yml name their kind; the history inventory names the run.
+        kind = play.get_vars().get("confvault_run_kind")
+        parent = inventory.groups["all"].get_vars().get("confvault_history_run") if kind else None
         self.session.start(
             str(uuid.uuid4()), playbook=self.playbook, cli=dict(context.CLIARGS), extra_vars=dict(vm.extra_vars),
+            kind=str(kind) if kind else None, parent_run_id=str(parent) if parent else None,
             user=getpass.getuser(), controller_host=socket.getfqdn(), controller_pid=os.getpid(),
             ansible_version=ansible_version,
             hosts=[(h.name, h.get_vars(), _group_vars(h), [g.name for g in h.get_groups()]) for h in hosts],

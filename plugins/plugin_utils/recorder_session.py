@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.confvault.network.plugins.module_utils.store import StorageError, read_previous
 from ansible_collections.confvault.network.plugins.plugin_utils import recording
+from ansible_collections.confvault.network.plugins.plugin_utils.db import history
 
 try:
     from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
@@ -39,6 +40,9 @@ class RecorderSession:
         self.progress = recording.Progress()
         self.finished: set[str] = set()
         self.disabled = False
+        self.kind: str | None = None
+        self.parent_run_id: str | None = None
+        self.earlier_attempts: dict[str, list[recording.AttemptInfo]] = {}
 
     def _guard(self, what: str, action: Callable[[], Any]) -> Any:
         if self.disabled:
@@ -55,7 +59,7 @@ class RecorderSession:
 
     def start(self, run_id: str, *, playbook: str | None, cli: Mapping[str, Any], extra_vars: Mapping[str, Any],
               user: str | None, controller_host: str, controller_pid: int, ansible_version: str,
-              hosts: list[HostRow]) -> None:
+              hosts: list[HostRow], kind: str | None = None, parent_run_id: str | None = None) -> None:
         if RecorderStore is None:
             self.disabled = True
             self.warn(f"confvault.network.recorder needs SQLAlchemy ({_IMPORT_ERROR}); "
@@ -63,7 +67,8 @@ class RecorderSession:
             return
         info = recording.run_info(run_id, playbook=playbook, cli=cli, extra_vars=extra_vars, user=user,
                                   controller_host=controller_host, controller_pid=controller_pid,
-                                  ansible_version=ansible_version)
+                                  ansible_version=ansible_version, kind=kind, parent_run_id=parent_run_id)
+        self.kind, self.parent_run_id = kind, parent_run_id
         self.devices = {name: recording.device_info(name, {**gvars, **hvars}, groups)
                         for name, hvars, gvars, groups in hosts}
         self.progress = recording.Progress(total=len(self.devices))
@@ -73,6 +78,8 @@ class RecorderSession:
             self.store.reconcile_interrupted(controller_host, local_pid_alive, self.stale_after)
             self.store.start_run(info)
             self.store.add_pending(run_id, list(self.devices.values()))
+            if kind == "retry" and parent_run_id:
+                self.earlier_attempts = history.attempts_by_device(self.store, parent_run_id)
 
         self._guard("open the history database", begin)
         self.run_id = run_id
@@ -86,6 +93,8 @@ class RecorderSession:
         info = recording.execution_info(self.run_id or "", host, outcome, result, is_backup=is_backup)
         if is_backup and result.get("redacted") and info.path and info.sha256:
             info.config_text = _read(info.path)
+        if host in self.earlier_attempts:  # a retry carries the original attempts over
+            info.attempts = recording.renumber([*self.earlier_attempts[host], *info.attempts])
         self._save(host, info)
 
     def _save(self, host: str, info: recording.ExecutionInfo) -> None:
@@ -104,6 +113,9 @@ class RecorderSession:
                 self.run_id, host, "skipped", {"skip_reason": "the play ended before this device was backed up"},
                 is_backup=False))
         status = self._guard("finish the run", lambda: self.store.finish_run(self.run_id))
+        if status and self.parent_run_id:
+            parent = self.parent_run_id
+            self._guard("reconcile the parent run", lambda: history.reconcile_parent(self.store, parent, self.run_id))
         rows = self._guard("read the run's executions", lambda: self.store.executions(self.run_id)) or []
         if self.show_progress and status:
             self.say(f"[confvault] run {self.run_id} {status}: {self.progress.line().split('] ', 1)[1]}")

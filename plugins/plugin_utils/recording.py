@@ -50,7 +50,8 @@ def _plain(value: Any) -> str | None:
 
 
 def run_info(run_id: str, *, playbook: str | None, cli: Mapping[str, Any], extra_vars: Mapping[str, Any],
-             user: str | None, controller_host: str, controller_pid: int, ansible_version: str) -> RunInfo:
+             user: str | None, controller_host: str, controller_pid: int, ansible_version: str,
+             kind: str | None = None, parent_run_id: str | None = None) -> RunInfo:
     inventory = cli.get("inventory") or ()
     awx = {key: next((_plain(extra_vars[n]) for n in names if extra_vars.get(n) is not None), None)
            for key, names in AWX_VARS.items()}
@@ -66,8 +67,9 @@ def run_info(run_id: str, *, playbook: str | None, cli: Mapping[str, Any], extra
         user=awx["awx_user_name"] or user,
         controller_host=controller_host,
         controller_pid=controller_pid,
-        parent_run_id=_plain(extra_vars.get("confvault_parent_run_id")),
+        parent_run_id=parent_run_id,
         ansible_version=ansible_version,
+        extra={"kind": kind or "backup"},
         **awx,
     )
 
@@ -139,6 +141,10 @@ def execution_info(run_id: str, host: str, outcome: str, result: Mapping[str, An
         extra={k: result[k] for k in ("platform", "redactions", "backup_dir") if result.get(k) is not None},
         config_text=None,
     )
+
+
+def renumber(attempts: list[AttemptInfo]) -> list[AttemptInfo]:
+    return [AttemptInfo(i, a.started, a.duration, a.error_code, a.error) for i, a in enumerate(attempts, 1)]
 
 
 @dataclass

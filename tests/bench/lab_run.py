@@ -34,6 +34,7 @@ def main() -> int:
     parser.add_argument("--forks", type=int, default=20)
     parser.add_argument("--inventory", default=str(ROOT / "inventory" / "lab.yml"))
     parser.add_argument("--recorder", choices=["on", "off", "both"], default="on")
+    parser.add_argument("--limit", help="ansible-playbook --limit (e.g. leave out the faulty devices)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="confvault-bench-"))
     inventory = tmp / "inventory.yml"
@@ -41,8 +42,9 @@ def main() -> int:
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
            "ANSIBLE_NETWORK_CLI_SSH_TYPE": args.ssh_type, "ANSIBLE_FORKS": str(args.forks)}
-    hosts = subprocess.run([str(bin_dir / "ansible-inventory"), "-i", str(inventory), "--list"],
-                           capture_output=True, text=True, check=True, env=env).stdout.count('"ansible_port"')
+    limit = ["--limit", args.limit] if args.limit else []
+    hosts = len(subprocess.run([str(bin_dir / "ansible"), "all", "-i", str(inventory), *limit, "--list-hosts"],
+                               capture_output=True, text=True, check=True, env=env).stdout.splitlines()) - 1
     print(f"lab run: {hosts} devices, ssh_type={args.ssh_type}, forks={args.forks}, {os.cpu_count()} cores")
     print(f"{'run':>4} {'recorder':>8} {'wall s':>8} {'cpu s':>8} {'cpu s/dev':>10} {'wall s/dev':>10} {'peak PSS MiB':>13} {'rc':>3}")
     # "off": the same ansible.cfg without the callbacks_enabled line
@@ -59,7 +61,7 @@ def main() -> int:
                 run_env = {**env, "CONFVAULT_DB_URL": f"sqlite:///{tmp}/history-{mode}.db",
                            **({"ANSIBLE_CONFIG": str(no_recorder_cfg)} if mode == "off" else {})}
                 m = run([str(bin_dir / "ansible-playbook"), "confvault.network.backup", "-i", str(inventory),
-                         "-e", f"confvault_backup_dir={backups}"], env=run_env, cwd=str(ROOT))
+                         "-e", f"confvault_backup_dir={backups}", *limit], env=run_env, cwd=str(ROOT))
                 totals[mode].append((m.wall, m.cpu))
                 print(f"{i:>4} {mode:>8} {m.wall:8.1f} {m.cpu:8.1f} {m.cpu / hosts:10.3f} {m.wall / hosts:10.3f} "
                       f"{m.peak_pss_mib:13.0f} {m.rc:>3}")
