@@ -97,9 +97,15 @@ def ensure_repo(repo: str) -> None:
     if not os.access(repo, os.W_OK | os.X_OK):
         raise StorageError(f"backup directory {repo} is not writable by uid {os.getuid()}")
     if not os.path.isdir(os.path.join(repo, ".git")):
-        # Two forks may get here at once: `git init` on an existing repository only
-        # re-initialises it, so no lock is needed (and none can live in .git yet).
-        _git(repo, "init", "-q")
+        # Forks of a first run get here at once, and concurrent `git init`s fail on git's
+        # own config lock; no lock file can live in .git yet, so lock the directory itself.
+        fd = os.open(repo, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if not os.path.isdir(os.path.join(repo, ".git")):
+                _git(repo, "init", "-q")
+        finally:
+            os.close(fd)
     # Commits must work on a machine with no global git identity (fresh CI, AWX EE).
     if not _git(repo, "config", "user.email", check=False):
         _git(repo, "config", "user.email", "confvault@localhost")
@@ -170,15 +176,25 @@ def store(
     return Stored(path, digest, size, lines, changed, commit)
 
 
-def push(repo: str, remote: str, branch: str = "HEAD", attempts: int = 3) -> str:
-    """Push to a remote, rebasing on a rejected (non-fast-forward) push; returns the pushed commit."""
+def push(repo: str, remote: str, attempts: int = 5) -> str:
+    """Push the current branch; when the remote moved on, merge it (never rebase: recorded
+    commit ids must stay valid) and push again. Returns the commit pushed."""
     with repo_lock(repo):
+        branch = _git(repo, "rev-parse", "--abbrev-ref", "HEAD")
         for attempt in range(1, attempts + 1):
-            proc = subprocess.run(["git", "-C", repo, "push", "-q", remote, branch],
+            proc = subprocess.run(["git", "-C", repo, "push", "-q", remote, f"HEAD:refs/heads/{branch}"],
                                   capture_output=True, text=True, check=False)
             if proc.returncode == 0:
                 return _git(repo, "rev-parse", "HEAD")
             if attempt == attempts:
-                raise StorageError(f"git push to {remote} failed: {proc.stderr.strip()}")
-            _git(repo, "pull", "-q", "--rebase", remote, _git(repo, "rev-parse", "--abbrev-ref", "HEAD"))
+                raise StorageError(f"git push to {remote} failed after {attempts} attempts: {proc.stderr.strip()}")
+            # Unrelated histories too: two controllers that each started their own repository
+            # hold different device files, which merge cleanly.
+            merged = subprocess.run(["git", "-C", repo, "pull", "-q", "--no-rebase", "--no-edit",
+                                     "--allow-unrelated-histories", remote, branch],
+                                    capture_output=True, text=True, check=False)
+            if merged.returncode != 0:
+                subprocess.run(["git", "-C", repo, "merge", "--abort"], capture_output=True, check=False)
+                raise StorageError(f"cannot merge {remote}/{branch} into {repo}: {merged.stderr.strip()}")
+            time.sleep(0.2 * attempt)
     raise StorageError("unreachable")

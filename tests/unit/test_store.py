@@ -61,3 +61,35 @@ def test_parallel_writers_keep_repository_sound(tmp_path):
     assert len(set(commits)) == 40
     assert _git(repo, "rev-list", "--count", "HEAD").strip() == "40"
     subprocess.run(["git", "-C", repo, "fsck", "--strict"], check=True, capture_output=True)
+
+
+def _clone(remote, path):
+    subprocess.run(["git", "clone", "-q", str(remote), str(path)], check=True, capture_output=True)
+
+
+def test_push_merges_when_the_remote_moved_on(tmp_path):
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    a, b = tmp_path / "a", tmp_path / "b"
+    first = store.store(str(a), "sw01", "hostname sw01\nend\n")
+    _git(a, "remote", "add", "origin", str(remote))
+    store.push(str(a), "origin")
+    _clone(remote, b)
+    store.ensure_repo(str(b))
+    on_a = store.store(str(a), "sw02", "hostname sw02\nend\n").commit
+    on_b = store.store(str(b), "sw03", "hostname sw03\nend\n").commit
+    store.push(str(a), "origin")
+    store.push(str(b), "origin")  # rejected first: merges a's commit, pushes again
+    log = _git(remote, "log", "--format=%H", "--all")
+    for commit in (first.commit, on_a, on_b):
+        assert commit in log  # no commit lost, ids unchanged
+    subprocess.run(["git", "-C", str(remote), "fsck", "--strict"], check=True, capture_output=True)
+
+
+def test_first_run_forks_initialise_one_repository(tmp_path):
+    """Many forks of a first run write into a repository that does not exist yet."""
+    repo = str(tmp_path / "new" / "backups")
+    with ProcessPoolExecutor(max_workers=8) as pool:
+        commits = list(pool.map(_write, [(repo, i) for i in range(16)]))
+    assert len(set(commits)) == 16
+    subprocess.run(["git", "-C", repo, "fsck", "--strict"], check=True, capture_output=True)
