@@ -65,6 +65,83 @@ options:
     ini:
       - section: confvault
         key: stale_after
+  notify_on:
+    description:
+      - When to send the end-of-run notification, to the webhook and/or e-mail below.
+      - C(failure) sends when a device failed or the run did not complete.
+    type: str
+    choices: [always, failure, never]
+    default: failure
+    env:
+      - name: CONFVAULT_NOTIFY_ON
+    ini:
+      - section: confvault
+        key: notify_on
+  notify_webhook:
+    description:
+      - URL that receives the run's summary as a JSON POST (status, counts, failed devices
+        with error codes). A bearer token, if the endpoint needs one, is read from the
+        environment variable E(CONFVAULT_NOTIFY_WEBHOOK_TOKEN). The URL is never logged.
+    type: str
+    env:
+      - name: CONFVAULT_NOTIFY_WEBHOOK
+    ini:
+      - section: confvault
+        key: notify_webhook
+  notify_email_to:
+    description: Addresses that receive the run's summary by e-mail.
+    type: list
+    elements: str
+    default: []
+    env:
+      - name: CONFVAULT_NOTIFY_EMAIL_TO
+    ini:
+      - section: confvault
+        key: notify_email_to
+  notify_email_from:
+    description: Sender address; defaults to C(confvault@<controller fqdn>).
+    type: str
+    env:
+      - name: CONFVAULT_NOTIFY_EMAIL_FROM
+    ini:
+      - section: confvault
+        key: notify_email_from
+  smtp_host:
+    description: SMTP server for the e-mail.
+    type: str
+    default: localhost
+    env:
+      - name: CONFVAULT_SMTP_HOST
+    ini:
+      - section: confvault
+        key: smtp_host
+  smtp_port:
+    description: SMTP port.
+    type: int
+    default: 25
+    env:
+      - name: CONFVAULT_SMTP_PORT
+    ini:
+      - section: confvault
+        key: smtp_port
+  smtp_user:
+    description:
+      - SMTP user name; its password is read from the environment variable E(CONFVAULT_SMTP_PASSWORD).
+    type: str
+    env:
+      - name: CONFVAULT_SMTP_USER
+    ini:
+      - section: confvault
+        key: smtp_user
+  smtp_starttls:
+    description: Use STARTTLS.
+    type: bool
+    default: false
+    env:
+      - name: CONFVAULT_SMTP_STARTTLS
+    ini:
+      - section: confvault
+        key: smtp_starttls
 """
 
 import gc
@@ -79,6 +156,7 @@ from ansible import context
 from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.confvault.network.plugins.plugin_utils.notify import NotifyConfig
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder_session import RecorderSession
 
 
@@ -99,6 +177,14 @@ class CallbackModule(CallbackBase):
         self.session = RecorderSession(
             url=self.get_option("db_url"), progress=self.get_option("progress"),
             backup_actions=self.get_option("backup_actions"), stale_after=self.get_option("stale_after"),
+            notify=NotifyConfig(
+                on=self.get_option("notify_on"), webhook_url=self.get_option("notify_webhook"),
+                webhook_token=os.environ.get("CONFVAULT_NOTIFY_WEBHOOK_TOKEN"),
+                email_to=tuple(self.get_option("notify_email_to") or ()),
+                email_from=self.get_option("notify_email_from"), smtp_host=self.get_option("smtp_host"),
+                smtp_port=self.get_option("smtp_port"), smtp_user=self.get_option("smtp_user"),
+                smtp_password=os.environ.get("CONFVAULT_SMTP_PASSWORD"), smtp_starttls=self.get_option("smtp_starttls"),
+            ),
             # stderr: the stdout callback's output (json, AWX events) stays machine-readable;
             # ansible-runner and terminals show both.
             say=lambda msg: self._display.display(msg, stderr=True), warn=self._display.warning,

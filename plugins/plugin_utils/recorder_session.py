@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.confvault.network.plugins.module_utils.store import StorageError, read_previous
-from ansible_collections.confvault.network.plugins.plugin_utils import recording
+from ansible_collections.confvault.network.plugins.plugin_utils import notify, recording
+from ansible_collections.confvault.network.plugins.plugin_utils.notify import NotifyConfig
 from ansible_collections.confvault.network.plugins.plugin_utils.db import history
 
 try:
@@ -28,7 +29,12 @@ HostRow = tuple[str, Mapping[str, Any], Mapping[str, Any], Iterable[str]]  # nam
 
 class RecorderSession:
     def __init__(self, *, url: str | None, progress: bool, backup_actions: list[str], stale_after: int,
-                 say: Callable[[str], None], warn: Callable[[str], None]) -> None:
+                 say: Callable[[str], None], warn: Callable[[str], None],
+                 notify: NotifyConfig | None = None) -> None:
+        self.notify_config = notify or NotifyConfig()
+        self.notified = False
+        self.outcomes: dict[str, dict[str, Any]] = {}  # device -> status/code/message, for notifications
+        self.info: recording.RunInfo | None = None
         self.url = url
         self.show_progress = progress
         self.backup_actions = set(backup_actions)
@@ -68,7 +74,7 @@ class RecorderSession:
         info = recording.run_info(run_id, playbook=playbook, cli=cli, extra_vars=extra_vars, user=user,
                                   controller_host=controller_host, controller_pid=controller_pid,
                                   ansible_version=ansible_version, kind=kind, parent_run_id=parent_run_id)
-        self.kind, self.parent_run_id = kind, parent_run_id
+        self.kind, self.parent_run_id, self.info = kind, parent_run_id, info
         self.devices = {name: recording.device_info(name, {**gvars, **hvars}, groups)
                         for name, hvars, gvars, groups in hosts}
         self.progress = recording.Progress(total=len(self.devices))
@@ -99,6 +105,8 @@ class RecorderSession:
 
     def _save(self, host: str, info: recording.ExecutionInfo) -> None:
         self.finished.add(host)
+        self.outcomes[host] = {"device": host, "status": info.status, "error_code": info.error_code,
+                               "error_message": info.error_message}
         self.progress.add(info.status)
         self._guard("record the execution", lambda: self.store.record_execution(info, self.devices[host]))
         if self.show_progress:
@@ -121,12 +129,32 @@ class RecorderSession:
             self.say(f"[confvault] run {self.run_id} {status}: {self.progress.line().split('] ', 1)[1]}")
             for line in recording.failure_table(rows):
                 self.say(line)
+        self._notify(status or _derived_status(self.outcomes.values()))
         if self.store is not None:
             self.store.close()
+
+    def _notify(self, status: str) -> None:
+        if not self.run_id or self.info is None or self.notified:
+            return
+        self.notified = True
+        run = notify.summary(self.run_id, status, self.outcomes.values(), playbook=self.info.playbook,
+                             controller=self.info.controller_host, awx_job_id=self.info.awx_job_id)
+        for problem in notify.deliver(self.notify_config, run):
+            self.warn(f"confvault.network.recorder: notification not sent: {problem}")
 
     def cancel(self, reason: str) -> None:
         if self.run_id and not self.disabled and self.store is not None:
             self._guard("mark the run cancelled", lambda: self.store.cancel_run(self.run_id, reason))
+        for host in set(self.devices) - self.finished:
+            self.outcomes[host] = {"device": host, "status": "cancelled", "error_code": "CANCELLED",
+                                   "error_message": reason}
+        self._notify("cancelled")
+
+
+def _derived_status(outcomes: Iterable[Mapping[str, Any]]) -> str:
+    statuses = [o["status"] for o in outcomes]
+    failed = [s for s in statuses if s not in ("success", "skipped")]
+    return "completed" if not failed else "partial" if len(failed) < len(statuses) else "failed"
 
 
 def _read(path: str) -> str | None:

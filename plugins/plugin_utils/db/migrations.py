@@ -30,7 +30,7 @@ try:
 except ImportError:  # reported by recorder_store.require_sqlalchemy()
     sa = None  # type: ignore[assignment]
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import schema
+from ansible_collections.confvault.network.plugins.plugin_utils.db import rollups, schema
 from ansible_collections.confvault.network.plugins.plugin_utils.db.dialect import Database
 from ansible_collections.confvault.network.plugins.plugin_utils.db.models import iso
 
@@ -61,11 +61,26 @@ def _v1_initial_schema(conn: sa.engine.Connection) -> None:
     if conn.dialect.name == "sqlite" and fts5_available(conn):
         for ddl in schema.SQLITE_FTS_DDL:
             conn.exec_driver_sql(ddl)
+    rollups.create_triggers(conn)  # migration 2's, part of the current schema
+
+
+def _v2_reporting_rollups(conn: sa.engine.Connection) -> None:
+    """The monitoring views' rollup tables and indexes (rollups.py), filled from the
+    executions already recorded. Building two indexes on a long history takes a while,
+    once."""
+    schema.daily_stats.create(conn)
+    schema.device_stats.create(conn)
+    for index in schema.executions.indexes:
+        if index.name in ("ix_executions_started", "ix_executions_failures"):
+            index.create(conn)
+    rollups.create_triggers(conn)
+    for statement in rollups.backfill_statements():
+        conn.exec_driver_sql(statement)
 
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
-    # Migration(2, "runs.throttle", _v2_runs_throttle),
+    Migration(2, "reporting rollups", _v2_reporting_rollups),
 ]
 LATEST = MIGRATIONS[-1].version
 

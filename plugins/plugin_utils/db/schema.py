@@ -39,6 +39,12 @@ SQLITE_FTS_DDL = (
     "INSERT INTO config_contents_fts (rowid, content) VALUES (new.id, new.content); END",
 )
 
+# The statuses counted as failures (models.FAILED_STATUSES), as an index condition.
+_FAILED = "status IN ('failed', 'timeout', 'unreachable')"
+
+# Every execution status but pending: the rollup tables' count columns (rollups.py).
+ROLLUP_STATUSES = ("success", "failed", "timeout", "unreachable", "skipped", "cancelled", "interrupted")
+
 # Columns holding JSON text, decoded by the store's readers.
 JSON_COLUMNS = ("extra", "groups")
 
@@ -147,6 +153,16 @@ if sa is not None:
         sa.Index("ix_executions_status_started", "status", "started_at"),
         # (run_id) for a run's page; status too, so a run's totals are read from the index.
         sa.Index("ix_executions_run_status", "run_id", "status"),
+        # Newest first, unfiltered (reporting's recent executions, migration 2).
+        sa.Index("ix_executions_started", "started_at"),
+        # The failures of the last N days by device, read from the index alone (migration 2).
+        sa.Index(
+            "ix_executions_failures",
+            "started_at",
+            "device_id",
+            sqlite_where=sa.text(_FAILED),
+            postgresql_where=sa.text(_FAILED),
+        ),
     )
 
     attempts = sa.Table(
@@ -192,4 +208,31 @@ if sa is not None:
         sa.Column("first_seen", _text, nullable=False),
         sa.Index("ix_config_versions_device_first_seen", "device_id", "first_seen"),
         sa.Index("ix_config_versions_sha256", "sha256"),
+    )
+
+    # Rollups for the monitoring views, kept exact by triggers on executions: rollups.py.
+    def _measures() -> list[sa.Column]:
+        counts = ["executions", *ROLLUP_STATUSES]
+        columns = [sa.Column(c, sa.Integer, nullable=False, server_default="0") for c in counts]
+        return [
+            *columns,
+            sa.Column("duration_sum", sa.Float, nullable=False, server_default="0"),
+            sa.Column("duration_count", sa.Integer, nullable=False, server_default="0"),
+            sa.Column("config_bytes", sa.BigInteger, nullable=False, server_default="0"),
+        ]
+
+    daily_stats = sa.Table(
+        "daily_stats",
+        metadata,
+        sa.Column("day", _text, primary_key=True),  # YYYY-MM-DD, UTC
+        *_measures(),
+    )
+
+    device_stats = sa.Table(
+        "device_stats",
+        metadata,
+        sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), primary_key=True,
+                  autoincrement=False),
+        *_measures(),
+        sa.Column("last_success_at", _text),
     )

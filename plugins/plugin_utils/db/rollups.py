@@ -1,0 +1,125 @@
+"""Pre-aggregated history for the monitoring views (reporting/, SPEC section 5): per day,
+and per device, how many executions ended in each status, their durations and bytes.
+
+The views must answer in well under a second over millions of executions; summing a
+year of executions does not (5 million rows), summing a year of days does (365 rows).
+Triggers on ``executions`` keep both tables exact as rows are inserted, updated (the
+recorder upserts ``pending`` -> outcome) or deleted (pruning): each change subtracts
+the old row's contribution and adds the new one. One trigger body, written once here,
+serves SQLite (three triggers) and PostgreSQL (one PL/pgSQL function). Other dialects
+get the tables but no triggers (they stay empty; the recorder supports only these two).
+
+What counts: an execution that is no longer ``pending`` and has a time, on the UTC day of
+``COALESCE(started_at, completed_at)`` (cancelled before it started: its completed_at).
+``device_stats.last_success_at`` only ever grows: pruning a run does not lower it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.confvault.network.plugins.plugin_utils.db.schema import (
+    ROLLUP_STATUSES as STATUSES,
+)
+
+MEASURES = ("executions", *STATUSES, "duration_sum", "duration_count", "config_bytes")
+MOMENT = "COALESCE({row}.started_at, {row}.completed_at)"
+COUNTED = "({row}.status <> 'pending' AND " + MOMENT + " IS NOT NULL)"
+
+
+def _values(row: str, sign: str) -> list[str]:
+    """SQL for a row's contribution to each measure, times ``sign`` ('' or '-')."""
+    one = [f"{sign}1"]
+    for status in STATUSES:
+        one.append(f"CASE WHEN {row}.status = '{status}' THEN {sign}1 ELSE 0 END")
+    one += [
+        f"{sign}COALESCE({row}.duration, 0)",
+        f"CASE WHEN {row}.duration IS NULL THEN 0 ELSE {sign}1 END",
+        f"{sign}COALESCE({row}.config_size, 0)",
+    ]
+    return one
+
+
+def _upsert(table: str, key: str, key_sql: str, row: str, sign: str, extra: bool) -> str:
+    columns, values = [key, *MEASURES], [key_sql, *_values(row, sign)]
+    sets = [f"{m} = {table}.{m} + excluded.{m}" for m in MEASURES]
+    if extra:  # device_stats.last_success_at: the latest success, never lowered
+        columns.append("last_success_at")
+        values.append(f"CASE WHEN {row}.status = 'success' THEN {MOMENT.format(row=row)} END")
+        sets.append(
+            "last_success_at = CASE WHEN excluded.last_success_at > "
+            f"COALESCE({table}.last_success_at, '') THEN excluded.last_success_at "
+            f"ELSE {table}.last_success_at END"
+        )
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(sets)}"
+    )
+
+
+def apply_statements(row: str, sign: str) -> list[str]:
+    """Statements adding (sign '') or removing (sign '-') ``row``'s contribution."""
+    day = f"SUBSTR({MOMENT.format(row=row)}, 1, 10)"
+    return [
+        _upsert("daily_stats", "day", day, row, sign, extra=False),
+        _upsert("device_stats", "device_id", f"{row}.device_id", row, sign, extra=True),
+    ]
+
+
+def _sqlite_trigger(name: str, event: str, row: str, sign: str) -> str:
+    body = "; ".join(apply_statements(row, sign))
+    when = COUNTED.format(row=row)
+    return f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON executions WHEN {when} BEGIN {body}; END"
+
+
+SQLITE_DDL = (
+    _sqlite_trigger("executions_rollup_ai", "INSERT", "NEW", ""),
+    _sqlite_trigger("executions_rollup_ad", "DELETE", "OLD", "-"),
+    # An update is two triggers: remove the old row, add the new one (sums commute).
+    _sqlite_trigger("executions_rollup_au_old", "UPDATE", "OLD", "-"),
+    _sqlite_trigger("executions_rollup_au_new", "UPDATE", "NEW", ""),
+)
+
+POSTGRESQL_DDL = (
+    "CREATE OR REPLACE FUNCTION confvault_executions_rollup() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN "
+    f"IF TG_OP <> 'INSERT' AND {COUNTED.format(row='OLD')} THEN "
+    + "; ".join(apply_statements("OLD", "-"))
+    + "; END IF; "
+    f"IF TG_OP <> 'DELETE' AND {COUNTED.format(row='NEW')} THEN "
+    + "; ".join(apply_statements("NEW", ""))
+    + "; END IF; RETURN NULL; END $$",
+    "DROP TRIGGER IF EXISTS executions_rollup ON executions",
+    "CREATE TRIGGER executions_rollup AFTER INSERT OR UPDATE OR DELETE ON executions "
+    "FOR EACH ROW EXECUTE FUNCTION confvault_executions_rollup()",
+)
+
+
+def _sums(key_sql: str) -> str:
+    parts = [f"{key_sql} AS k", "COUNT(*)"]
+    parts += [f"SUM(CASE WHEN status = '{s}' THEN 1 ELSE 0 END)" for s in STATUSES]
+    parts += ["COALESCE(SUM(duration), 0)", "COUNT(duration)", "COALESCE(SUM(config_size), 0)"]
+    return ", ".join(parts)
+
+
+def backfill_statements() -> list[str]:
+    """Rebuild both tables from the executions already recorded (migration 2)."""
+    where = COUNTED.format(row="executions")
+    moment = MOMENT.format(row="executions")
+    last = f"MAX(CASE WHEN status = 'success' THEN {moment} END)"
+    return [
+        "DELETE FROM daily_stats",
+        "DELETE FROM device_stats",
+        f"INSERT INTO daily_stats (day, {', '.join(MEASURES)}) "
+        f"SELECT {_sums(f'SUBSTR({moment}, 1, 10)')} FROM executions WHERE {where} "
+        f"GROUP BY SUBSTR({moment}, 1, 10)",
+        f"INSERT INTO device_stats (device_id, {', '.join(MEASURES)}, last_success_at) "
+        f"SELECT {_sums('device_id')}, {last} FROM executions WHERE {where} GROUP BY device_id",
+    ]
+
+
+def create_triggers(conn: Any) -> None:
+    """Install the triggers on a SQLAlchemy connection (SQLite or PostgreSQL)."""
+    ddl = {"sqlite": SQLITE_DDL, "postgresql": POSTGRESQL_DDL}.get(conn.dialect.name, ())
+    for statement in ddl:
+        conn.exec_driver_sql(statement)
