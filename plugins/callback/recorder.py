@@ -198,6 +198,8 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_play_start(self, play: Any) -> None:
         if self.session is None or self.session.run_id:
             return
+        if str(play.get_vars().get("confvault_record", True)).lower() in ("false", "no", "0"):
+            return  # upkeep plays (prune.yml) are not backup runs
         vm = play.get_variable_manager()
         inventory = vm._inventory  # no public accessor; ara and junit read it the same way
         # With `serial`, the inventory is restricted to the current batch; the run is all

@@ -158,3 +158,32 @@ def reconcile_parent(store: Any, parent_id: str, child_id: str) -> str:
             status=new, success=counts["success"], failed=counts["failed"], skipped=counts["skipped"],
             completed=len(statuses), extra=json.dumps(extra, sort_keys=True)))
     return new
+
+
+def prune(store: Any, keep_days: float, now: float | None = None) -> dict[str, int]:
+    """Delete executions (and their attempts) that ended more than ``keep_days`` ago.
+
+    Runs, devices and every config version stay: users still diff old versions, and a
+    run's totals still tell its outcome. Returns what was deleted.
+    """
+    if keep_days < 1:
+        raise ValueError("keep_days must be at least 1")
+    cutoff = iso((time.time() if now is None else now) - keep_days * 86400)
+    e, a = s.executions, s.attempts
+    old = sa.select(e.c.id).where(sa.func.coalesce(e.c.completed_at, e.c.started_at) < cutoff,
+                                  e.c.status != "pending")
+    with store._db.write() as conn:  # noqa: SLF001 - same package; the store's write discipline
+        attempts = conn.execute(sa.delete(a).where(a.c.execution_id.in_(old))).rowcount
+        executions = conn.execute(sa.delete(e).where(e.c.id.in_(old))).rowcount
+    # Give the space back. VACUUM must run outside a transaction, and the store's engine
+    # opens one on every connection (BEGIN IMMEDIATE on SQLite): use the driver directly.
+    sqlite = store.engine.dialect.name == "sqlite"
+    raw = store.engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        if not sqlite:
+            driver.autocommit = True
+        driver.execute("VACUUM" if sqlite else "VACUUM ANALYZE executions")
+    finally:
+        raw.close()
+    return {"executions": executions, "attempts": attempts}
