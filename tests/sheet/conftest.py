@@ -26,6 +26,7 @@ VENV_BIN = Path(sys.executable).parent
 _spec = importlib.util.spec_from_file_location("confvault_integration_conftest", ROOT / "tests/integration/conftest.py")
 assert _spec and _spec.loader
 integration = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = integration  # dataclasses look their module up there
 _spec.loader.exec_module(integration)
 
 HEADERS = ["hostname", "address", "platform", "vendor", "site", "role", "status", "port"]
