@@ -5,6 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
 export CONFVAULT_BACKUP_DIR="${CONFVAULT_BACKUP_DIR:-$PWD/.confvault/backups}"
+export CONFVAULT_DB_URL="${CONFVAULT_DB_URL:-sqlite:///$PWD/.confvault/confvault.db}"
 
 # The lab's inventory is inventory/lab.yml; labctl serves a copy with any busy port moved.
 INVENTORY=.confvault/lab/inventory.yml
@@ -15,6 +16,7 @@ ansible-playbook confvault.network.backup -i "$INVENTORY" "$@"
 rc=$?
 
 echo
+echo "History database: $CONFVAULT_DB_URL"
 echo "Backups (git work tree): $CONFVAULT_BACKUP_DIR"
 git -C "$CONFVAULT_BACKUP_DIR" log --oneline -n 5 2>/dev/null || true
 ls "$CONFVAULT_BACKUP_DIR" 2>/dev/null | head -30
