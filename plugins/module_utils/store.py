@@ -80,9 +80,11 @@ def atomic_write(path: str, text: str) -> None:
 
 def _git(repo: str, *args: str, check: bool = True) -> str:
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
-    proc = subprocess.run(
-        ["git", "-C", repo, *args], capture_output=True, text=True, env=env, check=False
-    )
+    try:
+        proc = subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, env=env, check=False)
+    except FileNotFoundError:
+        raise StorageError("git is not installed on the controller (the backups are kept in git): "
+                           "install the `git` package") from None
     if check and proc.returncode != 0:
         raise StorageError(f"git {' '.join(args[:2])} failed in {repo}: {proc.stderr.strip() or proc.stdout.strip()}")
     return proc.stdout.strip()

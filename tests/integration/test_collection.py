@@ -32,3 +32,39 @@ def test_ansible_doc_reads(plugin: str, kind: str) -> None:
                          text=True, env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": str(VENV_BIN)})
     assert out.returncode == 0, out.stderr
     assert plugin.split(".")[-1] in out.stdout and "ERROR" not in out.stderr
+
+
+def test_installed_tarball_backs_up(tmp_path: Path) -> None:
+    """Build, install with ansible-galaxy into a fresh path, and run the playbook from the
+    installed copy, not from this source tree."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "integration"))
+    from conftest import LabEnv, build_inventory  # type: ignore[import-not-found]
+    from labctl import Lab  # type: ignore[import-not-found]
+    import yaml
+
+    subprocess.run([str(VENV_BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path)],
+                   cwd=ROOT, capture_output=True, text=True, check=True)
+    (tarball,) = tmp_path.glob("confvault-network-*.tar.gz")
+    installed = tmp_path / "collections"
+    # --no-deps: the dependencies (ansible.netcommon, cisco.ios, ...) come with the ansible bundle
+    subprocess.run([str(VENV_BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "--force", "-p",
+                    str(installed), str(tarball)], cwd=tmp_path, env={"PATH": str(VENV_BIN), "HOME": str(tmp_path)},
+                   capture_output=True, text=True, check=True)
+    assert (installed / "ansible_collections" / "confvault" / "network" / "plugins" / "action" / "backup.py").exists()
+    cfg = tmp_path / "ansible.cfg"
+    cfg.write_text((ROOT / "ansible.cfg").read_text().replace("./.collections", str(installed))
+                   .replace("inventory = ./inventory/lab.yml", ""))
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump(build_inventory(tmp_path), sort_keys=False))
+    env = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "ANSIBLE_CONFIG": str(cfg), "HOME": str(tmp_path),
+           "CONFVAULT_DB_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    with Lab(inventory, tmp_path / "lab"):
+        out = subprocess.run([str(VENV_BIN / "ansible-playbook"), "confvault.network.backup", "-i", str(inventory),
+                              "--limit", "vrp-01,ios-fsw-01", "-e", f"confvault_backup_dir={tmp_path / 'b'}", "-vv"],
+                             cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert str(installed / "ansible_collections" / "confvault" / "network") in out.stdout  # ran the installed copy
+    assert str(ROOT) + "/plugins" not in out.stdout
+    assert sorted(p.name for p in (tmp_path / "b").glob("*.cfg")) == ["ios-fsw-01.cfg", "vrp-01.cfg"]

@@ -93,3 +93,9 @@ def test_first_run_forks_initialise_one_repository(tmp_path):
         commits = list(pool.map(_write, [(repo, i) for i in range(16)]))
     assert len(set(commits)) == 16
     subprocess.run(["git", "-C", repo, "fsck", "--strict"], check=True, capture_output=True)
+
+
+def test_missing_git_is_a_clear_storage_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without git
+    with pytest.raises(store.StorageError, match="git is not installed"):
+        store.store(str(tmp_path / "backups"), "sw01", "x\n")
