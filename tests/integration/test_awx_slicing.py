@@ -9,7 +9,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conftest import GOOD, ROOT, LabEnv, git, playbook_env  # type: ignore[import-not-found]
+from labkit import GOOD, ROOT, LabEnv, git, playbook_env  # type: ignore[import-not-found]
 from pg import new_pg_database  # type: ignore[import-not-found]
 from test_recorder import rows  # type: ignore[import-not-found]
 

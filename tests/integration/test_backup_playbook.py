@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIG, FAULTY, GOOD, SEED, LabEnv, Run, git, processes_with_mark, run_backup  # type: ignore[import-not-found]
+from labkit import BIG, FAULTY, GOOD, SEED, LabEnv, Run, git, processes_with_mark, run_backup  # type: ignore[import-not-found]
 
 END_MARKERS = {  # what the last line of each platform's stored config must be
     "cisco.ios.ios": "end", "arista.eos.eos": "end", "confvault.network.rgos": "end",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, VENV_BIN  # type: ignore[import-not-found]
+from labkit import ROOT, VENV_BIN  # type: ignore[import-not-found]
 
 
 def test_galaxy_build(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_installed_tarball_backs_up(tmp_path: Path) -> None:
     import sys
 
     sys.path.insert(0, str(ROOT / "tests" / "integration"))
-    from conftest import LabEnv, build_inventory  # type: ignore[import-not-found]
+    from labkit import build_inventory  # type: ignore[import-not-found]
     from labctl import Lab  # type: ignore[import-not-found]
     import yaml
 

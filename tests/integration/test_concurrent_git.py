@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import GOOD, ROOT, LabEnv, git, playbook_cmd, playbook_env  # type: ignore[import-not-found]
+from labkit import GOOD, ROOT, LabEnv, git, playbook_cmd, playbook_env  # type: ignore[import-not-found]
 
 HOSTS = [h for h, (_p, lab, _e) in GOOD.items()]
 

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import LabEnv, free_ports, run_backup  # type: ignore[import-not-found]
+from labkit import LabEnv, free_ports, run_backup  # type: ignore[import-not-found]
 
 TOKEN = "tok-CANARY-webhook"
 SMTP_PASSWORD = "pw-CANARY-smtp"

@@ -6,7 +6,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import ROOT, VENV_BIN, git, playbook_env  # type: ignore[import-not-found]
+from labkit import ROOT, VENV_BIN, git, playbook_env  # type: ignore[import-not-found]
 from test_recorder import rows  # type: ignore[import-not-found]
 
 from ansible_collections.confvault.network.plugins.plugin_utils.db.models import DeviceInfo, ExecutionInfo, RunInfo

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import (  # type: ignore[import-not-found]
+from labkit import (  # type: ignore[import-not-found]
     FAULTY,
     GOOD,
     ROOT,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (  # type: ignore[import-not-found]
+from labkit import (  # type: ignore[import-not-found]
     GOOD,
     ROOT,
     VENV_BIN,

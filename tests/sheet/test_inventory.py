@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import (  # type: ignore[import-not-found]
+from sheetkit import (  # type: ignore[import-not-found]
     HEADERS,
     ROOT,
     Inventory,
@@ -82,7 +81,10 @@ def test_xlsx(tmp_path: Path) -> None:
 
 
 def _csv_rows() -> list[list[str]]:
-    return [GOOD_HEADER, *[["" if v is None else str(v).replace(".0", "") for v in row] for row in GOOD_ROWS]]
+    def text(v: Any) -> str:
+        return "" if v is None else str(int(v)) if isinstance(v, float) else str(v)
+
+    return [GOOD_HEADER, *[[text(v) for v in row] for row in GOOD_ROWS]]
 
 
 def test_csv_semicolons(tmp_path: Path) -> None:
@@ -136,9 +138,9 @@ def _set(row: int, col: int, value: Any, rows: list[list[Any]] | None = None) ->
 
 # id -> (rows, merges, config options, expected lines of the error)
 BAD: dict[str, tuple[list[list[Any]], list[str], dict[str, Any], list[str]]] = {
-    "missing_column": ([[h for h in HEADERS if h != "address"], *[[v for i, v in enumerate(r) if i != 1] for r in BASE[1:]]],
-                       [], {}, [f"{W}, row 1, column 'address': required column missing (required: hostname, address, "
-                                "platform); row 1 has: A hostname, B platform, C vendor, D site, E role, F status, G port"]),
+    "missing_column": ([[v for i, v in enumerate(r) if i != 1] for r in BASE], [], {}, [
+        f"{W}, row 1, column 'address': required column missing (required: hostname, address, platform); "
+        "row 1 has: A hostname, B platform, C vendor, D site, E role, F status, G port"]),
     "duplicate_hostname": (_set(4, 1, "CORE-1"), [], {}, [
         f"{W}, row 2, column A (hostname): duplicate hostname 'core-1': also in row(s) 4",
         f"{W}, row 4, column A (hostname): duplicate hostname 'CORE-1': also in row(s) 2"]),
@@ -170,7 +172,8 @@ BAD: dict[str, tuple[list[list[Any]], list[str], dict[str, Any], list[str]]] = {
     "non_ascii_header": (_set(1, 9, "Gebäude"), [], {}, [
         f"{W}, row 1, column I: header 'Gebäude' has the non-ASCII character 'ä' (U+00E4)"]),
     "password_column": (_set(3, 9, "s3cret", _set(1, 9, "Enable Secret")), [], {}, [
-        f"{W}, row 1, column I: column 'Enable Secret' looks like a password or secret: secrets never live in the sheet"]),
+        f"{W}, row 1, column I: column 'Enable Secret' looks like a password or secret: "
+        "secrets never live in the sheet"]),
     "reserved_column": (_set(1, 9, "ansible_host"), [], {}, [
         f"{W}, row 1, column I: column 'ansible_host' is not allowed: use the 'address' column"]),
     "values_without_header": (_set(3, 10, "oops"), [], {}, [
@@ -185,7 +188,7 @@ def bad_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Inventory]:
         d = tmp_path_factory.mktemp(case)
         write_xlsx(d / "devices.xlsx", rows, merges=merges)
         configs.append(write_config(d, "devices.xlsx", **options))
-    return dict(zip(BAD, run_inventories(configs)))
+    return dict(zip(BAD, run_inventories(configs), strict=True))
 
 
 @pytest.mark.parametrize("case", list(BAD), ids=list(BAD))

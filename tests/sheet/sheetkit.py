@@ -1,33 +1,29 @@
 """Helpers for the device-sheet tests: real .xlsx files written with openpyxl, real
-`ansible-inventory` runs (many at once: each one is mostly Python start-up), and a small
-simulated lab built with the integration tests' own inventory builder."""
+`ansible-inventory` runs (many at once: each one is mostly Python start-up), and the
+integration tests' lab builder (labkit). A module of its own, and no conftest.py here: every
+conftest module is named "conftest", and an import of one in tests/integration
+finds whichever one pytest loaded last."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
-# The integration tests' lab builder and playbook runner, loaded under their own name
-# (every conftest module is called "conftest").
-_spec = importlib.util.spec_from_file_location("confvault_integration_conftest", ROOT / "tests/integration/conftest.py")
-assert _spec and _spec.loader
-integration = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = integration  # dataclasses look their module up there
-_spec.loader.exec_module(integration)
+# The integration tests' lab builder and playbook runner (tests/integration/labkit.py).
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+import labkit as integration  # noqa: E402,F401 - re-exported to the sheet tests
 
 HEADERS = ["hostname", "address", "platform", "vendor", "site", "role", "status", "port"]
 
@@ -49,9 +45,9 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[Any]], *, title: str = "Devic
     return path
 
 
-def write_config(directory: Path, sheet: str, name: str = "sheet.confvault.yml", **options: Any) -> Path:
+def write_config(directory: Path, sheet_path: str, name: str = "sheet.confvault.yml", **options: Any) -> Path:
     config = directory / name
-    config.write_text(yaml.safe_dump({"plugin": "confvault.network.sheet", "path": sheet, **options}))
+    config.write_text(yaml.safe_dump({"plugin": "confvault.network.sheet", "path": sheet_path, **options}))
     return config
 
 
@@ -113,16 +109,3 @@ LAB_HOSTS = ("ios-sim-01", "nxos-01", "vrp-01", "f-error", "maint-01")
 class SheetLab:
     inventory: dict[str, Any]  # the lab's inventory (ports, credentials)
     env: Any  # integration.LabEnv for the subset
-
-
-@pytest.fixture(scope="session")
-def sheet_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SheetLab]:
-    """Simulators for LAB_HOSTS only: the integration tests' inventory, cut down."""
-    tmp = tmp_path_factory.mktemp("sheetlab")
-    full = integration.build_inventory(tmp)
-    hosts = {h: v for h, v in full["all"]["hosts"].items() if h in LAB_HOSTS}
-    inventory = {"all": {"vars": full["all"]["vars"], "hosts": hosts}}
-    path = tmp / "lab-inventory.yml"
-    path.write_text(yaml.safe_dump(inventory, sort_keys=False))
-    with integration.Lab(path, tmp / "state") as lab:
-        yield SheetLab(inventory, integration.LabEnv(path, tmp, lab))
