@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test unit lab-start lab-stop clean
+.PHONY: setup demo test unit lab-start lab-stop clean sheet-template report
 
 setup:
 	./scripts/setup.sh
@@ -22,6 +22,12 @@ lab-start: setup
 
 lab-stop:
 	$(VENV)/python tests/lab/labctl.py stop
+
+sheet-template: setup
+	$(VENV)/python scripts/make-sheet-template.py
+
+report: setup
+	$(VENV)/python scripts/run-report.py --run $(or $(RUN),latest) --xlsx $(or $(OUT),run-report).xlsx --csv $(or $(OUT),run-report).csv
 
 clean:
 	rm -rf .collections .confvault tests/output
