@@ -122,13 +122,15 @@ class ActionModule(ActionBase):
         return resolve(self._connection.get_option("network_os"))
 
     def _check_inputs(self) -> Problem | None:
-        if not self._connection.get_option("remote_user"):
+        # -u / -k (and AWX machine credentials, which answer the -k prompt) land in the
+        # play context rather than in the connection's options.
+        if not (self._connection.get_option("remote_user") or self._play_context.remote_user):
             return Problem("BAD_INPUT", "no username: set ansible_user (or an AWX network/machine credential)")
         has_key = bool(self._connection.get_option("private_key_file")) or bool(os.environ.get("SSH_AUTH_SOCK"))
         has_key = has_key or any(
             os.path.exists(os.path.expanduser(f"~/.ssh/id_{kind}")) for kind in ("ed25519", "ecdsa", "rsa")
         )
-        if not self._connection.get_option("password") and not has_key:
+        if not (self._connection.get_option("password") or self._play_context.password) and not has_key:
             return Problem(
                 "BAD_INPUT",
                 "no credentials: set ansible_password (vault or AWX credential) or ansible_ssh_private_key_file",

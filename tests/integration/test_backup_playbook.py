@@ -158,3 +158,19 @@ def test_redaction_can_be_turned_off(lab_env: LabEnv, tmp_path: Path) -> None:
     assert run.results["comware-01"]["redactions"] == 0
     assert "CANARY" in (repo / "comware-01.cfg").read_text()
     assert "CANARY" not in run.stdout  # the config never reaches results, redacted or not
+
+
+def test_password_from_the_command_line(lab_env: LabEnv, tmp_path: Path) -> None:
+    """-k / --connection-password-file (what AWX machine credentials answer) is a credential."""
+    import yaml
+
+    inventory = yaml.safe_load(lab_env.inventory.read_text())
+    host = inventory["all"]["hosts"]["vrp-01"]
+    password = inventory["all"]["vars"].pop("ansible_password")
+    inventory["all"] = {"vars": inventory["all"]["vars"], "hosts": {"vrp-01": host}}
+    (tmp_path / "inv.yml").write_text(yaml.safe_dump(inventory))
+    (tmp_path / "pw").write_text(password + "\n")
+    env = LabEnv(tmp_path / "inv.yml", lab_env.tmp, lab_env.lab)
+    run = run_backup(env, tmp_path / "backups", "--connection-password-file", str(tmp_path / "pw"),
+                     env={"SSH_AUTH_SOCK": "", "HOME": str(tmp_path)})
+    assert run.results["vrp-01"].get("error_code") is None, run.results["vrp-01"].get("msg")
