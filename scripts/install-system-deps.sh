@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # System packages ConfVault's tests need beyond Python, installed idempotently:
 # PostgreSQL (Debian's `postgresql`: server binaries under /usr/lib/postgresql/*/bin) for
-# the recorder's PostgreSQL tests (tests/pg.py starts a throwaway cluster from them).
+# the recorder's PostgreSQL tests (tests/pg.py starts a throwaway cluster from them);
+# Chromium and its WebDriver (Debian's `chromium`, `chromium-driver`) for the monitoring
+# views' browser test (tests/reporting/test_browser.py).
 # Does nothing when they are present; as non-root, says what to install and exits 1.
 set -euo pipefail
 
 need_apt=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 
 if ((${#need_apt[@]} == 0)); then
   exit 0

@@ -18,15 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".collections"))  # scripts/setup.sh links the checkout there
 
-from openpyxl import Workbook  # noqa: E402
-from openpyxl.styles import Alignment, Font, PatternFill  # noqa: E402
-from openpyxl.worksheet.datavalidation import DataValidation  # noqa: E402
-
 from ansible_collections.confvault.network.plugins.module_utils.platforms import PLATFORMS  # noqa: E402
 from ansible_collections.confvault.network.plugins.plugin_utils.sheet import (  # noqa: E402
     COLUMNS,
     DEFAULT_STATUSES,
 )
+from openpyxl import Workbook  # noqa: E402
+from openpyxl.styles import Alignment, Font, PatternFill  # noqa: E402
+from openpyxl.worksheet.datavalidation import DataValidation  # noqa: E402
 
 EXTRA = ("notes", "Any other column becomes a host var of the same name (lower case, spaces as '_').",
          "rack B4")
@@ -80,15 +79,15 @@ def build() -> Workbook:
         help_tab.append([p.network_os, p.vendor, f"platform_{p.short}", ", ".join((p.short, *p.aliases))])
     help_tab.append([])
     help_tab.append(["Status", "", "", "Meaning"])
-    for s, meaning in zip(DEFAULT_STATUSES, ("backed up (the default when empty)", "skipped by the backup",
-                                             "skipped by the backup")):
+    meanings = ("backed up (the default when empty)", "skipped by the backup", "skipped by the backup")
+    for s, meaning in zip(DEFAULT_STATUSES, meanings, strict=True):
         help_tab.append([s, "", "", meaning])
     for row in help_tab.iter_rows():
         if row[0].value in ("Column", "Platform", "Status"):
             for cell in row:
                 cell.font, cell.fill = BOLD, HEAD_FILL
         row[2].alignment = row[3].alignment = Alignment(wrap_text=True, vertical="top")
-    for col, width in zip("ABCD", (30, 10, 70, 45)):
+    for col, width in zip("ABCD", (30, 10, 70, 45), strict=True):
         help_tab.column_dimensions[col].width = width
     book.properties.creator = "ConfVault"
     book.properties.created = book.properties.modified = STAMP

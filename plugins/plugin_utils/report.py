@@ -107,7 +107,6 @@ def load_report(url: str | None = None, run_id: str = LATEST) -> RunReport:
 
 def _latest_run_id(store: RecorderStore) -> str:
     import sqlalchemy as sa
-
     from ansible_collections.confvault.network.plugins.plugin_utils.db import schema as s
 
     with store.engine.connect() as conn:

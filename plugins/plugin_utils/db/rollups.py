@@ -6,12 +6,13 @@ year of executions does not (5 million rows), summing a year of days does (365 r
 Triggers on ``executions`` keep both tables exact as rows are inserted, updated (the
 recorder upserts ``pending`` -> outcome) or deleted (pruning): each change subtracts
 the old row's contribution and adds the new one. One trigger body, written once here,
-serves SQLite (three triggers) and PostgreSQL (one PL/pgSQL function). Other dialects
+serves SQLite (four triggers) and PostgreSQL (one PL/pgSQL function). Other dialects
 get the tables but no triggers (they stay empty; the recorder supports only these two).
 
 What counts: an execution that is no longer ``pending`` and has a time, on the UTC day of
 ``COALESCE(started_at, completed_at)`` (cancelled before it started: its completed_at).
-``device_stats.last_success_at`` only ever grows: pruning a run does not lower it.
+``device_stats.last_success_at`` (its completed_at, as history.select reads it) only
+ever grows: pruning a run does not lower it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from ansible_collections.confvault.network.plugins.plugin_utils.db.schema import
 
 MEASURES = ("executions", *STATUSES, "duration_sum", "duration_count", "config_bytes")
 MOMENT = "COALESCE({row}.started_at, {row}.completed_at)"
+# When a success happened, as history.select() reads it ("stale" devices).
+DONE_AT = "COALESCE({row}.completed_at, {row}.started_at)"
 COUNTED = "({row}.status <> 'pending' AND " + MOMENT + " IS NOT NULL)"
 
 
@@ -45,7 +48,7 @@ def _upsert(table: str, key: str, key_sql: str, row: str, sign: str, extra: bool
     sets = [f"{m} = {table}.{m} + excluded.{m}" for m in MEASURES]
     if extra:  # device_stats.last_success_at: the latest success, never lowered
         columns.append("last_success_at")
-        values.append(f"CASE WHEN {row}.status = 'success' THEN {MOMENT.format(row=row)} END")
+        values.append(f"CASE WHEN {row}.status = 'success' THEN {DONE_AT.format(row=row)} END")
         sets.append(
             "last_success_at = CASE WHEN excluded.last_success_at > "
             f"COALESCE({table}.last_success_at, '') THEN excluded.last_success_at "
@@ -69,7 +72,8 @@ def apply_statements(row: str, sign: str) -> list[str]:
 def _sqlite_trigger(name: str, event: str, row: str, sign: str) -> str:
     body = "; ".join(apply_statements(row, sign))
     when = COUNTED.format(row=row)
-    return f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON executions WHEN {when} BEGIN {body}; END"
+    return (f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON executions WHEN {when} "
+            f"BEGIN {body}; END")
 
 
 SQLITE_DDL = (
@@ -106,7 +110,7 @@ def backfill_statements() -> list[str]:
     """Rebuild both tables from the executions already recorded (migration 2)."""
     where = COUNTED.format(row="executions")
     moment = MOMENT.format(row="executions")
-    last = f"MAX(CASE WHEN status = 'success' THEN {moment} END)"
+    last = f"MAX(CASE WHEN status = 'success' THEN {DONE_AT.format(row='executions')} END)"
     return [
         "DELETE FROM daily_stats",
         "DELETE FROM device_stats",

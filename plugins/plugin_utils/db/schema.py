@@ -43,7 +43,9 @@ SQLITE_FTS_DDL = (
 _FAILED = "status IN ('failed', 'timeout', 'unreachable')"
 
 # Every execution status but pending: the rollup tables' count columns (rollups.py).
-ROLLUP_STATUSES = ("success", "failed", "timeout", "unreachable", "skipped", "cancelled", "interrupted")
+ROLLUP_STATUSES = (
+    "success", "failed", "timeout", "unreachable", "skipped", "cancelled", "interrupted"
+)
 
 # Columns holding JSON text, decoded by the store's readers.
 JSON_COLUMNS = ("extra", "groups")

@@ -29,7 +29,8 @@ COLUMNS: Final[tuple[Column, ...]] = (
     Column("platform", True, "Network OS: a fully qualified name from the Platforms list, or an alias "
            "(ios, nxos, eos, junos, vrp, huawei, comware, h3c, rgos, ruijie...). Becomes ansible_network_os.",
            "cisco.ios.ios"),
-    Column("vendor", False, "Vendor; empty: the platform's vendor (cisco, arista, juniper, huawei, h3c, ruijie).", "cisco"),
+    Column("vendor", False, "Vendor; empty: the platform's vendor (cisco, arista, juniper, huawei, h3c, "
+           "ruijie).", "cisco"),
     Column("site", False, "Site or location code; makes the group site_<value>. ASCII only.", "lon"),
     Column("role", False, "Device role (core, access, firewall...). ASCII only.", "core"),
     Column("status", False, "online (default), maintenance or offline. The backup skips maintenance and "

@@ -93,7 +93,7 @@ class _Checker:
     # -- header -----------------------------------------------------------------------
 
     def read_header(self) -> None:
-        row, seen = self.header_row, {}  # name -> column number
+        row, seen = self.header_row, dict[str, int]()  # name -> column number
         for index, cell in enumerate(self.grid.rows.get(row, []), start=1):
             if cell.formula or cell.error:
                 self.problem(row, index, f"the header is a formula or error value ({cell.formula or cell.error}); "
@@ -178,7 +178,8 @@ class _Checker:
             return None
         hostname = hostvars.pop("inventory_hostname")
         hostvars.setdefault("status", "online")
-        hostvars["confvault_source"] = f"{os.path.basename(self.result.file)}, sheet '{self.result.sheet}', row {number}"
+        where = f"{os.path.basename(self.result.file)}, sheet '{self.result.sheet}', row {number}"
+        hostvars["confvault_source"] = where
         return Device(hostname, number, hostvars, self.groups(hostvars))
 
     def field(self, name: str, value: Any, hostvars: dict[str, Any]) -> None:
