@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test unit lab-start lab-stop clean sheet-template report
+.PHONY: setup demo test unit lab-start lab-stop clean sheet-template report reporting
 
 setup:
 	./scripts/setup.sh
@@ -28,6 +28,9 @@ sheet-template: setup
 
 report: setup
 	$(VENV)/python scripts/run-report.py --run $(or $(RUN),latest) --xlsx $(or $(OUT),run-report).xlsx --csv $(or $(OUT),run-report).csv
+
+reporting: setup
+	./scripts/serve-reporting.sh $(DB)
 
 clean:
 	rm -rf .collections .confvault tests/output
