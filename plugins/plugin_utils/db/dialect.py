@@ -65,8 +65,23 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS:
-        cursor.execute(pragma)
+        _pragma_with_retry(cursor, pragma)
     cursor.close()
+
+
+def _pragma_with_retry(cursor: Any, pragma: str, timeout: float = 30.0) -> None:
+    """Switching a new database to WAL needs an exclusive lock, and SQLite answers
+    "database is locked" at once, without its busy handler, when another process holds
+    any lock then (seen with 8 recorders opening a fresh file together, under load)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cursor.execute(pragma)
+            return
+        except Exception as exc:  # sqlite3.OperationalError; the driver module is not imported here
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _on_sqlite_begin(conn: sa.engine.Connection) -> None:

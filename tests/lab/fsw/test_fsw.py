@@ -287,7 +287,7 @@ def test_stops_fast_on_signal(tmp_path: Path, sig: int) -> None:
         code, took = stop_server(proc, sig)
     finally:
         raw.close()
-    assert code == 0 and took < 3, (code, took)
+    assert code == 0 and took < 10, (code, took)  # stops promptly (a bound, not a benchmark)
 
 
 def test_bad_spec_exits_nonzero(tmp_path: Path) -> None:
