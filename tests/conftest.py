@@ -34,3 +34,19 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop()
+
+
+@pytest.fixture(scope="session")
+def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One simulated lab for the whole session (tests/integration/labkit.py builds its
+    inventory with free loopback ports), shared by the integration and reporting tests."""
+    import yaml
+
+    sys.path.insert(0, str(ROOT / "tests" / "integration"))
+    from labkit import Lab, LabEnv, build_inventory
+
+    tmp = tmp_path_factory.mktemp("lab")
+    inventory = tmp / "inventory.yml"
+    inventory.write_text(yaml.safe_dump(build_inventory(tmp), sort_keys=False))
+    with Lab(inventory, tmp / "state") as lab:
+        yield LabEnv(inventory, tmp, lab)

@@ -5,7 +5,6 @@ simulated lab of tests/integration for views over real playbook runs."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,6 @@ for path in (str(HERE), str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "in
         sys.path.insert(0, path)
 
 import known_history  # noqa: E402
-import yaml  # noqa: E402
-from labkit import Lab, LabEnv, build_inventory  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabEnv]:
-    """The simulated lab, as tests/integration/conftest.py starts it (a session running
-    both folders starts two: their fixtures are separate)."""
-    tmp = tmp_path_factory.mktemp("lab")
-    inventory = tmp / "inventory.yml"
-    inventory.write_text(yaml.safe_dump(build_inventory(tmp), sort_keys=False))
-    with Lab(inventory, tmp / "state") as lab:
-        yield LabEnv(inventory, tmp, lab)
 
 
 @pytest.fixture(scope="session")
