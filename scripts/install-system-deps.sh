@@ -3,7 +3,8 @@
 # PostgreSQL (Debian's `postgresql`: server binaries under /usr/lib/postgresql/*/bin) for
 # the recorder's PostgreSQL tests (tests/pg.py starts a throwaway cluster from them);
 # Chromium and its WebDriver (Debian's `chromium`, `chromium-driver`) for the monitoring
-# views' browser test (tests/reporting/test_browser.py).
+# views' browser test (tests/reporting/test_browser.py); LibreOffice Calc for a sheet
+# saved by a real spreadsheet program (tests/sheet).
 # Does nothing when they are present; as non-root, says what to install and exits 1.
 set -euo pipefail
 
@@ -11,6 +12,8 @@ need_apt=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+# LibreOffice Calc (headless) saves a real .xlsx for the device-sheet tests
+command -v soffice >/dev/null || need_apt+=(libreoffice-calc-nogui)
 
 if ((${#need_apt[@]} == 0)); then
   exit 0

@@ -98,20 +98,21 @@ def ensure_repo(repo: str) -> None:
         raise StorageError(f"cannot create backup directory {repo}: {exc.strerror}") from exc
     if not os.access(repo, os.W_OK | os.X_OK):
         raise StorageError(f"backup directory {repo} is not writable by uid {os.getuid()}")
-    if not os.path.isdir(os.path.join(repo, ".git")):
-        # Forks of a first run get here at once, and concurrent `git init`s fail on git's
-        # own config lock; no lock file can live in .git yet, so lock the directory itself.
-        fd = os.open(repo, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            if not os.path.isdir(os.path.join(repo, ".git")):
-                _git(repo, "init", "-q")
-        finally:
-            os.close(fd)
-    # Commits must work on a machine with no global git identity (fresh CI, AWX EE).
-    if not _git(repo, "config", "user.email", check=False):
-        _git(repo, "config", "user.email", "confvault@localhost")
-        _git(repo, "config", "user.name", "ConfVault")
+    # Forks of a first run get here at once: concurrent `git init`s fail on git's own
+    # config lock, and a fork that sees a half-made .git takes it for a repository ("not a
+    # git repository"). No lock file can live in .git yet, so lock the directory itself,
+    # every time: one flock per device.
+    fd = os.open(repo, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not os.path.exists(os.path.join(repo, ".git")):  # complete: init runs under this lock
+            _git(repo, "init", "-q")
+        # Commits must work on a machine with no global git identity (fresh CI, AWX EE).
+        if not _git(repo, "config", "user.email", check=False):
+            _git(repo, "config", "user.email", "confvault@localhost")
+            _git(repo, "config", "user.name", "ConfVault")
+    finally:
+        os.close(fd)
 
 
 @contextmanager
