@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "lab"))
-from labctl import Lab  # noqa: E402
+from labctl import Lab, free_ports  # noqa: E402,F401 - free_ports is re-exported to the tests
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -46,18 +45,6 @@ FAULTY: dict[str, tuple[str, dict[str, Any], dict[str, Any], str]] = {
     "f-noenable": ("cisco.ios.ios", {}, {"ansible_become": False}, "PRIVILEGE_DENIED"),
 }
 BIG = "big-01"
-
-
-def free_ports(n: int) -> list[int]:
-    socks = []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def build_inventory(tmp: Path) -> dict[str, Any]:

@@ -48,6 +48,15 @@ def _venv_bin(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
+def free_ports(count: int) -> list[int]:
+    """Ports free right now on 127.0.0.1 (the kernel picks them; tiny reuse race)."""
+    socks = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
+    ports = [s.getsockname()[1] for s in socks]
+    for sock in socks:
+        sock.close()
+    return ports
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
         try:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, Tuple
 
 import paramiko
 import pytest
@@ -25,18 +25,13 @@ PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.exe
 ENV = dict(os.environ, PATH="%s:%s" % (VENV_BIN, os.environ.get("PATH", "")))
 INVALID = "% Invalid input detected at '^' marker."
 ENABLE = "en-secret"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/lab
+from labctl import free_ports  # noqa: E402
+
 HOSTS: Dict[str, Dict[str, Any]] = {  # name -> lab faults
     "ios-ok": {}, "ios-pmk": {}, "ios-user": {}, "ios-auth": {"auth_fail": True},
     "ios-slow": {"latency": 0.4}, "ios-drop": {"drop_after_bytes": 300}, "ios-hang": {"hang": True},
 }
-
-
-def free_ports(count: int) -> List[int]:
-    socks = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
-    ports = [s.getsockname()[1] for s in socks]
-    for sock in socks:
-        sock.close()
-    return ports
 
 
 def start_server(tmp: Path, hosts: Dict[str, Dict[str, Any]]) -> Tuple[subprocess.Popen, Dict[str, int]]:

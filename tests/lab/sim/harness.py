@@ -9,7 +9,6 @@ import json
 import re
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,15 +19,8 @@ from typing import Any
 import paramiko
 
 SERVER = Path(__file__).resolve().parent / "server.py"
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports free right now on 127.0.0.1 (the kernel picks them; tiny reuse race)."""
-    socks = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
-    ports = [s.getsockname()[1] for s in socks]
-    for sock in socks:
-        sock.close()
-    return ports
+sys.path.insert(0, str(SERVER.parent.parent))  # tests/lab
+from labctl import free_ports  # noqa: E402,F401 - re-exported to the simulator tests
 
 
 class SimServer:
