@@ -153,6 +153,7 @@ import uuid
 from typing import Any
 
 from ansible import context
+from ansible.inventory.helpers import get_group_vars
 from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
 
@@ -213,7 +214,8 @@ class CallbackModule(CallbackBase):
             kind=str(kind) if kind else None, parent_run_id=str(parent) if parent else None,
             user=getpass.getuser(), controller_host=socket.getfqdn(), controller_pid=os.getpid(),
             ansible_version=ansible_version,
-            hosts=[(h.name, h.get_vars(), _group_vars(h), [g.name for g in h.get_groups()]) for h in hosts],
+            hosts=[(h.name, h.get_vars(), get_group_vars(h.get_groups()), [g.name for g in h.get_groups()])
+                   for h in hosts],
         )
         self._trap_signals()
         # Ansible forks a worker per host and task; the garbage collector in each worker
@@ -271,9 +273,3 @@ class CallbackModule(CallbackBase):
             signal.signal(signum, previous)
         self._old_handlers = {}
 
-
-def _group_vars(host: Any) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for group in sorted(host.get_groups(), key=lambda g: (g.depth, g.priority, g.name)):
-        merged.update(group.get_vars())
-    return merged

@@ -59,11 +59,10 @@ from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
 from ansible_collections.confvault.network.plugins.plugin_utils.db import history
+from ansible_collections.confvault.network.plugins.plugin_utils.recording import DEVICE_VARS
 
 GROUPS = {"confvault_unfinished": "unfinished", "confvault_failed": "failed",
           "never_backed_up": "never_backed_up", "stale": "stale"}
-DEVICE_VARS = {"address": "ansible_host", "port": "ansible_port", "platform": "ansible_network_os",
-               "vendor": "vendor", "model": "model", "site": "site", "role": "role", "status": "status"}
 
 
 class InventoryModule(BaseInventoryPlugin):

@@ -6,12 +6,14 @@ a backup never fails because its history could not be written.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.confvault.network.plugins.module_utils.store import StorageError, read_previous
 from ansible_collections.confvault.network.plugins.plugin_utils import notify, recording
 from ansible_collections.confvault.network.plugins.plugin_utils.notify import NotifyConfig
 from ansible_collections.confvault.network.plugins.plugin_utils.db import history
+from ansible_collections.confvault.network.plugins.plugin_utils.db.rows import derive_run_status
 
 try:
     from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
@@ -129,7 +131,8 @@ class RecorderSession:
             self.say(f"[confvault] run {self.run_id} {status}: {self.progress.line().split('] ', 1)[1]}")
             for line in recording.failure_table(rows):
                 self.say(line)
-        self._notify(status or _derived_status(self.outcomes.values()))
+        # with the database off, the same rule the store applies to its executions
+        self._notify(status or derive_run_status("running", Counter(o["status"] for o in self.outcomes.values())))
         if self.store is not None:
             self.store.close()
 
@@ -149,12 +152,6 @@ class RecorderSession:
             self.outcomes[host] = {"device": host, "status": "cancelled", "error_code": "CANCELLED",
                                    "error_message": reason}
         self._notify("cancelled")
-
-
-def _derived_status(outcomes: Iterable[Mapping[str, Any]]) -> str:
-    statuses = [o["status"] for o in outcomes]
-    failed = [s for s in statuses if s not in ("success", "skipped")]
-    return "completed" if not failed else "partial" if len(failed) < len(statuses) else "failed"
 
 
 def _read(path: str) -> str | None:
