@@ -1,9 +1,14 @@
 """Action plugin of ``confvault.network.backup``: glue between Ansible and the plain cores.
 
-It runs on the controller and talks to the device through the host's persistent
-``network_cli`` connection (like ``ansible.netcommon.net_get``), so no module is shipped to
-a subprocess and the config never travels through a module's JSON result: only its
-path, checksum and size reach callbacks and stdout (``--diff`` shows the redacted diff).
+It runs on the controller (no module is shipped to a subprocess, and the config never
+travels through a module's JSON result: only its path, checksum and size reach callbacks
+and stdout; ``--diff`` shows the redacted diff) and reads the device through one of two
+transports, chosen by the host's connection:
+
+- ``ansible.netcommon.network_cli``: the host's persistent connection, which ansible-core
+  starts for the task (``ansible-connection`` daemon); every network_cli setting applies.
+- ``confvault.network.netmiko``: a netmiko session inside the worker itself
+  (plugins/connection/netmiko.py), no daemon; the cheapest per device.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from ansible_collections.confvault.network.plugins.module_utils.platforms import
 from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
 from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import restart_persistent_connection
 from ansible_collections.confvault.network.plugins.plugin_utils.attempts import run_attempts
+from ansible_collections.confvault.network.plugins.plugin_utils.netmiko_session import TransportError
 
 DEFAULT_BACKUP_DIR = "~/.confvault/backups"
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "transport": {"type": "str", "choices": ["network_cli", "netmiko"]},
     "backup_dir": {"type": "path"},
     "redact": {"type": "bool", "default": True},
     "retries": {"type": "int", "default": 2},
@@ -41,6 +48,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "skip_statuses": {"type": "list", "elements": "str", "default": ["maintenance", "offline"]},
 }
 NETWORK_CLI = ("ansible.netcommon.network_cli", "network_cli")
+NETMIKO = ("confvault.network.netmiko", "netmiko")
 
 
 class ActionModule(ActionBase):
@@ -70,7 +78,7 @@ class ActionModule(ActionBase):
 
     def _backup(self, host: str, args: dict[str, Any], started: float) -> dict[str, Any]:
         try:
-            platform = self._platform()
+            platform = self._platform(args["transport"])
         except UnsupportedPlatform as exc:
             return _failed(host, Problem("UNSUPPORTED_PLATFORM", str(exc)))
         problem = self._check_inputs()
@@ -113,11 +121,22 @@ class ActionModule(ActionBase):
                            "before_header": saved.path, "after_header": saved.path}
         return out
 
-    def _platform(self) -> Platform:
-        if self._connection.transport not in NETWORK_CLI:
+    def _transport(self) -> str:
+        if self._connection.transport in NETMIKO:
+            return "netmiko"
+        if self._connection.transport in NETWORK_CLI:
+            return "network_cli"
+        raise UnsupportedPlatform(
+            f"confvault.network.backup needs ansible_connection=ansible.netcommon.network_cli or "
+            f"confvault.network.netmiko, not {self._connection.transport!r}"
+        )
+
+    def _platform(self, wanted: str | None) -> Platform:
+        transport = self._transport()
+        if wanted and wanted != transport:
             raise UnsupportedPlatform(
-                f"confvault.network.backup needs ansible_connection=ansible.netcommon.network_cli, "
-                f"not {self._connection.transport!r}"
+                f"transport={wanted} but the host's connection is {self._connection.transport!r} "
+                f"(set confvault_transport, which sets both)"
             )
         return resolve(self._connection.get_option("network_os"))
 
@@ -138,16 +157,23 @@ class ActionModule(ActionBase):
         return None
 
     def _fetch(self, platform: Platform, command: str, args: dict[str, Any], previous: str | None) -> Prepared | Problem:
-        conn = Connection(self._connection.socket_path)
-        try:
-            raw = conn.get(command=command)
-        except ConnectionError as exc:
-            return classify_failure(str(exc), platform)
-        prompt = self._prompt(conn)
-        if prompt is None:
-            # libssh, on "Connection reset by peer" mid-output, returns what it had read
-            # (or the text "None") without an error; only the missing prompt tells.
-            return Problem("CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded")
+        if self._transport() == "netmiko":
+            try:
+                raw, prompt = self._connection.fetch(command)
+            except TransportError as exc:
+                return exc.problem()
+        else:
+            conn = Connection(self._connection.socket_path)
+            try:
+                raw = conn.get(command=command)
+            except ConnectionError as exc:
+                return classify_failure(str(exc), platform)
+            found = self._prompt(conn)
+            if found is None:
+                # libssh, on "Connection reset by peer" mid-output, returns what it had read
+                # (or the text "None") without an error; only the missing prompt tells.
+                return Problem("CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded")
+            prompt = found
         previous_size = len(previous.encode("utf-8")) if previous else None
         return prepare(str(raw), platform, redact_secrets=args["redact"], previous_size=previous_size,
                        min_size_ratio=args["min_size_ratio"], prompt=prompt)
@@ -161,7 +187,11 @@ class ActionModule(ActionBase):
         return prompt.decode("utf-8", "replace") if isinstance(prompt, bytes) else (str(prompt) if prompt else None)
 
     def _close_connection(self) -> None:
-        """Stop this host's ansible-connection daemon now, so memory stays flat in N."""
+        """Stop this host's session (network_cli: its ansible-connection daemon) now, so
+        memory stays flat in N."""
+        if self._transport_or_none() == "netmiko":
+            self._connection.close()
+            return
         socket_path = getattr(self._connection, "socket_path", None)
         if socket_path and os.path.exists(socket_path):
             try:
@@ -169,8 +199,16 @@ class ActionModule(ActionBase):
             except ConnectionError:
                 pass
 
+    def _transport_or_none(self) -> str | None:
+        try:
+            return self._transport()
+        except UnsupportedPlatform:
+            return None
+
     def _reset_connection(self) -> None:
         self._close_connection()
+        if self._transport_or_none() == "netmiko":
+            return  # the next fetch logs in again
         for _ in range(50):  # the daemon removes its socket when it exits
             if not os.path.exists(self._connection.socket_path or ""):
                 break

@@ -157,6 +157,7 @@ from ansible.inventory.helpers import get_group_vars
 from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.confvault.network.plugins.plugin_utils import preload
 from ansible_collections.confvault.network.plugins.plugin_utils.notify import NotifyConfig
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder_session import RecorderSession
 
@@ -197,6 +198,9 @@ class CallbackModule(CallbackBase):
         self.playbook = getattr(playbook, "_file_name", None)
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
+        # Before the first fork: the transports' imports, shared by every worker (preload.py).
+        preload.warm()
+        gc.freeze()
         if self.session is None or self.session.run_id:
             return
         if str(play.get_vars().get("confvault_record", True)).lower() in ("false", "no", "0"):

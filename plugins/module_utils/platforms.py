@@ -31,6 +31,8 @@ class Platform:
     error_text: tuple[re.Pattern[str], ...]
     # A prompt that means "logged in, but not privileged" (IOS-like "host>").
     unprivileged_prompt: re.Pattern[str] | None = None
+    # netmiko's device_type for the confvault.network.netmiko transport.
+    netmiko: str = ""
     aliases: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -72,6 +74,7 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
         volatile=_rx(*_CISCO_VOLATILE),
         error_text=_rx(*_CISCO_ERRORS),
         unprivileged_prompt=re.compile(r">\s*$"),
+        netmiko="cisco_ios",
         aliases=("ios", "cisco.ios", "cisco_ios", "iosxe", "ios-xe"),
     ),
     Platform(
@@ -86,6 +89,7 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
             r"^!Running configuration last done at: .*$",
         ),
         error_text=_rx(*_CISCO_ERRORS),
+        netmiko="cisco_nxos",
         aliases=("nxos", "cisco.nxos", "cisco_nxos"),
     ),
     Platform(
@@ -101,6 +105,7 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
         ),
         error_text=_rx(*_CISCO_ERRORS),
         unprivileged_prompt=re.compile(r">\s*$"),
+        netmiko="arista_eos",
         aliases=("eos", "arista.eos", "arista_eos"),
     ),
     Platform(
@@ -112,6 +117,7 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
         complete=_rx(r"^version \S+;"),
         volatile=_rx(r"^## Last commit: .*$", r"^## Last changed: .*$", r"^\{(master|backup|primary|secondary)(:\d+)?\}\s*$"),
         error_text=_rx(r"^error: ", r"^syntax error", r"^unknown command"),
+        netmiko="juniper_junos",
         aliases=("junos", "junipernetworks.junos", "juniper_junos"),
     ),
     Platform(
@@ -125,6 +131,7 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
             r"^!Time: .*$",
         ),
         error_text=_rx(*_HUAWEI_ERRORS),
+        netmiko="huawei",
         aliases=("vrp", "huawei", "huawei_vrp", "huawei.vrp", "community.network.ce", "ce"),
     ),
     Platform(
@@ -135,6 +142,7 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
         complete=_rx(r"^return\s*\Z", r"^ ?sysname \S+"),
         volatile=_rx(),
         error_text=_rx(*_HUAWEI_ERRORS),
+        netmiko="hp_comware",
         aliases=("comware", "h3c", "hp_comware", "h3c_comware"),
     ),
     Platform(
@@ -146,6 +154,7 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
         volatile=_rx(*_CISCO_VOLATILE),
         error_text=_rx(*_CISCO_ERRORS),
         unprivileged_prompt=re.compile(r">\s*$"),
+        netmiko="ruijie_os",
         aliases=("rgos", "ruijie", "ruijie_os"),
     ),
 )
