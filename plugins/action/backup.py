@@ -28,8 +28,12 @@ from ansible_collections.confvault.network.plugins.module_utils.platforms import
     resolve,
 )
 from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
-from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import restart_persistent_connection
+from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import (
+    restart_persistent_connection,
+    set_network_cli_option,
+)
 from ansible_collections.confvault.network.plugins.plugin_utils.attempts import run_attempts
+from ansible_collections.confvault.network.plugins.plugin_utils.awx_credentials import Gaps, fill_gaps
 from ansible_collections.confvault.network.plugins.plugin_utils.netmiko_session import TransportError
 
 DEFAULT_BACKUP_DIR = "~/.confvault/backups"
@@ -140,7 +144,37 @@ class ActionModule(ActionBase):
             )
         return resolve(self._connection.get_option("network_os"))
 
+    def _use_network_credential(self) -> None:
+        """network_cli ignores AWX's network credential variables: fill the gaps they can
+        fill, then restart the (not yet connected: network_cli logs in lazily) daemon."""
+        if self._transport_or_none() != "network_cli" or not any(k.startswith("ANSIBLE_NET_") for k in os.environ):
+            return
+        conn, pc = self._connection, self._play_context
+        wanted = fill_gaps(os.environ, Gaps(
+            user=bool(conn.get_option("remote_user") or pc.remote_user),
+            password=bool(conn.get_option("password") or pc.password),
+            key=bool(conn.get_option("private_key_file")),
+            become=bool(pc.become), become_password=bool(pc.become_pass),
+        ))
+        if not wanted:
+            return
+        for option in ("remote_user", "password", "private_key_file"):
+            if option in wanted:
+                set_network_cli_option(conn, option, wanted[option])
+        if "password" in wanted:
+            set_network_cli_option(conn, "look_for_keys", False)
+        pc.remote_user = wanted.get("remote_user", pc.remote_user)
+        pc.password = wanted.get("password", pc.password)
+        pc.private_key_file = wanted.get("private_key_file", pc.private_key_file)
+        if wanted.get("become"):
+            pc.become, pc.become_method = True, "enable"
+            set_network_cli_option(conn, "become", True)
+            set_network_cli_option(conn, "become_method", "enable")
+        pc.become_pass = wanted.get("become_pass", pc.become_pass)
+        self._reset_connection()
+
     def _check_inputs(self) -> Problem | None:
+        self._use_network_credential()
         # -u / -k (and AWX machine credentials, which answer the -k prompt) land in the
         # play context rather than in the connection's options.
         if not (self._connection.get_option("remote_user") or self._play_context.remote_user):

@@ -138,6 +138,7 @@ EXAMPLES = r"""
 # ansible-playbook confvault.network.backup -e confvault_transport=netmiko
 """
 
+import os  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError  # noqa: E402
@@ -145,6 +146,7 @@ from ansible.plugins.connection import ConnectionBase  # noqa: E402
 
 from ansible_collections.confvault.network.plugins.module_utils.platforms import resolve  # noqa: E402
 from ansible_collections.confvault.network.plugins.plugin_utils import netmiko_session  # noqa: E402
+from ansible_collections.confvault.network.plugins.plugin_utils.awx_credentials import Gaps, fill_gaps  # noqa: E402
 
 
 class Connection(ConnectionBase):
@@ -166,12 +168,21 @@ class Connection(ConnectionBase):
             username=str(self.get_option("remote_user") or self._play_context.remote_user or ""),
             password=self.get_option("password") or self._play_context.password or None,
             secret=self.get_option("become_password") or self._play_context.become_pass or None,
-            become=bool(self.get_option("become")),
+            become=self._become(),
             key_file=self.get_option("private_key_file") or None,
             host_key_checking=bool(self.get_option("host_key_checking")),
             connect_timeout=float(self.get_option("connect_timeout")),
             command_timeout=float(self.get_option("command_timeout")),
         )
+
+    def _become(self) -> bool:
+        # The task's own `become` keyword (default false) outranks environment variables
+        # in Ansible's option order; ANSIBLE_NET_AUTHORIZE still applies unless
+        # ansible_become was set for the host.
+        value, origin = self.get_option_and_origin("become")
+        if value or str(origin).startswith("var"):
+            return bool(value)
+        return bool(fill_gaps(os.environ, Gaps(True, True, True, False, True)).get("become"))
 
     def _connect(self) -> "Connection":
         if self._session is None:

@@ -22,3 +22,23 @@ def restart_persistent_connection(connection: Any, play_context: Any, task_uuid:
     socket_path: str = start_connection(play_context, connection.get_options(), task_uuid)
     setattr(connection, "_socket_path", socket_path)
     return socket_path
+
+
+def set_network_cli_option(connection: Any, name: str, value: Any) -> None:
+    """Set a connection option of network_cli *and* of its SSH sub-plugin.
+
+    ansible.netcommon 8.x: ``network_cli.get_options()`` merges in the options of its
+    ``ssh_type_conn`` (libssh or paramiko), whose values win; ``start_connection`` sends
+    that merged dict to the daemon. An option set on network_cli alone (say the
+    password) is therefore lost. Options one of the two plugins lacks are skipped.
+    """
+    from ansible.errors import AnsibleError
+
+    targets = [connection, getattr(connection, "ssh_type_conn", None)]
+    for target in targets:
+        if target is None:
+            continue
+        try:
+            target.set_option(name, value)
+        except (KeyError, AnsibleError):  # "No config definition exists for ..."
+            continue

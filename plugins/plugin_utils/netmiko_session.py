@@ -134,8 +134,9 @@ def classify_login_error(exc: BaseException) -> str:
 
 
 def prompt_pattern(prompt: str) -> re.Pattern[str]:
-    """The prompt as it ends the device's answer (trailing blanks allowed)."""
-    return re.compile(re.escape(prompt.strip()) + r"\s*$")
+    """The prompt as the last line of the device's answer: at a line start, then nothing
+    but blanks (a config line that merely ends like the prompt does not match)."""
+    return re.compile(r"(?:\A|\n)" + re.escape(prompt.strip()) + r"[ \t]*\Z")
 
 
 def read_until_prompt(
@@ -160,8 +161,9 @@ def read_until_prompt(
         if not channel.recv_ready():
             if channel.closed:
                 raise TransportError("CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded")
-            select.select([channel], [], [], min(remaining, 1.0))
-            continue
+            ready, _, _ = select.select([channel], [], [], min(remaining, 1.0))
+            if not ready:
+                continue  # readable without data means end of file: recv says so below
         data = channel.recv(READ_SIZE)
         if not data:  # EOF
             raise TransportError("CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded")

@@ -45,6 +45,8 @@ FAULTY: dict[str, tuple[str, dict[str, Any], dict[str, Any], str]] = {
     "f-noenable": ("cisco.ios.ios", {}, {"ansible_become": False}, "PRIVILEGE_DENIED"),
 }
 BIG = "big-01"
+# confvault_transport values: Ansible's network_cli daemon, and netmiko inside the worker.
+TRANSPORTS = ["network_cli", "netmiko"]
 
 
 def build_inventory(tmp: Path) -> dict[str, Any]:
