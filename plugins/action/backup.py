@@ -118,7 +118,7 @@ class ActionModule(ActionBase):
             "changed": saved.changed, "path": saved.path, "sha256": saved.sha256, "size": saved.size,
             "lines": saved.lines, "commit": saved.commit, "platform": platform.network_os, "redacted": args["redact"],
             "attempts": len(attempts), "attempt_log": attempts, "redactions": outcome.value.redactions,
-            "error_code": None, "backup_dir": repo,
+            "error_code": None, "backup_dir": repo, **self._transport_info(),
         }
         if self._task.diff and saved.changed:
             out["diff"] = {"before": previous or "", "after": outcome.value.text,
@@ -232,6 +232,12 @@ class ActionModule(ActionBase):
                 Connection(socket_path).close()
             except ConnectionError:
                 pass
+
+    def _transport_info(self) -> dict[str, Any]:
+        transport = self._transport()
+        if transport == "network_cli":
+            return {"transport": transport, "ssh_type": self._connection.get_option("ssh_type")}
+        return {"transport": transport}
 
     def _transport_or_none(self) -> str | None:
         try:

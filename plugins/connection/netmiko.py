@@ -168,14 +168,15 @@ class Connection(ConnectionBase):
             username=str(self.get_option("remote_user") or self._play_context.remote_user or ""),
             password=self.get_option("password") or self._play_context.password or None,
             secret=self.get_option("become_password") or self._play_context.become_pass or None,
-            become=self._become(),
+            become=self._enable_wanted(),
             key_file=self.get_option("private_key_file") or None,
             host_key_checking=bool(self.get_option("host_key_checking")),
             connect_timeout=float(self.get_option("connect_timeout")),
             command_timeout=float(self.get_option("command_timeout")),
         )
 
-    def _become(self) -> bool:
+    def _enable_wanted(self) -> bool:
+        # (not "_become": ansible-core looks plugins up as connection._<type>)
         # The task's own `become` keyword (default false) outranks environment variables
         # in Ansible's option order; ANSIBLE_NET_AUTHORIZE still applies unless
         # ansible_become was set for the host.

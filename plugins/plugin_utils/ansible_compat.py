@@ -42,3 +42,19 @@ def set_network_cli_option(connection: Any, name: str, value: Any) -> None:
             target.set_option(name, value)
         except (KeyError, AnsibleError):  # "No config definition exists for ..."
             continue
+
+
+def configured_option(plugin_type: str, plugin_name: str, option: str) -> Any:
+    """A plugin option's value from environment, ansible.cfg or its default (not from vars).
+
+    ansible-core 2.19: a plugin's option definitions are registered with the config
+    manager when the plugin is loaded, under its Python module name
+    (``ansible_collections.ansible.netcommon.plugins.connection.network_cli``), which is
+    the plugin class's ``_load_name``.
+    """
+    from ansible import constants as C
+    from ansible.plugins.loader import connection_loader
+
+    loaders = {"connection": connection_loader}
+    plugin = loaders[plugin_type].get(plugin_name, class_only=True)
+    return C.config.get_config_value(option, plugin_type=plugin_type, plugin_name=plugin._load_name)

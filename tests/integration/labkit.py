@@ -124,7 +124,7 @@ def db_url_for(backup_dir: Path) -> str:
     return f"sqlite:///{backup_dir.parent}/history.db"
 
 
-def playbook_env(backup_dir: Path, *, ssh_type: str = "libssh", log: Path | None = None,
+def playbook_env(backup_dir: Path, *, ssh_type: str | None = "libssh", log: Path | None = None,
                  db_url: str | None = None, stdout_json: bool = True) -> dict[str, str]:
     log = log or backup_dir.parent / f"ansible-{backup_dir.name}.log"
     return {
@@ -133,7 +133,7 @@ def playbook_env(backup_dir: Path, *, ssh_type: str = "libssh", log: Path | None
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         **({"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"} if stdout_json else {}),
         "ANSIBLE_LOG_PATH": str(log),
-        "ANSIBLE_NETWORK_CLI_SSH_TYPE": ssh_type,
+        **({"ANSIBLE_NETWORK_CLI_SSH_TYPE": ssh_type} if ssh_type else {}),
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
         "CONFVAULT_DB_URL": db_url or db_url_for(backup_dir),
         "CONFVAULT_TEST_MARK": str(backup_dir),  # finds this run's processes in /proc
@@ -145,7 +145,7 @@ def playbook_cmd(lab_env: "LabEnv", backup_dir: Path, *args: str) -> list[str]:
             "-e", f"confvault_backup_dir={backup_dir}", *args]
 
 
-def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str = "libssh",
+def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str | None = "libssh",
                env: dict[str, str] | None = None, timeout: int = 600, log: Path | None = None,
                db_url: str | None = None) -> Run:
     """Run `ansible-playbook confvault.network.backup` as a user would, results as JSON."""

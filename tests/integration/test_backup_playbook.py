@@ -217,3 +217,18 @@ def test_check_mode_writes_nothing_netmiko(lab_env: LabEnv, tmp_path: Path) -> N
     run = run_backup(lab_env, repo, "--limit", "vrp-01,ios-sim-01", "--check", "-e", "confvault_transport=netmiko")
     assert all(r["changed"] and r["platform"] for r in run.results.values())
     assert not repo.exists()
+
+
+def test_network_cli_ssh_type_default_and_users_choice(lab_env: LabEnv, tmp_path: Path) -> None:
+    """Unset, network_cli uses paramiko for the backup (linear reader); the user's own choice,
+    from the environment/ansible.cfg or a host variable, wins."""
+    host = "vrp-01"
+    plain = run_backup(lab_env, tmp_path / "a", "--limit", host, ssh_type=None)
+    assert (plain.results[host]["transport"], plain.results[host]["ssh_type"]) == ("network_cli", "paramiko")
+    from_env = run_backup(lab_env, tmp_path / "b", "--limit", host, ssh_type="libssh")
+    assert from_env.results[host]["ssh_type"] == "libssh"
+    from_var = run_backup(lab_env, tmp_path / "c", "--limit", host, "-e", "ansible_network_cli_ssh_type=libssh",
+                          ssh_type=None)
+    assert from_var.results[host]["ssh_type"] == "libssh"
+    netmiko = run_backup(lab_env, tmp_path / "d", "--limit", host, "-e", "confvault_transport=netmiko")
+    assert netmiko.results[host]["transport"] == "netmiko" and "ssh_type" not in netmiko.results[host]
