@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test unit lab-start lab-stop clean sheet-template report reporting
+.PHONY: setup demo test unit sanity lab-start lab-stop clean sheet-template report reporting
 
 setup:
 	./scripts/setup.sh
@@ -16,6 +16,10 @@ test: setup
 
 unit: setup
 	$(VENV)/python -m pytest -q tests/unit
+
+# ansible-test sanity, no containers, no ignore files (issue #7); ARGS go to ansible-test
+sanity: setup
+	./scripts/sanity.sh $(ARGS)
 
 lab-start: setup
 	$(VENV)/python tests/lab/labctl.py start

@@ -2,7 +2,7 @@
 # The README's main command: start the bundled simulated lab, back it all up with
 # `ansible-playbook confvault.network.backup`, show what was stored, stop the lab.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
 export CONFVAULT_BACKUP_DIR="${CONFVAULT_BACKUP_DIR:-$PWD/.confvault/backups}"
 export CONFVAULT_DB_URL="${CONFVAULT_DB_URL:-sqlite:///$PWD/.confvault/confvault.db}"
@@ -19,7 +19,7 @@ echo
 echo "History database: $CONFVAULT_DB_URL"
 echo "Backups (git work tree): $CONFVAULT_BACKUP_DIR"
 git -C "$CONFVAULT_BACKUP_DIR" log --oneline -n 5 2>/dev/null || true
-ls "$CONFVAULT_BACKUP_DIR" 2>/dev/null | head -30
+find "$CONFVAULT_BACKUP_DIR" -mindepth 1 -maxdepth 1 ! -name ".*" -printf "%f\n" 2>/dev/null | sort | head -30
 # The monitoring views: Datasette on 127.0.0.1, left running for you to browse.
 DB_FILE="${CONFVAULT_DB_URL#sqlite:///}"
 PORT="${CONFVAULT_REPORTING_PORT:-8001}"

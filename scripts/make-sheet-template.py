@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Write the device sheet template: inventory/devices-template.xlsx (or the path given).
 
     .venv/bin/python scripts/make-sheet-template.py [OUT.xlsx]

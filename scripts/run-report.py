@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """A run's executions as .xlsx and .csv, from this checkout:
 
     .venv/bin/python scripts/run-report.py [--db URL] [--run ID|latest] --xlsx run.xlsx --csv run.csv

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command CI runs (.ci/run calls `make test`). Extra arguments go to pytest.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
 ./scripts/install-system-deps.sh  # PostgreSQL server binaries for the recorder's tests
 mkdir -p tests/output

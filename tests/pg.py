@@ -45,7 +45,7 @@ def _ensure_installed() -> Path:
     bindir = _bindir()
     if bindir is None and os.geteuid() == 0 and INSTALL_SCRIPT.exists():
         done = subprocess.run(
-            ["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900
+            ["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900, check=False
         )
         if done.returncode != 0:
             raise PostgresUnavailable(f"{INSTALL_SCRIPT.name} failed: {done.stderr.strip()[-500:]}")
@@ -78,7 +78,7 @@ def start_postgres(tmpdir: str | os.PathLike[str]) -> tuple[str, Callable[[], No
 
     def run(*args: str, timeout: float = 120) -> None:
         done = subprocess.run(
-            prefix + list(args), cwd=base, capture_output=True, text=True, timeout=timeout
+            prefix + list(args), cwd=base, capture_output=True, text=True, timeout=timeout, check=False
         )
         if done.returncode != 0:
             detail = (done.stderr or done.stdout).strip()[-1500:]

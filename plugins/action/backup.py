@@ -5,10 +5,12 @@ travels through a module's JSON result: only its path, checksum and size reach c
 and stdout; ``--diff`` shows the redacted diff) and reads the device through one of two
 transports, chosen by the host's connection:
 
-- ``ansible.netcommon.network_cli``: the host's persistent connection, which ansible-core
-  starts for the task (``ansible-connection`` daemon); every network_cli setting applies.
-- ``confvault.network.netmiko``: a netmiko session inside the worker itself
-  (plugins/connection/netmiko.py), no daemon; the cheapest per device.
+- ``ansible.netcommon.network_cli``: network_cli's own plugin object (its terminal and
+  cliconf plugins, every network_cli setting), run inside the Ansible worker: the action
+  says ``_requires_connection = False``, so ansible-core starts no ``ansible-connection``
+  daemon (a fresh Python process that imports Ansible again, per host).
+- ``confvault.network.netmiko``: a netmiko session inside the worker
+  (plugins/connection/netmiko.py); the cheapest per device.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 import time
 from typing import Any
 
-from ansible.module_utils.connection import Connection, ConnectionError
+from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.confvault.network.plugins.module_utils import store
@@ -28,12 +30,11 @@ from ansible_collections.confvault.network.plugins.module_utils.platforms import
     resolve,
 )
 from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
-from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import (
-    restart_persistent_connection,
-    set_network_cli_option,
-)
+from ansible_collections.confvault.network.plugins.filter.platform_problem import platform_problem
+from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import build_connection, set_network_cli_option
 from ansible_collections.confvault.network.plugins.plugin_utils.attempts import run_attempts
 from ansible_collections.confvault.network.plugins.plugin_utils.awx_credentials import Gaps, fill_gaps
+from ansible_collections.confvault.network.plugins.plugin_utils.deadline import DeadlineExceeded, limit
 from ansible_collections.confvault.network.plugins.plugin_utils.netmiko_session import TransportError
 
 DEFAULT_BACKUP_DIR = "~/.confvault/backups"
@@ -46,7 +47,6 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "timeout": {"type": "int", "default": 300},
     "min_size_ratio": {"type": "float", "default": 0.5},
     "command": {"type": "str"},
-    "close_connection": {"type": "bool", "default": True},
     "commit_message": {"type": "str"},
     "device_status": {"type": "str", "default": "online"},
     "skip_statuses": {"type": "list", "elements": "str", "default": ["maintenance", "offline"]},
@@ -57,6 +57,10 @@ NETMIKO = ("confvault.network.netmiko", "netmiko")
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
+    # ansible-core starts no ansible-connection daemon for this action: network_cli runs
+    # in the worker (see _use_network_cli), which saves a Python process per device.
+    _requires_connection = False
+    _task_vars: dict[str, Any] = {}
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -69,22 +73,24 @@ class ActionModule(ActionBase):
                 reason = f"status is {args['device_status']}"
                 result.update(skipped=True, changed=False, skip_reason=reason, msg=f"{host}: skipped: {reason}")
             else:
-                result.update(self._backup(host, args, started))
+                result.update(self._backup(host, args, task_vars, started))
         finally:
-            if args["close_connection"]:
-                # ansible-core started this host's daemon for the task; stop it now
-                # (success, failure or skip) so that memory stays flat in N.
-                self._close_connection()
+            # Close the session on every path (success, failure, skip): nothing of this
+            # device stays behind, so memory stays flat in N.
+            self._close_connection()
         result["duration"] = round(time.monotonic() - started, 3)
         return result
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _backup(self, host: str, args: dict[str, Any], started: float) -> dict[str, Any]:
+    def _backup(self, host: str, args: dict[str, Any], task_vars: dict[str, Any], started: float) -> dict[str, Any]:
         try:
+            self._use_network_cli(task_vars)
             platform = self._platform(args["transport"])
         except UnsupportedPlatform as exc:
             return _failed(host, Problem("UNSUPPORTED_PLATFORM", str(exc)))
+        except AnsibleError as exc:  # the connection plugin refused this host's settings
+            return _failed(host, Problem("BAD_INPUT", str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
         problem = self._check_inputs()
         if problem:
             return _failed(host, problem, platform)
@@ -98,7 +104,7 @@ class ActionModule(ActionBase):
         command = args["command"] or platform.config_command
 
         def attempt() -> Prepared | Problem:
-            return self._fetch(platform, command, args, previous)
+            return self._fetch(platform, command, args, previous, started + args["timeout"])
 
         outcome = run_attempts(
             attempt, self._reset_connection,
@@ -107,8 +113,8 @@ class ActionModule(ActionBase):
         )
         attempts = [vars(a) for a in outcome.attempts]
         if outcome.value is None:
-            assert outcome.problem is not None
-            return _failed(host, outcome.problem, platform, attempts=attempts)
+            problem = outcome.problem or Problem("UNREACHABLE", "no attempt was made")
+            return _failed(host, problem, platform, attempts=attempts)
         try:
             saved = store.store(repo, host, outcome.value.text, check_mode=bool(self._task.check_mode),
                                 commit_message=args["commit_message"])
@@ -125,44 +131,67 @@ class ActionModule(ActionBase):
                            "before_header": saved.path, "after_header": saved.path}
         return out
 
+    def _use_network_cli(self, task_vars: dict[str, Any]) -> None:
+        """For a network_cli host, ansible-core handed us a stand-in local connection (no
+        daemon): build network_cli itself, with the options ansible-core would give it."""
+        if self._connection.transport in NETMIKO + NETWORK_CLI:
+            return
+        wanted = task_vars.get("ansible_connection", self._task.connection)
+        wanted = str(self._templar.template(wanted)) if wanted else ""
+        if wanted not in NETWORK_CLI:
+            raise UnsupportedPlatform(
+                f"confvault.network.backup needs ansible_connection=ansible.netcommon.network_cli or "
+                f"confvault.network.netmiko, not {wanted or self._connection.transport!r}"
+            )
+        network_os = task_vars.get("ansible_network_os")
+        problem = platform_problem(self._templar.template(network_os) if network_os else None)
+        if problem:  # network_cli itself would fail with a bare "network os X is not supported"
+            raise UnsupportedPlatform(problem)
+        self._task_vars = task_vars
+        self._connection = build_connection("ansible.netcommon.network_cli", self._play_context, self._task,
+                                            task_vars, self._templar)
+
     def _transport(self) -> str:
         if self._connection.transport in NETMIKO:
             return "netmiko"
         if self._connection.transport in NETWORK_CLI:
             return "network_cli"
-        raise UnsupportedPlatform(
-            f"confvault.network.backup needs ansible_connection=ansible.netcommon.network_cli or "
-            f"confvault.network.netmiko, not {self._connection.transport!r}"
-        )
+        raise UnsupportedPlatform(f"unexpected connection {self._connection.transport!r}")
 
     def _platform(self, wanted: str | None) -> Platform:
+        network_os = self._connection.get_option("network_os")
+        platform = resolve(network_os)
+        if wanted == "network_cli":
+            problem = platform_problem(network_os)  # an alias network_cli cannot load by
+            if problem:
+                raise UnsupportedPlatform(problem)
         transport = self._transport()
         if wanted and wanted != transport:
             raise UnsupportedPlatform(
                 f"transport={wanted} but the host's connection is {self._connection.transport!r} "
                 f"(set confvault_transport, which sets both)"
             )
-        return resolve(self._connection.get_option("network_os"))
+        return platform
 
     def _use_network_credential(self) -> None:
         """network_cli ignores AWX's network credential variables: fill the gaps they can
-        fill, then restart the (not yet connected: network_cli logs in lazily) daemon."""
+        fill before it logs in. Inventory variables win; -u (AWX always passes one, root
+        without a machine credential) does not."""
         if self._transport_or_none() != "network_cli" or not any(k.startswith("ANSIBLE_NET_") for k in os.environ):
             return
         conn, pc = self._connection, self._play_context
         wanted = fill_gaps(os.environ, Gaps(
-            user=bool(conn.get_option("remote_user") or pc.remote_user),
+            user=_from_vars(conn, "remote_user"),
             password=bool(conn.get_option("password") or pc.password),
             key=bool(conn.get_option("private_key_file")),
             become=bool(pc.become), become_password=bool(pc.become_pass),
         ))
-        if not wanted:
-            return
         for option in ("remote_user", "password", "private_key_file"):
             if option in wanted:
                 set_network_cli_option(conn, option, wanted[option])
         if "password" in wanted:
             set_network_cli_option(conn, "look_for_keys", False)
+        pc = conn._play_context  # network_cli reads the login and enable settings from here
         pc.remote_user = wanted.get("remote_user", pc.remote_user)
         pc.password = wanted.get("password", pc.password)
         pc.private_key_file = wanted.get("private_key_file", pc.private_key_file)
@@ -171,7 +200,6 @@ class ActionModule(ActionBase):
             set_network_cli_option(conn, "become", True)
             set_network_cli_option(conn, "become_method", "enable")
         pc.become_pass = wanted.get("become_pass", pc.become_pass)
-        self._reset_connection()
 
     def _check_inputs(self) -> Problem | None:
         self._use_network_credential()
@@ -190,48 +218,52 @@ class ActionModule(ActionBase):
             )
         return None
 
-    def _fetch(self, platform: Platform, command: str, args: dict[str, Any], previous: str | None) -> Prepared | Problem:
+    def _fetch(self, platform: Platform, command: str, args: dict[str, Any], previous: str | None,
+               deadline: float) -> Prepared | Problem:
         if self._transport() == "netmiko":
             try:
                 raw, prompt = self._connection.fetch(command)
             except TransportError as exc:
                 return exc.problem()
         else:
-            conn = Connection(self._connection.socket_path)
+            conn = self._connection
+            # network_cli bounds each read with persistent_command_timeout only in its daemon
+            # (SIGALRM there); here the same limit, plus the login, within the device's deadline.
+            seconds = min(deadline - time.monotonic(),
+                          conn.get_option("persistent_connect_timeout") + conn.get_option("persistent_command_timeout"))
             try:
-                raw = conn.get(command=command)
-            except ConnectionError as exc:
+                with limit(seconds, f"command timeout triggered after {seconds:.0f} s"):
+                    raw = conn.get(command=command)
+                    found = conn.get_prompt()
+            except DeadlineExceeded as exc:
+                return Problem("COMMAND_TIMEOUT", str(exc))
+            except AnsibleError as exc:
                 return classify_failure(str(exc), platform)
-            found = self._prompt(conn)
-            if found is None:
+            if not found:
                 # libssh, on "Connection reset by peer" mid-output, returns what it had read
                 # (or the text "None") without an error; only the missing prompt tells.
                 return Problem("CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded")
-            prompt = found
+            prompt = found.decode("utf-8", "replace") if isinstance(found, bytes) else str(found)
         previous_size = len(previous.encode("utf-8")) if previous else None
         return prepare(str(raw), platform, redact_secrets=args["redact"], previous_size=previous_size,
                        min_size_ratio=args["min_size_ratio"], prompt=prompt)
 
-    @staticmethod
-    def _prompt(conn: Connection) -> str | None:
-        try:
-            prompt = conn.get_prompt()
-        except ConnectionError:
-            return None
-        return prompt.decode("utf-8", "replace") if isinstance(prompt, bytes) else (str(prompt) if prompt else None)
-
     def _close_connection(self) -> None:
-        """Stop this host's session (network_cli: its ansible-connection daemon) now, so
-        memory stays flat in N."""
-        if self._transport_or_none() == "netmiko":
-            self._connection.close()
+        if self._transport_or_none() is None:
             return
-        socket_path = getattr(self._connection, "socket_path", None)
-        if socket_path and os.path.exists(socket_path):
-            try:
-                Connection(socket_path).close()
-            except ConnectionError:
-                pass
+        try:
+            self._connection.close()
+        except Exception:  # noqa: BLE001 - a session that died is closed either way
+            pass
+
+    def _reset_connection(self) -> None:
+        """Between attempts: drop the session; the next attempt logs in afresh. network_cli
+        forgets its SSH plugin's options on close, so it is built again."""
+        self._close_connection()
+        if self._transport_or_none() == "network_cli":
+            self._connection = build_connection("ansible.netcommon.network_cli", self._play_context, self._task,
+                                                self._task_vars, self._templar)
+            self._use_network_credential()
 
     def _transport_info(self) -> dict[str, Any]:
         transport = self._transport()
@@ -245,15 +277,14 @@ class ActionModule(ActionBase):
         except UnsupportedPlatform:
             return None
 
-    def _reset_connection(self) -> None:
-        self._close_connection()
-        if self._transport_or_none() == "netmiko":
-            return  # the next fetch logs in again
-        for _ in range(50):  # the daemon removes its socket when it exits
-            if not os.path.exists(self._connection.socket_path or ""):
-                break
-            time.sleep(0.05)
-        restart_persistent_connection(self._connection, self._play_context, self._task._uuid)
+
+def _from_vars(connection: Any, option: str) -> bool:
+    """Whether an option's value came from an inventory/play variable."""
+    try:
+        value, origin = connection.get_option_and_origin(option)
+    except KeyError:
+        return False
+    return bool(value) and str(origin).startswith("var")
 
 
 def _failed(host: str, problem: Problem, platform: Platform | None = None,

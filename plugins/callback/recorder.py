@@ -1,3 +1,5 @@
+# Copyright: ConfVault developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Callback ``confvault.network.recorder``: every run and every device's execution in a database."""
 
 from __future__ import annotations
@@ -7,7 +9,7 @@ name: recorder
 type: notification
 short_description: Record every backup run and every device's execution in a database
 version_added: 0.1.0
-author: ConfVault developers
+author: ConfVault developers (!UNKNOWN)
 description:
   - Writes one C(runs) row per playbook run and one C(executions) row per device (with its
     attempts and, for redacted backups, the config version) to SQLite or any SQLAlchemy URL.
@@ -144,6 +146,18 @@ options:
         key: smtp_starttls
 """
 
+EXAMPLES = r"""
+# ansible.cfg of the project (AWX reads the project's ansible.cfg too)
+# [defaults]
+# callbacks_enabled = confvault.network.recorder
+# [confvault]
+# db_url = postgresql+psycopg://confvault@db.example.net/confvault
+
+# or per run, from the environment
+# CONFVAULT_DB_URL=sqlite:////var/lib/confvault/history.db \
+#   ansible-playbook confvault.network.backup -i inventory.yml
+"""
+
 import gc
 import getpass
 import os
@@ -276,4 +290,3 @@ class CallbackModule(CallbackBase):
         for signum, previous in self._old_handlers.items():
             signal.signal(signum, previous)
         self._old_handlers = {}
-

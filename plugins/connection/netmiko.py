@@ -1,4 +1,4 @@
-# Copyright: ConfVault contributors
+# Copyright: ConfVault developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: netmiko
 short_description: CLI session to a network device through netmiko, inside the Ansible worker
-version_added: 1.1.0
-author: ConfVault contributors
+version_added: 0.1.0
+author: ConfVault developers (!UNKNOWN)
 description:
   - The cheap transport of M(confvault.network.backup) (C(confvault_transport=netmiko)).
     It reads the same C(ansible_*) variables as C(ansible.netcommon.network_cli), but opens

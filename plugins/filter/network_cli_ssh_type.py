@@ -5,8 +5,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: network_cli_ssh_type
 short_description: The SSH library (libssh or paramiko) for network_cli, with ConfVault's default
-version_added: 1.1.0
-author: ConfVault developers
+version_added: 0.1.0
+author: ConfVault developers (!UNKNOWN)
 description:
   - Returns the host's own C(ansible_network_cli_ssh_type) when it has one, else the value
     configured through C(ANSIBLE_NETWORK_CLI_SSH_TYPE) or C(ansible.cfg)'s

@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 name: platform_problem
 short_description: Explain why an ansible_network_os value is not supported by ConfVault
 version_added: 0.1.0
-author: ConfVault developers
+author: ConfVault developers (!UNKNOWN)
 description:
   - Returns an empty string for a supported platform, else a message that names the value
     and lists the supported platforms. A known short name or alias (C(vrp), C(huawei), C(ios))

@@ -1,3 +1,5 @@
+# Copyright: ConfVault developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inventory plugin ``confvault.network.history``: groups of devices chosen from the run history."""
 
 from __future__ import annotations
@@ -6,7 +8,7 @@ DOCUMENTATION = r"""
 name: history
 short_description: Groups of devices chosen from ConfVault's run history (resume, retry, never backed up, stale)
 version_added: 0.1.0
-author: ConfVault developers
+author: ConfVault developers (!UNKNOWN)
 description:
   - Reads the recorder's database and adds groups of devices to the inventory, for the
     C(confvault.network.resume) and C(confvault.network.retry_failed) playbooks and for C(--limit).

@@ -1,8 +1,14 @@
+# Copyright: ConfVault developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inventory plugin ``confvault.network.sheet``: one host per row of an .xlsx or .csv device sheet."""
+
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: sheet
 short_description: Network devices from an .xlsx or .csv device sheet
+version_added: 0.1.0
+author: ConfVault developers (!UNKNOWN)
 description:
   - Reads a device sheet (one row per device) and makes a host per row, with
     C(ansible_host), C(ansible_port), C(ansible_network_os), C(ansible_connection=ansible.netcommon.network_cli)

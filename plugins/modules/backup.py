@@ -1,6 +1,8 @@
+# Copyright: ConfVault developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # This module is implemented by its action plugin (plugins/action/backup.py), which runs
-# on the controller over the host's network_cli connection; like ansible.builtin.template,
-# this file holds its documentation.
+# in the Ansible worker on the controller; like ansible.builtin.template, this file holds
+# its documentation.
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ DOCUMENTATION = r"""
 module: backup
 short_description: Back up a network device's running configuration into git
 version_added: 0.1.0
-author: ConfVault developers
+author: ConfVault developers (!UNKNOWN)
 description:
-  - Fetches the running configuration over C(ansible.netcommon.network_cli), removes the
+  - Fetches the running configuration over C(ansible.netcommon.network_cli) or
+    C(confvault.network.netmiko) (the host's C(ansible_connection); the backup role sets it
+    from C(confvault_transport)), removes the
     lines that change on every fetch (timestamps, clock drift, byte counts), refuses output
     that is empty, error text or truncated, redacts secrets, and writes
     C(<backup_dir>/<inventory_hostname>.cfg) atomically (mode 0600) only when the
@@ -23,7 +27,20 @@ description:
     C(arista.eos.eos), C(junipernetworks.junos.junos) (CLI), C(confvault.network.vrp),
     C(confvault.network.comware) and C(confvault.network.rgos), written fully qualified
     (C(network_cli) loads its terminal and cliconf plugins by that name).
+  - Both transports run inside the Ansible worker and close the device session as soon as
+    the backup is done, and no C(ansible-connection) daemon is started (the action sets
+    C(_requires_connection = False) and drives network_cli's own plugin object, with the
+    options ansible-core would give it), so controller memory stays flat however many
+    devices run. C(forks), C(throttle) and C(serial) control concurrency as usual.
 options:
+  transport:
+    description:
+      - The transport the task expects, checked against the host's connection.
+        C(network_cli) is ansible.netcommon's network_cli (terminal and cliconf plugins, every
+        C(ansible_network_cli_*) setting); C(netmiko) is C(confvault.network.netmiko).
+      - Omitted, the host's C(ansible_connection) decides.
+    type: str
+    choices: [network_cli, netmiko]
   backup_dir:
     description:
       - Git work tree that holds one file per device. Created (and C(git init)ed) if missing.
@@ -61,12 +78,6 @@ options:
   command:
     description: Command that prints the configuration, instead of the platform's default.
     type: str
-  close_connection:
-    description:
-      - Close the device session and its C(ansible-connection) process as soon as the
-        backup is done, so that controller memory stays flat however many devices run.
-    type: bool
-    default: true
   commit_message:
     description: "Commit message for a changed configuration. Defaults to C(<host>: configuration changed)."
     type: str
@@ -156,6 +167,16 @@ backup_dir:
   description: The git repository the file is in.
   returned: success
   type: str
+transport:
+  description: The transport that fetched the configuration.
+  returned: success
+  type: str
+  sample: network_cli
+ssh_type:
+  description: network_cli's SSH library for this device (C(paramiko) unless configured otherwise).
+  returned: success with the network_cli transport
+  type: str
+  sample: paramiko
 error_code:
   description:
     - Stable error code on failure (C(AUTH_FAILED), C(UNREACHABLE), C(CONNECT_TIMEOUT),

@@ -1,3 +1,5 @@
+# Copyright: ConfVault developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Implemented by its action plugin (plugins/action/git_push.py), on the controller.
 
 from __future__ import annotations
@@ -6,7 +8,7 @@ DOCUMENTATION = r"""
 module: git_push
 short_description: Push ConfVault's backup repository to a shared remote without losing commits
 version_added: 0.1.0
-author: ConfVault developers
+author: ConfVault developers (!UNKNOWN)
 description:
   - Pushes the current branch of the backup repository. When the remote has moved on (another
     controller or run pushed first), merges it and pushes again, up to O(attempts) times, so
@@ -45,6 +47,12 @@ commit:
   description: The commit now at the remote's branch.
   returned: success
   type: str
+  sample: 3f2c1e0b9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b
+remote:
+  description: The remote pushed to (O(remote)).
+  returned: success
+  type: str
+  sample: origin
 error_code:
   description: C(STORAGE_ERROR) when the push failed.
   returned: failure

@@ -1,3 +1,5 @@
+# Copyright: ConfVault developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Implemented by its action plugin (plugins/action/prune.py), on the controller.
 
 from __future__ import annotations
@@ -6,7 +8,7 @@ DOCUMENTATION = r"""
 module: prune
 short_description: Keep ConfVault's history database and backup repository small
 version_added: 0.1.0
-author: ConfVault developers
+author: ConfVault developers (!UNKNOWN)
 description:
   - Deletes executions (and their attempts) older than O(keep_days) from the recorder's
     database and reclaims the space (SQLite C(VACUUM), PostgreSQL C(VACUUM ANALYZE)).
@@ -46,4 +48,9 @@ deleted:
   returned: success
   type: dict
   sample: {"executions": 120000, "attempts": 130500}
+git_gc:
+  description: The backup repository that C(git gc) ran on.
+  returned: when O(git_gc) is true and the repository exists (not in check mode)
+  type: str
+  sample: /home/netops/.confvault/backups
 """

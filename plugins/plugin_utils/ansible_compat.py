@@ -58,3 +58,28 @@ def configured_option(plugin_type: str, plugin_name: str, option: str) -> Any:
     loaders = {"connection": connection_loader}
     plugin = loaders[plugin_type].get(plugin_name, class_only=True)
     return C.config.get_config_value(option, plugin_type=plugin_type, plugin_name=plugin._load_name)
+
+
+def build_connection(name: str, play_context: Any, task: Any, task_vars: dict[str, Any], templar: Any) -> Any:
+    """A connection plugin object for this host, with its options set as ansible-core would.
+
+    ansible-core 2.19: ``TaskExecutor._get_connection`` and ``_set_connection_options``
+    do exactly this, then start an ``ansible-connection`` daemon for persistent plugins
+    (network_cli) unless the action says ``_requires_connection = False``. The backup
+    action says so and runs network_cli in the worker itself, so it needs the same object.
+    """
+    import os
+
+    from ansible.plugins.loader import connection_loader
+
+    play_context = play_context.copy()
+    play_context.connection = name
+    connection = connection_loader.get(name, play_context, None, task_uuid=task._uuid,
+                                       ansible_playbook_pid=str(os.getppid()))
+    task_keys = task.dump_attrs()
+    task_keys["timeout"] = play_context.timeout
+    if play_context.password:
+        task_keys["password"] = play_context.password
+    task_keys.pop("retries", None)
+    connection.set_options(task_keys=task_keys, var_options=connection._resolve_option_variables(task_vars, templar))
+    return connection

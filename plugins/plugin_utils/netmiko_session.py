@@ -114,7 +114,7 @@ def settle(channel: Any, quiet: float = 0.15, limit: float = 2.0) -> None:
     seconds, or after ``limit`` seconds."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([channel], [], [], quiet)
+        ready = select.select([channel], [], [], quiet)[0]
         if not ready or channel.closed:
             return
         if not channel.recv(READ_SIZE):
@@ -161,7 +161,7 @@ def read_until_prompt(
         if not channel.recv_ready():
             if channel.closed:
                 raise TransportError("CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded")
-            ready, _, _ = select.select([channel], [], [], min(remaining, 1.0))
+            ready = select.select([channel], [], [], min(remaining, 1.0))[0]
             if not ready:
                 continue  # readable without data means end of file: recv says so below
         data = channel.recv(READ_SIZE)

@@ -1,8 +1,9 @@
 """Tell people when a run ends: a JSON webhook and/or an e-mail, always or only on failures.
 
 Plain functions: ``summary()`` builds the payload from plain data, ``send_*`` deliver it
-with the standard library. Secrets (webhook token, SMTP password) come from the
-environment by name and appear in no message, payload or exception text we raise.
+(the webhook with ansible-core's ``open_url``, the e-mail with ``smtplib``). Secrets (webhook
+token, SMTP password) come from the environment by name and appear in no message, payload or
+exception text we raise.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import json
 import smtplib
 import socket
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Iterable, Mapping
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import open_url
 
 TIMEOUT = 10.0
 
@@ -86,16 +89,19 @@ def should_send(config: NotifyConfig, run: RunSummary) -> bool:
 
 
 def send_webhook(config: NotifyConfig, run: RunSummary) -> None:
-    assert config.webhook_url
-    headers = {"Content-Type": "application/json", "User-Agent": "confvault"}
+    if not config.webhook_url:
+        raise NotifyError("no webhook URL configured")
+    headers = {"Content-Type": "application/json"}
     if config.webhook_token:
         headers["Authorization"] = f"Bearer {config.webhook_token}"
-    request = urllib.request.Request(config.webhook_url, data=json.dumps(run.payload()).encode(), headers=headers,
-                                     method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - the user's URL
+        # No ~/.netrc credentials: the token above is the only authentication sent.
+        with open_url(config.webhook_url, data=json.dumps(run.payload()).encode(), headers=headers, method="POST",
+                      timeout=TIMEOUT, http_agent="confvault", use_netrc=False) as response:
             response.read()
-    except OSError as exc:  # HTTPError, URLError, timeouts: name the host, not the token
+    # HTTPError, URLError, timeouts (OSError); SSL and proxy failures (urls.ConnectionError):
+    # name the host, not the token
+    except (OSError, UrlsConnectionError) as exc:
         raise NotifyError(f"webhook {_host(config.webhook_url)} failed: {_reason(exc)}") from None
 
 

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import importlib
 
+from ansible_collections.confvault.network.plugins.module_utils.platforms import PLATFORMS
+
 # (plugin type, name) loaded through Ansible's plugin loaders, so that a worker's loader
 # finds them already in sys.modules; then plain modules.
 PLUGINS: tuple[tuple[str, str], ...] = (
     ("action", "confvault.network.backup"),
     ("connection", "confvault.network.netmiko"),
     ("connection", "ansible.netcommon.network_cli"),
+    ("connection", "ansible.netcommon.libssh"),
+    *((kind, platform.network_os) for platform in PLATFORMS for kind in ("terminal", "cliconf")),
 )
 MODULES: tuple[str, ...] = (
     "netmiko",
-    "ansible.module_utils.connection",
+    "paramiko",
 )
 
 _warmed = False
@@ -32,9 +36,10 @@ def warm() -> list[str]:
     if _warmed:
         return []
     _warmed = True
-    from ansible.plugins.loader import action_loader, connection_loader
+    from ansible.plugins.loader import action_loader, cliconf_loader, connection_loader, terminal_loader
 
-    loaders = {"action": action_loader, "connection": connection_loader}
+    loaders = {"action": action_loader, "connection": connection_loader, "terminal": terminal_loader,
+               "cliconf": cliconf_loader}
     missing = []
     for kind, name in PLUGINS:
         try:

@@ -67,7 +67,7 @@ EXECUTION_COLUMNS: tuple[tuple[str, Getter], ...] = (
     ("Started (UTC)", lambda e: e.get("started_at")),
     ("Completed (UTC)", lambda e: e.get("completed_at")),
 )
-TIME_HEADERS = frozenset(h for h, _ in EXECUTION_COLUMNS if h.endswith("(UTC)"))
+TIME_HEADERS = frozenset(h for h, _get in EXECUTION_COLUMNS if h.endswith("(UTC)"))
 
 # (label, runs column) for the Summary tab.
 SUMMARY_FIELDS: tuple[tuple[str, str], ...] = (
@@ -119,7 +119,7 @@ def _latest_run_id(store: RecorderStore) -> str:
 
 
 def execution_rows(report: RunReport) -> list[list[Any]]:
-    return [[get(e) for _, get in EXECUTION_COLUMNS] for e in report.executions]
+    return [[get(e) for _header, get in EXECUTION_COLUMNS] for e in report.executions]
 
 
 def summary_rows(report: RunReport) -> list[list[Any]]:
@@ -136,7 +136,7 @@ def write_csv(report: RunReport, path: str) -> None:
     """The Executions tab as UTF-8 CSV; times as the database's ISO-8601 UTC text."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([h for h, _ in EXECUTION_COLUMNS])
+        writer.writerow([h for h, _get in EXECUTION_COLUMNS])
         writer.writerows(["" if v is None else v for v in row] for row in execution_rows(report))
 
 
@@ -146,12 +146,12 @@ def write_xlsx(report: RunReport, path: str) -> None:
     book = openpyxl.Workbook()
     tab = book.active
     tab.title = "Executions"
-    headers = [h for h, _ in EXECUTION_COLUMNS]
+    headers = [h for h, _get in EXECUTION_COLUMNS]
     _table(tab, headers, execution_rows(report), time_columns={i for i, h in enumerate(headers) if h in TIME_HEADERS})
     tab.auto_filter.ref = tab.dimensions
     summary = book.create_sheet("Summary")
     rows = summary_rows(report)
-    times = {i for i, (label, _) in enumerate(SUMMARY_FIELDS) if label.endswith("(UTC)")}
+    times = {i for i, (label, _column) in enumerate(SUMMARY_FIELDS) if label.endswith("(UTC)")}
     for number, row in enumerate(rows, start=1):
         for col, value in enumerate(row, start=1):
             _put(summary.cell(number, col), value, is_time=col == 2 and number - 1 in times)

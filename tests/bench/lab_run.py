@@ -28,7 +28,7 @@ from meter import run  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--ssh-type", default="libssh")
     parser.add_argument("--forks", type=int, default=20)
@@ -66,7 +66,7 @@ def main() -> int:
                 print(f"{i:>4} {mode:>8} {m.wall:8.1f} {m.cpu:8.1f} {m.cpu / hosts:10.3f} {m.wall / hosts:10.3f} "
                       f"{m.peak_pss_mib:13.0f} {m.rc:>3}")
     if len(modes) == 2:
-        med = {mode: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for mode, v in totals.items()}
+        med = {mode: (statistics.median(w for w, _cpu in v), statistics.median(c for _wall, c in v)) for mode, v in totals.items()}
         print(f"recorder on/off, medians of {args.repeat}: wall {med['on'][0]:.1f}/{med['off'][0]:.1f} s = "
               f"{med['on'][0] / med['off'][0]:.3f}x, cpu {med['on'][1]:.1f}/{med['off'][1]:.1f} s = "
               f"{med['on'][1] / med['off'][1]:.3f}x")

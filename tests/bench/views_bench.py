@@ -69,7 +69,7 @@ class Synthetic:
         self.names = [f"dev-{i:05d}" for i in range(1, devices + 1)]
         self.never = set(range(0, devices, 500))  # ten devices never backed up
         self.stale = set(range(7, devices, 167))  # thirty: nothing good for 20 days
-        self.offset = [self.rng.randrange(60) for _ in range(devices)]
+        self.offset = [self.rng.randrange(60) for _device in range(devices)]
         self.versions_seen: set[tuple[int, int]] = set()
 
     def run_start(self, day: int) -> float:
@@ -213,12 +213,12 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, int, float, float,
     await ds.invoke_startup()
     out = []
     for label, url in views(path):
-        base, _, query = url.partition("?")
+        base, _sep, query = url.partition("?")
         json_url = f"/confvault/{base}.json?{query}&_shape=objects"
         html_url = f"/confvault/{url}"
         await ds.client.get(json_url)  # warm: the pages read, cached
         json_ms, sql_ms, html_ms, count = [], [], [], 0
-        for _ in range(repeat):
+        for _round in range(repeat):
             t = time.perf_counter()
             response = await ds.client.get(json_url)
             json_ms.append((time.perf_counter() - t) * 1000)
@@ -235,7 +235,7 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, int, float, float,
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--db", type=Path, default=Path("/tmp/confvault-bench/confvault.db"))
     parser.add_argument("--devices", type=int, default=5000)
     parser.add_argument("--days", type=int, default=1000)

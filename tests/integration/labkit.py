@@ -114,7 +114,6 @@ class Run:
     stderr: str
     log: str
     results: dict[str, dict[str, Any]]  # host -> result of the backup task
-    platform_check: dict[str, dict[str, Any]]  # host -> result of the role's platform check
 
     def codes(self) -> dict[str, str | None]:
         return {h: r.get("error_code") for h, r in self.results.items()}
@@ -152,7 +151,7 @@ def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str | No
     log = log or backup_dir.parent / f"ansible-{backup_dir.name}.log"
     full_env = {**playbook_env(backup_dir, ssh_type=ssh_type, log=log, db_url=db_url), **(env or {})}
     proc = subprocess.run(playbook_cmd(lab_env, backup_dir, *args), capture_output=True, text=True,
-                          env=full_env, cwd=ROOT, timeout=timeout)
+                          env=full_env, cwd=ROOT, timeout=timeout, check=False)
     try:
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -163,7 +162,7 @@ def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str | No
             name = task["task"]["name"].split(" : ", 1)[-1]  # "<role> : <task>"
             tasks.setdefault(name, {}).update(task["hosts"])
     return Run(proc.returncode, proc.stdout, proc.stderr, log.read_text() if log.exists() else "",
-               tasks.get("Back up the running configuration", {}), tasks.get("Check the device's platform", {}))
+               tasks.get("Back up the running configuration", {}))
 
 
 def processes_with_mark(mark: str, name: str) -> list[int]:

@@ -15,8 +15,10 @@ END_MARKERS = {  # what the last line of each platform's stored config must be
     "confvault.network.vrp": "return", "confvault.network.comware": "return",
     "junipernetworks.junos.junos": "}", "cisco.nxos.nxos": None,
 }
+
+
 def test_every_platform_backed_up(first: tuple[Run, Path, str]) -> None:
-    run, repo, _ = first
+    run, repo, _seed_commit = first
     for host, (platform, _lab, _extra) in GOOD.items():
         result = run.results[host]
         assert result.get("error_code") is None, f"{host}: {result.get('msg')}"
@@ -46,11 +48,11 @@ def test_each_fault_has_its_code_and_keeps_the_good_backup(first: tuple[Run, Pat
 
 
 def test_unreachable_and_bad_input(first: tuple[Run, Path, str]) -> None:
-    run, repo, _ = first
+    run, repo, _seed_commit = first
     assert run.results["f-unreach"]["error_code"] == "UNREACHABLE"
     assert run.results["f-unreach"]["attempts"] == 2  # one retry
-    bad = run.platform_check["bad-platform"]
-    assert bad["failed"] is True and "bad-platform" not in run.results
+    bad = run.results["bad-platform"]
+    assert bad["failed"] is True and bad["error_code"] == "UNSUPPORTED_PLATFORM"
     assert bad["msg"].startswith("bad-platform: [UNSUPPORTED_PLATFORM]")
     assert "foo.bar.baz" in bad["msg"] and "confvault.network.vrp" in bad["msg"] and bad["msg"].startswith("bad-platform:")
     nocreds = run.results["no-creds"]
@@ -61,7 +63,7 @@ def test_unreachable_and_bad_input(first: tuple[Run, Path, str]) -> None:
 
 
 def test_retries_are_recorded(first: tuple[Run, Path, str]) -> None:
-    run, _, _ = first
+    run = first[0]
     drop = run.results["f-drop"]
     assert drop["attempts"] == 2 and [a["error_code"] for a in drop["attempt_log"]] == ["CONNECTION_LOST"] * 2
     assert run.results["f-auth"]["attempts"] == 1  # never retried: lock-out risk
@@ -69,7 +71,7 @@ def test_retries_are_recorded(first: tuple[Run, Path, str]) -> None:
 
 def test_no_connection_daemon_left(first: tuple[Run, Path, str]) -> None:
     """Each device's ansible-connection process is closed when its backup is done."""
-    _run, repo, _ = first
+    repo = first[1]
     deadline = time.monotonic() + 10  # a closed daemon takes a moment to exit (0.1 s sleep in its shutdown)
     while processes_with_mark(str(repo), "ansible_connection_cli_stub") and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -79,7 +81,7 @@ def test_no_connection_daemon_left(first: tuple[Run, Path, str]) -> None:
 def test_second_run_changes_nothing(first: tuple[Run, Path, str], lab_env: LabEnv) -> None:
     """The second run uses network_cli: after a netmiko first run, that also shows both
     transports store the very same text."""
-    _run, repo, _ = first
+    repo = first[1]
     head = git(repo, "rev-parse", "HEAD")
     again = run_backup(lab_env, repo, "--limit", "good")
     assert {h: r["changed"] for h, r in again.results.items()} == {h: False for h in GOOD}
@@ -87,7 +89,7 @@ def test_second_run_changes_nothing(first: tuple[Run, Path, str], lab_env: LabEn
 
 
 def test_changed_config_is_committed_and_diffed(first: tuple[Run, Path, str], lab_env: LabEnv) -> None:
-    _run, repo, _ = first
+    repo = first[1]
     host = "vrp-01"
     current = (repo / f"{host}.cfg").read_text()
     override = lab_env.override(host)
@@ -141,7 +143,7 @@ def test_one_megabyte_config_stored_whole(lab_env: LabEnv, tmp_path: Path, ssh_t
 def test_no_secret_survives_anywhere(first: tuple[Run, Path, str]) -> None:
     """The lab serves the fixture configs, whose secrets all contain CANARY and whose
     secret-looking but harmless lines contain KEEPME (tests/fixtures/configs)."""
-    run, repo, _ = first
+    run, repo, _seed_commit = first
     simulated = [h for h, (_p, lab, _e) in GOOD.items() if lab.get("engine") != "fake-switches"]
     history = git(repo, "log", "-p", "--all")
     for where, text in {"files": "".join((repo / f"{h}.cfg").read_text() for h in simulated),

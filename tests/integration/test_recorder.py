@@ -56,7 +56,7 @@ def dump(url: str) -> str:
 def check_first_run(run: Run, url: str) -> None:
     run_row = rows(url, "SELECT * FROM runs ORDER BY created_at LIMIT 1")[0]  # later tests add runs
     run_id = run_row["run_id"]
-    hosts = set(run.results) | set(run.platform_check)
+    hosts = set(run.results)
     assert run_row["status"] == "partial"
     assert run_row["total"] == len(hosts) == run_row["completed"]
     assert run_row["success"] == len(GOOD) and run_row["skipped"] == 1
@@ -88,7 +88,7 @@ def check_first_run(run: Run, url: str) -> None:
 
 
 def test_first_run_recorded(first: tuple[Run, Path, str]) -> None:
-    run, repo, _ = first
+    run, repo, _seed_commit = first
     check_first_run(run, db_url_for(repo))
     assert "[confvault] run " in run.stderr and "AUTH_FAILED" in run.stderr  # summary table
     assert "CANARY" not in run.stderr + run.stdout + run.log
@@ -105,7 +105,7 @@ def test_same_suite_on_postgresql(lab_env: LabEnv, tmp_path: Path, postgres_serv
 def test_unchanged_config_adds_no_version(lab_env: LabEnv, tmp_path: Path) -> None:
     repo = tmp_path / "backups"
     url = db_url_for(repo)
-    for _ in range(2):
+    for _run in range(2):
         run_backup(lab_env, repo, "--limit", "vrp-01,nxos-01")
     assert rows(url, "SELECT COUNT(*) AS n FROM executions")[0]["n"] == 4
     assert rows(url, "SELECT COUNT(*) AS n FROM config_versions")[0]["n"] == 2

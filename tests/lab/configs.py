@@ -74,7 +74,7 @@ def render_template(
         if name == "bytes":
             return match.group(0)  # filled in last, once the size is known
         if name == "random":
-            return "".join(rand.choice(_CIPHER_ALPHABET) for _ in range(24))
+            return "".join(rand.choice(_CIPHER_ALPHABET) for _char in range(24))
         try:
             return values[name]
         except KeyError:
@@ -86,7 +86,7 @@ def render_template(
     # The size includes its own digits: iterate to the fixed point (two rounds at most
     # unless the digit count changes).
     size = len(rendered.encode("utf-8"))
-    for _ in range(5):
+    for _round in range(5):
         candidate = rendered.replace("{{bytes}}", str(size))
         new_size = len(candidate.encode("utf-8"))
         if new_size == size:

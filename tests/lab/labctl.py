@@ -50,7 +50,7 @@ def _venv_bin(name: str) -> str:
 
 def free_ports(count: int) -> list[int]:
     """Ports free right now on 127.0.0.1 (the kernel picks them; tiny reuse race)."""
-    socks = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
+    socks = [socket.create_server(("127.0.0.1", 0)) for _port in range(count)]
     ports = [s.getsockname()[1] for s in socks]
     for sock in socks:
         sock.close()
@@ -211,7 +211,7 @@ def stop_from_pidfile(state_dir: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("command", choices=["start", "stop", "serve"])
     parser.add_argument("--inventory", default=str(ROOT / "inventory" / "lab.yml"))
     parser.add_argument("--state-dir", default=str(DEFAULT_STATE))
@@ -234,7 +234,12 @@ def main(argv: list[str] | None = None) -> int:
           f"(ports {min(s['port'] for s in lab.specs)}-{max(s['port'] for s in lab.specs)}); logs in {state}")
     if args.command == "start":
         return 0  # the simulators run on in their own sessions; `stop` finds them by the pidfile
-    signal.signal(signal.SIGTERM, lambda *_: (lab.stop(), sys.exit(0)))
+
+    def stop_on_sigterm(*_signal_args: Any) -> None:
+        lab.stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         while all(p.poll() is None for p in lab.procs):
             time.sleep(0.5)

@@ -108,7 +108,7 @@ def masked(line: str) -> str:
 def test_netmiko_fetches_config(lab: dict[str, Any], name: str) -> None:
     from netmiko import ConnectHandler
 
-    _, device_type, command = PLATFORMS[name]
+    _platform, device_type, command = PLATFORMS[name]
     conn = ConnectHandler(device_type=device_type, host="127.0.0.1", port=lab["ports"][name],
                           username="admin", password="admin", secret=ENPW, conn_timeout=5,
                           auth_timeout=5, banner_timeout=5, read_timeout_override=10)
@@ -125,7 +125,7 @@ def test_netmiko_fetches_config(lab: dict[str, Any], name: str) -> None:
 
 
 def terminal_plugin(platform: str) -> Any:
-    collection, _, os_name = platform.rpartition(".")
+    collection, _dot, os_name = platform.rpartition(".")
     try:
         module = importlib.import_module(
             f"ansible_collections.{collection}.plugins.terminal.{os_name}")
@@ -152,7 +152,7 @@ TERMINATOR = {"ios": b"\r\nend\r\n", "eos": b"\r\nend\r\n", "rgos": b"\r\nend\r\
 @pytest.mark.parametrize("name", list(PLATFORMS))
 def test_ansible_terminal_regexes_match(raw: Callable[..., RawShell], name: str) -> None:
     """What network_cli sees: \\r line ends; prompts match stdout_re; errors stderr_re only."""
-    platform, _, command = PLATFORMS[name]
+    platform, _device_type, command = PLATFORMS[name]
     term = terminal_plugin(platform)
 
     def prompt(buf: bytes) -> bool:
@@ -348,5 +348,5 @@ def test_bad_spec_exits_2(tmp_path: Path) -> None:
     spec.write_text(json.dumps([{"name": "x", "port": 1, "platform": "cisco.ios.ios",
                                  "lab": {"latncy": 1}}]))
     proc = subprocess.run([sys.executable, str(SERVER), "--spec", str(spec)],
-                          capture_output=True, text=True, timeout=20)
+                          capture_output=True, text=True, timeout=20, check=False)
     assert proc.returncode == 2 and "latncy" in proc.stderr and "READY" not in proc.stdout

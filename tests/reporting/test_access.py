@@ -52,8 +52,8 @@ def test_with_a_password_everything_needs_a_login(history: History) -> None:
 
 
 def test_beyond_loopback_without_a_password_it_refuses(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv(app.HASH_ENV, raising=False)
     with pytest.raises(SystemExit) as exit_:
         app.main([str(tmp_path / "x.db"), "--host", "0.0.0.0"])

@@ -24,7 +24,7 @@ def lab_runs(lab_env: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     env = {"SSH_AUTH_SOCK": "", "HOME": str(base)}
     first = run_backup(lab_env, repo, "--limit", ",".join(HOSTS), db_url=f"sqlite:///{db}", env=env)
     override = lab_env.override(CHANGED)
-    head, _, tail = (repo / f"{CHANGED}.cfg").read_text().rpartition("\nend")  # the last line
+    head, _end, tail = (repo / f"{CHANGED}.cfg").read_text().rpartition("\nend")  # the last line
     override.write_text(f"{head}\n{NTP}\nend{tail}")
     try:
         second = run_backup(lab_env, repo, "--limit", ",".join(HOSTS), db_url=f"sqlite:///{db}",
@@ -52,7 +52,7 @@ def test_overview_counts_what_the_runs_did(lab_runs: tuple[Path, Any, Any]) -> N
 
 
 def test_runs_and_their_failed_devices(lab_runs: tuple[Path, Any, Any]) -> None:
-    db, _, second = lab_runs
+    db, _first, second = lab_runs
     runs = rows(db, "recent_runs")
     assert len(runs) == 2 and all(r["status"] == "partial" for r in runs)
     assert all(r["progress"] == f"{len(HOSTS)} / {len(HOSTS)}" for r in runs)

@@ -23,7 +23,7 @@ History = tuple[Path, Any, list[Execution]]
                                           ("9999", 365), ("", 30), ("x", 1)],
                          ids=["week", "today", "year", "zero-is-1", "capped", "default", "junk"])
 def test_overview(history: History, days: str, period: int) -> None:
-    db, _, executions = history
+    db, _clock, executions = history
     (row,) = rows(db, "overview", days=days)
     c = counts(executions, period)
     assert row["period_days"] == period
@@ -71,7 +71,7 @@ def test_health_badge_thresholds(tmp_path: Path, success: int, failed: int, badg
 
 
 def test_trend(history: History) -> None:
-    db, _, executions = history
+    db, _clock, executions = history
     trend = rows(db, "trend", days=7)
     assert len(trend) == 7 and trend == sorted(trend, key=lambda r: r["day"])
     for age, row in zip(range(6, -1, -1), trend, strict=True):
@@ -110,7 +110,7 @@ def test_failing_devices(history: History) -> None:
 
 
 def test_runs(history: History) -> None:
-    db, _, executions = history
+    db, _clock, executions = history
     runs = rows(db, "recent_runs")
     assert len(runs) == 12 and runs[0]["run_id"] == "live"
     live = runs[0]

@@ -23,7 +23,7 @@ VENV_BIN = Path(sys.executable).parent
 
 # The integration tests' lab builder and playbook runner (tests/integration/labkit.py).
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
-import labkit as integration  # noqa: E402,F401 - re-exported to the sheet tests
+import labkit as integration  # noqa: E402,F401 - re-exported to the sheet tests  # pylint: disable=unused-import
 
 HEADERS = ["hostname", "address", "platform", "vendor", "site", "role", "status", "port"]
 

@@ -72,7 +72,7 @@ def sheet_run(sheet_lab: SheetLab, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_backup_over_the_sheet_inventory(sheet_run: tuple[Any, Path, Path]) -> None:
-    run, backup_dir, _ = sheet_run
+    run, backup_dir, _config = sheet_run
     assert set(run.results) == set(LAB_HOSTS), run.stdout[-2000:] + run.stderr[-2000:]
     for host in ("ios-sim-01", "nxos-01", "vrp-01"):
         result = run.results[host]
@@ -93,7 +93,7 @@ def test_report_cell_by_cell(sheet_run: tuple[Any, Path, Path], tmp_path: Path) 
     db = integration.db_url_for(backup_dir)
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "run-report.py"), "--db", db,
                           "--xlsx", str(tmp_path / "run.xlsx"), "--csv", str(tmp_path / "run.csv")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+                         capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
     store = RecorderStore(db)
     run_id = _only_run(store)
@@ -155,18 +155,18 @@ def _only_run(store: RecorderStore) -> str:
 
 
 def test_report_by_run_id_and_errors(sheet_run: tuple[Any, Path, Path], tmp_path: Path) -> None:
-    _, backup_dir, _ = sheet_run
+    backup_dir = sheet_run[1]
     db = integration.db_url_for(backup_dir)
     store = RecorderStore(db)
     run_id = _only_run(store)
     store.close()
     script = [sys.executable, str(ROOT / "scripts" / "run-report.py")]
     by_id = subprocess.run([*script, "--db", db, "--run", run_id, "--csv", str(tmp_path / "a.csv")],
-                           capture_output=True, text=True, cwd=ROOT)
+                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert by_id.returncode == 0 and (tmp_path / "a.csv").read_text().count("\n") == 1 + len(LAB_HOSTS)
     unknown = subprocess.run([*script, "--db", db, "--run", "nope", "--csv", str(tmp_path / "b.csv")],
-                             capture_output=True, text=True, cwd=ROOT)
+                             capture_output=True, text=True, cwd=ROOT, check=False)
     assert unknown.returncode == 1 and "no run 'nope' in the database" in unknown.stderr
     nodb = subprocess.run([*script, "--db", f"sqlite:///{tmp_path}/none.db", "--csv", str(tmp_path / "c.csv")],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, check=False)
     assert nodb.returncode == 1 and "no database at" in nodb.stderr and not (tmp_path / "none.db").exists()

@@ -36,16 +36,16 @@ def test_success_after_retry_records_each_attempt():
 
 
 def test_auth_failure_is_not_retried():
-    out, resets, _ = _run([Problem("AUTH_FAILED", "denied"), "cfg"])
+    out, resets, _clock = _run([Problem("AUTH_FAILED", "denied"), "cfg"])
     assert out.value is None and out.problem.code == "AUTH_FAILED"
     assert len(out.attempts) == 1 and not resets
 
 
 def test_exhausted_keeps_specific_code_and_counts_attempts():
-    out, _, _ = _run([Problem("COMMAND_TIMEOUT", "t")] * 3)
+    out = _run([Problem("COMMAND_TIMEOUT", "t")] * 3)[0]
     assert out.problem.code == "COMMAND_TIMEOUT" and "after 3 attempts" in out.problem.message
 
 
 def test_deadline_stops_new_attempts():
-    out, _, _ = _run([Problem("UNREACHABLE", "u")] * 3, deadline=4)
+    out = _run([Problem("UNREACHABLE", "u")] * 3, deadline=4)[0]
     assert len(out.attempts) == 1 and "device time limit" in out.problem.message

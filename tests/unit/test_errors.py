@@ -21,7 +21,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("message,code", CASES, ids=[c for _, c in CASES])
+@pytest.mark.parametrize("message,code", CASES, ids=[c for _message, c in CASES])
 def test_classify(message, code):
     assert classify_message(message) == code
     assert code in ERROR_CODES

@@ -52,7 +52,7 @@ def resolve_run(store: Any, run: str | None) -> str:
 def _devices_of_run(conn: Any, run_id: str) -> dict[str, str]:
     e, d = s.executions, s.devices
     query = sa.select(d.c.name, e.c.status).join(d, d.c.id == e.c.device_id).where(e.c.run_id == run_id)
-    return {name: status for name, status in conn.execute(query)}
+    return dict(conn.execute(query).all())
 
 
 def _descendants(conn: Any, run_id: str) -> list[str]:

@@ -310,7 +310,7 @@ class RecorderStore:
         """Recount a run's totals from its executions (out-of-order events stay right)."""
         e = s.executions
         query = sa.select(e.c.status, sa.func.count()).where(e.c.run_id == run_id)
-        counts = {status: n for status, n in conn.execute(query.group_by(e.c.status))}
+        counts = dict(conn.execute(query.group_by(e.c.status)).all())
         values: dict[str, Any] = dict(rows.totals(counts))
         if now is not None:
             values["heartbeat_at"] = now

@@ -240,11 +240,12 @@ class _Checker:
         bad: set[int] = set()
         for rows in self.hostnames.values():
             for n, host in rows if len(rows) > 1 else ():
-                others = ", ".join(str(o) for o, _ in rows if o != n)
+                others = ", ".join(str(o) for o, _host in rows if o != n)
                 self.problem(n, index, f"duplicate hostname {host!r}: also in row(s) {others} "
                              "(hostnames are compared ignoring case)")
                 bad.add(n)
         return bad
+
 
 def check_address(text: str) -> str:
     bad = first_non_ascii(text)
@@ -258,7 +259,7 @@ def check_address(text: str) -> str:
         raise ValueError(f"address {text!r} is a network (CIDR); give the device's own address")
     if re.fullmatch(r"[\d.]+", text):
         raise ValueError(f"address {text!r} is not a valid IPv4 address")
-    host, _, port = text.rpartition(":")
+    host, _colon, port = text.rpartition(":")
     if port.isdigit() and host.count(":") == 0:
         raise ValueError(f"address {text!r} has a port: put {port} in the port column")
     if ":" in text:

@@ -119,7 +119,7 @@ def stop() -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--spec", required=True, help="JSON list of hosts (see module doc)")
     args = parser.parse_args(argv)
     setup_logging()

@@ -67,10 +67,9 @@ class Cli:
         values = {
             "hostname": self.host.name, "user": self.host.username, "arg": arg,
             "now_iso": now.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            "now_clock": now.strftime("%H:%M:%S.") + f"{now.microsecond // 1000:03d}"
-                         + now.strftime(" UTC %a %b %d %Y"),
-            "boot_iso": datetime.fromtimestamp(self.device.booted, UTC)
-                        .strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "now_clock": (now.strftime("%H:%M:%S.") + f"{now.microsecond // 1000:03d}"
+                          + now.strftime(" UTC %a %b %d %Y")),
+            "boot_iso": datetime.fromtimestamp(self.device.booted, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
             "uptime": _uptime(up), "uptime_s": f"{up:.2f}",
             "level": "1" if self.mode == USER else "15",
         }
@@ -154,7 +153,7 @@ class Cli:
                 return True
             await self.output(self._error(found, toks, len(line)), paged=False)
             return True
-        self.no_more = any(name == "no-more" for name, _ in filters)
+        self.no_more = any(name == "no-more" for name, _arg in filters)
         try:
             return await self.dispatch(found, filters, toks, len(line))
         finally:

@@ -44,7 +44,7 @@ def builtin_render(text: str, hostname: str, now: datetime, clock_period: int) -
     if holes:
         base = len(out.replace("{{bytes}}", "").encode())
         total = base
-        for _ in range(3):  # the count includes its own digits; converges at once
+        for _pass in range(3):  # the count includes its own digits; converges at once
             total = base + holes * len(str(total))
         out = out.replace("{{bytes}}", str(total))
     return out

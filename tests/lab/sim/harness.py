@@ -20,7 +20,7 @@ import paramiko
 
 SERVER = Path(__file__).resolve().parent / "server.py"
 sys.path.insert(0, str(SERVER.parent.parent))  # tests/lab
-from labctl import free_ports  # noqa: E402,F401 - re-exported to the simulator tests
+from labctl import free_ports  # noqa: E402,F401 - re-exported to the simulator tests  # pylint: disable=unused-import
 
 
 class SimServer:
@@ -40,7 +40,7 @@ class SimServer:
             self.proc = subprocess.Popen([sys.executable, str(SERVER), "--spec", str(spec_path)],
                                          stdout=subprocess.PIPE, stderr=err, text=True)
         assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], self.ready_timeout)
+        ready = select.select([self.proc.stdout], [], [], self.ready_timeout)[0]
         line = self.proc.stdout.readline() if ready else ""
         if line.strip() != f"READY {len(self.spec)}":
             self.proc.kill()

@@ -211,7 +211,6 @@ JUNOS = Profile(
 )
 
 
-
 def _huawei_views(version: str) -> tuple[Cmd, ...]:
     """Commands VRP and Comware share; `display` works in user and system view."""
     return (
@@ -221,6 +220,7 @@ def _huawei_views(version: str) -> tuple[Cmd, ...]:
         cmd("quit", "exit", ANY),
         cmd("return", "config_leave", CFG),
     )
+
 
 VRP = Profile(
     platform="confvault.network.vrp", short="vrp",
@@ -265,4 +265,3 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
 # Accepted in a spec's "platform": the FQCN above, or the short name (ios, vrp, ...).
 PLATFORM_NAMES: Mapping[str, str] = MappingProxyType(
     {**{p.short: p.platform for p in PROFILES.values()}, **{k: k for k in PROFILES}})
-

@@ -35,11 +35,11 @@ def test_eight_processes_record_at_once(db_url: str) -> None:
     workers = [SPAWN.Process(target=h.one_run, args=(db_url, i, *args)) for i in range(PROCESSES)]
     for worker in workers:
         worker.start()
-    for _ in workers:  # timed from when all are loaded: Python's imports are not the test
+    for _worker in workers:  # timed from when all are loaded: Python's imports are not the test
         assert ready.acquire(timeout=60)
     began = time.monotonic()
     start.set()
-    reports = [results.get(timeout=90) for _ in workers]
+    reports = [results.get(timeout=90) for _worker in workers]
     elapsed = time.monotonic() - began
     for worker in workers:
         worker.join(30)

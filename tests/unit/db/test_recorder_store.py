@@ -45,7 +45,7 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         ("AUTH_FAILED", "failed"),
         ("SOMETHING_NEW", "failed"),
     ],
-    ids=lambda v: str(v),
+    ids=str,
 )
 def test_status_for_error(code: str | None, status: str) -> None:
     assert status_for_error(code) == status
@@ -148,7 +148,7 @@ def test_record_execution_overwrites_pending_and_keeps_attempts(
     )
     # A later record of the same device in the same run replaces it and its attempts.
     store.record_execution(success(info.run_id, "r1"))
-    [r1, _] = store.executions(info.run_id)
+    [r1, _r2] = store.executions(info.run_id)
     assert (r1["status"], r1["error_code"], r1["attempts"], r1["changed"]) == (
         "success",
         None,

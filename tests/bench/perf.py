@@ -1,0 +1,627 @@
+"""Benchmark harness (issue #8): ConfVault against stock Ansible and plain netmiko, on N
+simulated devices, in one invocation. Run on demand; not part of the test run.
+
+    .venv/bin/python tests/bench/perf.py --n 50 200 1000 [--forks 20] [--repeat 1]
+        [--contenders stock confvault-network_cli confvault-netmiko netmiko-pool]
+        [--platform cisco.ios.ios] [--config-kb 80] [--latency 0.0] [--ssh-type libssh]
+        [--mem-limit-gib 16] [--timeout 3600] [--sim-procs 1] [--json OUT] [--keep]
+    .venv/bin/python tests/bench/perf.py --smoke              # N=4, small config, every contender
+    .venv/bin/python tests/bench/perf.py --big-config-kb 1024 # one device, a 1 MiB config
+    .venv/bin/python tests/bench/perf.py --n 1000 --lab-only  # simulator start/stop time only
+
+Contenders, each over the same inventory and simulators (tests/lab, asyncssh engine,
+started in their own process groups: their CPU is not counted):
+
+  stock                  tests/bench/playbooks/stock_backup.yml: ansible.netcommon.cli_backup
+                         over network_cli (dir_path + filename per host), recorder off: the baseline
+  confvault-network_cli  ansible-playbook confvault.network.backup -e confvault_transport=network_cli,
+                         recorder on (SQLite in the work dir)
+  confvault-netmiko      the same with -e confvault_transport=netmiko
+  netmiko-pool           tests/bench/netmiko_pool.py: netmiko in a thread pool (workers = forks), the floor
+
+Each run is measured like tests/bench/meter.py does: wall, CPU seconds of the whole
+process tree (connection daemons included), peak PSS of the tree; a tree over
+--mem-limit-gib is killed ("killed: memory"), one over --timeout too ("killed: timeout").
+Then its backup files are checked: one per device, non-empty, ending with the platform's
+end marker, naming that device (hostname line), and at least 90 % of the configured size
+("ok" counts those; the exit status is 1 when any run is not ok).
+
+Stock's memory: each host's ansible-connection daemon lives until the end of the play or
+until it has been idle for persistent connect_timeout (30 s in ansible.cfg), so stock's
+peak is about 30 s worth of devices, not N. The caller's ANSIBLE_*/CONFVAULT_* variables
+reach every contender (the header lists them): ANSIBLE_PERSISTENT_CONNECT_TIMEOUT=3600
+keeps every daemon to the end of the play.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import platform as platform_mod
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+from benchlab import PLATFORMS, BenchLab  # noqa: E402
+from meter import run as meter_run  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+CONTENDERS = ("stock", "confvault-network_cli", "confvault-netmiko", "netmiko-pool")
+STOCK_PLAYBOOK = HERE / "playbooks" / "stock_backup.yml"
+BACKUP_TASK = "Back up the running configuration"  # the role's task and the stock playbook's
+SMOKE = {"n": [4], "config_kb": 16, "timeout": 300.0, "repeat": 1}
+# Set (or removed) for every contender by Bench.env; any other ANSIBLE_*/CONFVAULT_* variable
+# of the caller's environment reaches the contenders and is printed in the header.
+OVERRIDDEN = {"ANSIBLE_CONFIG", "ANSIBLE_FORKS", "ANSIBLE_NETWORK_CLI_SSH_TYPE", "ANSIBLE_PERSISTENT_COMMAND_TIMEOUT",
+              "ANSIBLE_PERSISTENT_CONTROL_PATH_DIR", "ANSIBLE_DEPRECATION_WARNINGS", "ANSIBLE_RETRY_FILES_ENABLED",
+              "CONFVAULT_DB_URL", "CONFVAULT_BACKUP_DIR", "ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_CALLBACKS_ENABLED"}
+
+
+def netmiko_transport_available(action: Path = ROOT / "plugins" / "action" / "backup.py") -> bool:
+    """True when confvault.network.backup's ARGUMENT_SPEC offers transport=netmiko."""
+    try:
+        tree = ast.parse(action.read_text())
+    except (OSError, SyntaxError):
+        return False
+    for node in ast.walk(tree):
+        targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [])
+        if any(isinstance(t, ast.Name) and t.id == "ARGUMENT_SPEC" for t in targets) and node.value is not None:
+            try:
+                spec = ast.literal_eval(node.value)
+            except ValueError:
+                return False
+            return "netmiko" in (spec.get("transport") or {}).get("choices", [])
+    return False
+
+
+# -- verification --------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    ok: int = 0
+    problems: dict[str, int] = field(default_factory=dict)  # reason -> devices
+
+    def add(self, reason: str) -> None:
+        self.problems[reason] = self.problems.get(reason, 0) + 1
+
+    def summary(self) -> str:
+        return ", ".join(f"{reason} {count}" for reason, count in sorted(self.problems.items()))
+
+
+def verify(backup_dir: Path, hosts: list[str], platform: str, config_kb: int) -> Check:
+    """Count the complete backups: a fast-but-wrong contender must show up here."""
+    info = PLATFORMS[platform]
+    min_bytes = int(config_kb * 1024 * 0.9) if config_kb else 1000
+    check = Check()
+    for host in hosts:
+        path = backup_dir / f"{host}.cfg"
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            check.add("missing")
+            continue
+        lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+        if not lines:
+            check.add("empty")
+        elif info.end_marker and lines[-1].strip() != info.end_marker:
+            check.add("no end marker")
+        elif not re.search(info.identity.format(host=re.escape(host)), text, re.M):
+            check.add("wrong or no hostname")
+        elif len(text.encode()) < min_bytes:
+            check.add("too small")
+        else:
+            check.ok += 1
+    return check
+
+
+# -- one run of one contender -----------------------------------------------------------
+
+
+@dataclass
+class Result:
+    contender: str
+    n: int
+    run: int
+    wall: float
+    cpu: float
+    peak_pss_mib: float
+    peak_procs: int
+    rc: int
+    killed: str
+    ok: int
+    problems: dict[str, int]
+    sim_cpu: float
+    load_before: float
+    task_seconds: float | None = None  # --big-config-kb: the backup task's own duration
+    task_wall: float | None = None  # --big-config-kb: the task's wall in the play (json callback)
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.rc == 0 and not self.killed and self.ok == self.n
+
+    def status(self) -> str:
+        if self.killed:
+            return f"killed: {self.killed}"
+        return "ok" if self.passed else f"FAILED rc={self.rc}"
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.workdir = workdir
+        self.stock_cfg = workdir / "ansible-stock.cfg"
+        # Stock Ansible: this repository's ansible.cfg without the recorder, paths made absolute.
+        lines = []
+        for line in (ROOT / "ansible.cfg").read_text().splitlines():
+            if line.startswith("callbacks_enabled"):
+                continue
+            lines.append(line.replace("./.collections", str(ROOT / ".collections"))
+                         .replace("./inventory/", str(ROOT / "inventory") + "/"))
+        self.stock_cfg.write_text("\n".join(lines) + "\n")
+
+    def env(self, contender: str, run_dir: Path, control_dir: Path, json_stdout: bool) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "ANSIBLE_CONFIG": str(self.stock_cfg if contender == "stock" else ROOT / "ansible.cfg"),
+            "ANSIBLE_FORKS": str(self.args.forks),
+            "ANSIBLE_NETWORK_CLI_SSH_TYPE": self.args.ssh_type,
+            "ANSIBLE_PERSISTENT_COMMAND_TIMEOUT": str(self.args.command_timeout),
+            "ANSIBLE_PERSISTENT_CONTROL_PATH_DIR": str(control_dir),
+            "ANSIBLE_DEPRECATION_WARNINGS": "False",
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "CONFVAULT_DB_URL": f"sqlite:///{run_dir / 'confvault.db'}",
+        }
+        for var in ("CONFVAULT_BACKUP_DIR", "ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_CALLBACKS_ENABLED"):
+            env.pop(var, None)
+        if json_stdout:
+            env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+        return env
+
+    def command(self, contender: str, lab: BenchLab, backups: Path, run_dir: Path) -> list[str]:
+        playbook = VENV_BIN / "ansible-playbook"
+        if contender == "stock":
+            return [str(playbook), str(STOCK_PLAYBOOK), "-i", str(lab.inventory), "-e", f"perf_backup_dir={backups}"]
+        if contender.startswith("confvault-"):
+            transport = contender.split("-", 1)[1]
+            return [str(playbook), "confvault.network.backup", "-i", str(lab.inventory),
+                    "-e", f"confvault_backup_dir={backups}", "-e", f"confvault_transport={transport}"]
+        if contender == "netmiko-pool":
+            return [sys.executable, str(HERE / "netmiko_pool.py"), "--devices", str(lab.devices_json),
+                    "--out", str(backups), "--workers", str(self.args.forks),
+                    "--read-timeout", str(self.args.command_timeout), "--results", str(run_dir / "results.json")]
+        raise ValueError(contender)
+
+    def run(self, contender: str, lab: BenchLab, run_no: int, big: bool = False) -> Result:
+        run_dir = self.workdir / f"n{lab.n}" / f"{contender}-{run_no}"
+        run_dir.mkdir(parents=True)
+        # the daemons' sockets: this run's own directory, short (AF_UNIX paths end at 107 bytes)
+        control_dir = Path(tempfile.mkdtemp(prefix="cvpc-"))
+        backups = run_dir / "backups"
+        if contender == "stock" or contender == "netmiko-pool":
+            backups.mkdir()
+        cmd = self.command(contender, lab, backups, run_dir)
+        (run_dir / "command").write_text(shlex.join(cmd) + "\n")
+        load = os.getloadavg()[0]
+        sim_before = lab.cpu_seconds()
+        try:
+            with open(run_dir / "stdout", "wb") as out, open(run_dir / "stderr", "wb") as err:
+                m = meter_run(cmd, env=self.env(contender, run_dir, control_dir, json_stdout=big), cwd=str(ROOT),
+                              timeout=self.args.timeout, stdout=out, stderr=err,
+                              mem_limit_mib=self.args.mem_limit_gib * 1024, exclude=set(lab.pids()))
+        finally:
+            shutil.rmtree(control_dir, ignore_errors=True)
+        sim_cpu = lab.cpu_seconds() - sim_before
+        check = verify(backups, list(lab.hosts), lab.platform, lab.config_kb)
+        result = Result(contender, lab.n, run_no, round(m.wall, 3), round(m.cpu, 3), round(m.peak_pss_mib, 1),
+                        m.peak_procs, m.rc, m.killed, check.ok, check.problems, round(sim_cpu, 3), round(load, 2))
+        if big:
+            result.task_seconds, result.task_wall = task_times(contender, run_dir)
+            if contender == "stock":  # cli_backup reports no duration of its own
+                result.task_seconds = result.task_wall
+        if m.killed == "memory":
+            result.note = (f"the tree's PSS went over {self.args.mem_limit_gib} GiB after {m.wall:.0f} s "
+                           f"({check.ok} devices backed up by then); ")
+        elif m.killed == "timeout":
+            result.note = f"still running after {self.args.timeout:.0f} s ({check.ok} devices backed up by then); "
+        if not lab.alive():
+            result.note += "a simulator process died during this run; "
+        if not result.passed:
+            result.note += failure_note(run_dir, check)
+        if not self.args.keep:
+            shutil.rmtree(backups, ignore_errors=True)  # 80 MB per 1000 devices; the logs stay
+        return result
+
+
+def task_times(contender: str, run_dir: Path) -> tuple[float | None, float | None]:
+    """(the backup's own duration, the task's wall in the play) for --big-config-kb."""
+    if contender == "netmiko-pool":
+        try:
+            record = json.loads((run_dir / "results.json").read_text())[0]
+            return record.get("fetch_seconds"), record.get("seconds")
+        except (OSError, ValueError, IndexError):
+            return None, None
+    try:
+        doc = json.loads((run_dir / "stdout").read_text())
+    except (OSError, ValueError):
+        return None, None
+    for play in doc.get("plays", []):
+        for task in play.get("tasks", []):
+            if task["task"]["name"].split(" : ", 1)[-1] != BACKUP_TASK:
+                continue
+            span = task["task"].get("duration", {})
+            wall = None
+            if span.get("start") and span.get("end"):
+                wall = (datetime.fromisoformat(span["end"].replace("Z", "+00:00"))
+                        - datetime.fromisoformat(span["start"].replace("Z", "+00:00"))).total_seconds()
+            own = next((h.get("duration") for h in task["hosts"].values() if "duration" in h), None)
+            return (float(own) if own is not None else None), (round(wall, 3) if wall is not None else None)
+    return None, None
+
+
+FATAL = re.compile(r"^fatal: \[(?P<host>[^\]]+)\]: (?:FAILED|UNREACHABLE)! => (?P<body>\{.*\})\s*$")
+
+
+def failure_reasons(run_dir: Path) -> Counter[str]:
+    """Why devices failed, by message: Ansible's fatal lines, netmiko-pool's records."""
+    reasons: Counter[str] = Counter()
+    try:
+        records = json.loads((run_dir / "results.json").read_text())
+        reasons.update(r.get("error", "?")[:200] for r in records if not r.get("ok"))
+        return reasons
+    except (OSError, ValueError):
+        pass
+    try:
+        text = (run_dir / "stdout").read_text(errors="replace")
+    except OSError:
+        return reasons
+    try:  # the json stdout callback (--big-config-kb)
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        for play in doc.get("plays", []):
+            for task in play.get("tasks", []):
+                for host, body in task.get("hosts", {}).items():
+                    if body.get("failed") or body.get("unreachable"):
+                        reasons[_reason(host, body)] += 1
+        return reasons
+    for line in text.splitlines():
+        match = FATAL.match(line)
+        if not match:
+            continue
+        try:
+            body = json.loads(match["body"])
+        except ValueError:
+            reasons[match["body"][:200]] += 1
+            continue
+        reasons[_reason(match["host"], body)] += 1
+    return reasons
+
+
+def _reason(host: str, body: dict[str, Any]) -> str:
+    msg = (str(body.get("error_message") or body.get("msg") or "?").strip().splitlines() or ["?"])[0]
+    code = body.get("error_code")
+    return (f"[{code}] " if code else "") + msg.replace(host, "<host>")[:200]
+
+
+def failure_note(run_dir: Path, check: Check) -> str:
+    """What went wrong, in a line or two: the check's findings, the failures by message,
+    else the command's last words (a run that stopped before any device)."""
+    parts = [check.summary()] if check.problems else []
+    reasons = failure_reasons(run_dir)
+    if reasons:
+        parts.extend(f"{count}x {msg}" for msg, count in reasons.most_common(3))
+    else:
+        for name in ("stderr", "stdout"):
+            try:
+                tail = [line.strip() for line in (run_dir / name).read_text(errors="replace").splitlines()
+                        if line.strip()][-3:]
+            except OSError:
+                continue
+            if tail:
+                parts.append(f"{name}: " + " | ".join(line[:300] for line in tail))
+                break
+    parts.append(f"logs: {run_dir}")
+    return "; ".join(parts)
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    mem = {}
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            key, value = line.split(":", 1)
+            if key in ("MemTotal", "MemAvailable"):
+                mem[key] = round(int(value.split()[0]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    versions = {}
+    try:
+        import ansible.release
+        versions["ansible-core"] = ansible.release.__version__
+    except ImportError:
+        pass
+    try:
+        from importlib.metadata import version
+        for dist in ("netmiko", "paramiko", "ansible-pylibssh", "asyncssh"):
+            try:
+                versions[dist] = version(dist)
+            except Exception:
+                pass
+    except ImportError:
+        pass
+    commit = ""
+    try:
+        git_env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read-only: no index refresh
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10, env=git_env, check=False).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=20, env=git_env, check=False).stdout.strip()
+        commit += " (+ uncommitted changes)" if dirty else ""
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {
+        "host": platform_mod.node(), "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
+        "loadavg": [round(x, 2) for x in os.getloadavg()], "mem_gib": mem,
+        "python": platform_mod.python_version(), "versions": versions, "commit": commit,
+    }
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def median_of(results: list[Result], attr: str) -> float | None:
+    values = [getattr(r, attr) for r in results if getattr(r, attr) is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(n: int, results: list[Result], contenders: list[str]) -> list[dict[str, Any]]:
+    """One row per contender: medians over its runs, and ratios to stock's medians (only
+    from stock runs that passed: a killed or failed baseline gives no ratio)."""
+    stock = [r for r in results if r.contender == "stock" and r.passed]
+    base = {k: median_of(stock, k) for k in ("wall", "cpu", "peak_pss_mib")} if stock else {}
+    rows = []
+    for contender in contenders:
+        runs = [r for r in results if r.contender == contender]
+        if not runs:
+            continue
+        wall, cpu, pss = (median_of(runs, k) for k in ("wall", "cpu", "peak_pss_mib"))
+        statuses = sorted({r.status() for r in runs})
+
+        def ratio(value: float | None, key: str) -> float | None:
+            return round(value / base[key], 4) if value is not None and base.get(key) else None
+
+        rows.append({
+            "n": n, "contender": contender, "runs": len(runs), "wall": wall, "cpu": cpu,
+            "cpu_per_device": round(cpu / n, 4) if cpu is not None else None, "peak_pss_mib": pss,
+            "ok": min(r.ok for r in runs), "cpu_per_device_vs_stock": ratio(cpu, "cpu"),
+            "wall_vs_stock": ratio(wall, "wall"), "mem_vs_stock": ratio(pss, "peak_pss_mib"),
+            "sim_cpu": median_of(runs, "sim_cpu"), "load_before": median_of(runs, "load_before"),
+            "status": "ok" if statuses == ["ok"] else "; ".join(statuses),
+            "notes": [f"run {r.run}: {r.note}" for r in runs if r.note],
+        })
+    return rows
+
+
+def _x(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3g}x"
+
+
+def table(n: int, rows: list[dict[str, Any]], lab_info: dict[str, Any]) -> str:
+    head = (f"{'contender':<22} {'runs':>4} {'wall s':>8} {'CPU s':>8} {'CPU s/dev':>10} {'peak PSS MiB':>12} "
+            f"{'ok/N':>10} {'CPU/dev vs stock':>16} {'wall vs stock':>13} {'mem vs stock':>12} {'sim CPU s':>9} "
+            f"{'load':>5}  status")
+    lines = [f"N={n} (medians of the runs; load: 1-min load average before each run; sim CPU: the simulators', "
+             f"not counted): {lab_info['platform']}, config {lab_info['config_kb']} KiB, latency {lab_info['latency']} s, "
+             f"{lab_info['sim_procs']} simulator process(es), started in {lab_info['start_seconds']:.1f} s",
+             head, "-" * len(head)]
+    notes = []
+    for row in rows:
+        lines.append(
+            f"{row['contender']:<22} {row['runs']:>4} {_fmt(row['wall'], '8.1f')} {_fmt(row['cpu'], '8.1f')} "
+            f"{_fmt(row['cpu_per_device'], '10.3f')} {_fmt(row['peak_pss_mib'], '12.0f')} "
+            f"{str(row['ok']) + '/' + str(n):>10} {_x(row['cpu_per_device_vs_stock']):>16} {_x(row['wall_vs_stock']):>13} "
+            f"{_x(row['mem_vs_stock']):>12} {_fmt(row['sim_cpu'], '9.2f')} {_fmt(row['load_before'], '5.1f')}  "
+            f"{row['status']}")
+        notes.extend(f"  {row['contender']} {note}" for note in row["notes"])
+    if any(r["contender"] == "stock" for r in rows) and all(r["cpu_per_device_vs_stock"] is None for r in rows):
+        notes.append("  ratios: no successful stock run, nothing to compare with")
+    return "\n".join([*lines, *notes])
+
+
+def big_table(results: list[Result], config_kb: int) -> str:
+    head = (f"{'contender':<22} {'backup task s':>13} {'task wall s':>11} {'command wall s':>14} {'CPU s':>8} "
+            f"{'peak PSS MiB':>12} {'ok':>5}  status")
+    rows = [f"one device, {config_kb} KiB config", head, "-" * len(head)]
+    notes = []
+    for r in results:
+        rows.append(f"{r.contender:<22} {_fmt(r.task_seconds, '13.2f')} {_fmt(r.task_wall, '11.2f')} "
+                    f"{r.wall:14.2f} {r.cpu:8.2f} {r.peak_pss_mib:12.0f} {f'{r.ok}/1':>5}  {r.status()}")
+        if r.note:
+            notes.append(f"  {r.contender} run {r.run}: {r.note}")
+    rows.append("backup task s: confvault: the module's `duration`; stock: the task's wall (json callback); "
+                "netmiko-pool: send_command alone. task wall s: the task in the play (netmiko-pool: the device).")
+    return "\n".join([*rows, *notes])
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def lab_only(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
+    """--lab-only: how long the simulators take to start and stop for each N, no contender."""
+    print(f"{'N':>6} {'run':>4} {'sim procs':>9} {'start s':>8} {'stop s':>7} {'sim RSS MiB':>11}")
+    labs = []
+    for n in args.n:
+        for run_no in range(1, args.repeat + 1):
+            lab = BenchLab(workdir / f"n{n}" / f"lab-{run_no}", n, platform=args.platform, config_kb=args.config_kb,
+                           latency=args.latency, sim_procs=args.sim_procs)
+            with lab:
+                rss = lab.rss_mib()
+            labs.append({"n": n, "run": run_no, "sim_procs": lab.sim_procs, "start_attempts": lab.start_attempts,
+                         "start_seconds": round(lab.start_seconds, 3),
+                         "stop_seconds": round(lab.stop_seconds, 3), "sim_rss_mib": round(rss, 1)})
+            print(f"{n:>6} {run_no:>4} {lab.sim_procs:>9} {lab.start_seconds:8.2f} {lab.stop_seconds:7.2f} {rss:11.0f}",
+                  flush=True)
+    print("start: writing the inventory's specs (ansible-inventory), spawning, until every listener is bound")
+    return labs
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    doc = __doc__ or ""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n", maxsplit=1)[0], epilog=doc.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, nargs="+", default=[50], help="device counts, one table each")
+    parser.add_argument("--forks", type=int, default=20, help="Ansible forks; netmiko-pool workers")
+    parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, help="default: all four")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each contender per N (medians shown)")
+    parser.add_argument("--platform", default="cisco.ios.ios", choices=sorted(PLATFORMS))
+    parser.add_argument("--config-kb", type=int, default=80, help="size of each device's config")
+    parser.add_argument("--latency", type=float, default=0.0, help="simulated seconds per command")
+    parser.add_argument("--ssh-type", choices=["libssh", "paramiko"], default="libssh",
+                        help="network_cli's ssh_type (stock and confvault-network_cli)")
+    parser.add_argument("--command-timeout", type=int, default=300,
+                        help="per-command timeout (network_cli's command_timeout, netmiko's read_timeout)")
+    parser.add_argument("--mem-limit-gib", type=float, default=None,
+                        help="kill a contender whose tree's PSS goes over this (default: 16, at most 80%% "
+                             "of the memory available at start)")
+    parser.add_argument("--timeout", type=float, help="seconds per contender run (default 3600; --smoke: 300)")
+    parser.add_argument("--sim-procs", type=int, default=1, help="simulator processes to spread the devices over")
+    parser.add_argument("--smoke", action="store_true",
+                        help="N=4, 16 KiB configs, every contender once: does each one work at all")
+    parser.add_argument("--big-config-kb", type=int, metavar="KB",
+                        help="one device with a config this large through each contender (ignores --n)")
+    parser.add_argument("--lab-only", action="store_true",
+                        help="only start and stop the simulators for each N (their start time), no contender")
+    parser.add_argument("--json", type=Path, metavar="OUT", help="write every figure to this JSON file")
+    parser.add_argument("--workdir", type=Path,
+                        help="put this run's directory (inventories, logs, databases) here, and keep it")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory and the backups")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.n, args.config_kb, args.repeat = SMOKE["n"], SMOKE["config_kb"], SMOKE["repeat"]
+    if args.timeout is None:
+        args.timeout = SMOKE["timeout"] if args.smoke else 3600.0
+    if not args.contenders:
+        args.contenders = list(CONTENDERS)
+    if args.mem_limit_gib is None:
+        available = 0.0
+        try:
+            for line in Path("/proc/meminfo").read_text().splitlines():
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) / 1024 / 1024
+        except OSError:
+            pass
+        args.mem_limit_gib = round(min(16.0, 0.8 * available) if available else 16.0, 1)
+    if min(args.n) < 1 or args.repeat < 1 or args.forks < 1:
+        parser.error("--n, --repeat and --forks must be >= 1")
+    args.contenders = [c for c in CONTENDERS if c in args.contenders]  # stock first: the baseline
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    command_line = shlex.join([sys.executable, *(sys.argv if argv is None else [str(Path(__file__)), *argv])])
+    machine = machine_info()
+    print(f"command: {command_line}")
+    print(f"machine: {machine['cores']} cores ({machine['usable_cores']} usable), load average "
+          f"{' '.join(map(str, machine['loadavg']))} before start, memory {machine['mem_gib']} GiB, "
+          f"python {machine['python']}, {' '.join(f'{k} {v}' for k, v in machine['versions'].items())}, "
+          f"commit {machine['commit']}")
+    print(f"settings: forks {args.forks}, ssh_type {args.ssh_type}, repeat {args.repeat}, platform {args.platform}, "
+          f"memory limit {args.mem_limit_gib} GiB, timeout {args.timeout:.0f} s per run, "
+          f"sim processes {args.sim_procs}")
+    inherited = sorted(k for k in os.environ if k.startswith(("ANSIBLE_", "CONFVAULT_")) and k not in OVERRIDDEN)
+    if inherited:  # they reach every contender: they are part of the setup
+        print("environment: " + " ".join(f"{k}={os.environ[k]}" for k in inherited))
+    if "confvault-netmiko" in args.contenders and not netmiko_transport_available():
+        print("note: confvault.network.backup does not offer transport=netmiko yet; confvault-netmiko will fail")
+    print(flush=True)
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"confvault-perf-{datetime.now():%Y%m%d-%H%M%S}-", dir=args.workdir))
+    bench = Bench(args, workdir)
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    report: dict[str, Any] = {"command": command_line, "started": datetime.now(UTC).isoformat(timespec="seconds"),
+                              "machine": machine, "settings": settings, "labs": [], "summary": [], "results": []}
+    all_results: list[Result] = []
+    big = args.big_config_kb is not None
+    sizes = [1] if big else args.n
+    if args.lab_only:
+        report["labs"] = lab_only(args, workdir)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(report, indent=1))
+            print(f"figures written to {args.json}")
+        if not (args.keep or args.workdir):
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
+    try:
+        for n in sizes:
+            lab = BenchLab(workdir / f"n{n}" / "lab", n, platform=args.platform,
+                           config_kb=args.big_config_kb if big else args.config_kb, latency=args.latency,
+                           sim_procs=args.sim_procs)
+            with lab:
+                lab_info = {"n": n, "platform": args.platform, "config_kb": lab.config_kb, "latency": args.latency,
+                            "sim_procs": lab.sim_procs, "start_seconds": round(lab.start_seconds, 2),
+                            "start_attempts": lab.start_attempts, "sim_rss_mib": round(lab.rss_mib(), 1)}
+                print(f"N={n}: {lab.sim_procs} simulator process(es) up in {lab.start_seconds:.1f} s "
+                      f"({lab_info['sim_rss_mib']:.0f} MiB RSS)", flush=True)
+                results: list[Result] = []
+                for run_no in range(1, args.repeat + 1):
+                    for contender in args.contenders:
+                        r = bench.run(contender, lab, run_no, big=big)
+                        results.append(r)
+                        all_results.append(r)
+                        print(f"  N={n} {contender} run {run_no}: wall {r.wall:.1f} s, CPU {r.cpu:.1f} s, "
+                              f"peak PSS {r.peak_pss_mib:.0f} MiB ({r.peak_procs} procs), ok {r.ok}/{n}, "
+                              f"sim CPU {r.sim_cpu:.2f} s, {r.status()}", flush=True)
+                        if not lab.alive():
+                            raise RuntimeError(f"a simulator process died (logs in {lab.workdir}); stopping")
+            lab_info["stop_seconds"] = round(lab.stop_seconds, 2)
+            report["labs"].append(lab_info)
+            print()
+            if big:
+                print(big_table(results, lab.config_kb))
+            else:
+                rows = summarize(n, results, args.contenders)
+                report["summary"].extend(rows)
+                print(table(n, rows, lab_info))
+            print(flush=True)
+    finally:
+        report["results"] = [{**asdict(r), "passed": r.passed, "cpu_per_device": round(r.cpu / r.n, 4)}
+                             for r in all_results]
+        report["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(report, indent=1))
+            print(f"figures written to {args.json}")
+        failed = [r for r in all_results if not r.passed]
+        if args.keep or args.workdir or failed:
+            print(f"work directory kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if all_results and not [r for r in all_results if not r.passed] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
