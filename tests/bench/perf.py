@@ -1,9 +1,10 @@
 """Benchmark harness (issue #8): ConfVault against stock Ansible and plain netmiko, on N
-simulated devices, in one invocation. Run on demand; not part of the test run.
+simulated devices, in one invocation. Run on demand; only --smoke is part of the test run
+(tests/bench/test_perf_smoke.py).
 
     .venv/bin/python tests/bench/perf.py --n 50 200 1000 [--forks 20] [--repeat 1]
         [--contenders stock confvault-network_cli confvault-netmiko netmiko-pool]
-        [--platform cisco.ios.ios] [--config-kb 80] [--latency 0.0] [--ssh-type libssh]
+        [--platform cisco.ios.ios] [--config-kb 80] [--latency 0.0] [--ssh-type libssh|paramiko]
         [--mem-limit-gib 16] [--timeout 3600] [--sim-procs 1] [--json OUT] [--keep]
     .venv/bin/python tests/bench/perf.py --smoke              # N=4, small config, every contender
     .venv/bin/python tests/bench/perf.py --big-config-kb 1024 # one device, a 1 MiB config
@@ -181,15 +182,17 @@ class Bench:
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "ANSIBLE_CONFIG": str(self.stock_cfg if contender == "stock" else ROOT / "ansible.cfg"),
             "ANSIBLE_FORKS": str(self.args.forks),
-            "ANSIBLE_NETWORK_CLI_SSH_TYPE": self.args.ssh_type,
             "ANSIBLE_PERSISTENT_COMMAND_TIMEOUT": str(self.args.command_timeout),
             "ANSIBLE_PERSISTENT_CONTROL_PATH_DIR": str(control_dir),
             "ANSIBLE_DEPRECATION_WARNINGS": "False",
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
             "CONFVAULT_DB_URL": f"sqlite:///{run_dir / 'confvault.db'}",
         }
-        for var in ("CONFVAULT_BACKUP_DIR", "ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_CALLBACKS_ENABLED"):
+        for var in ("CONFVAULT_BACKUP_DIR", "ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_CALLBACKS_ENABLED",
+                    "ANSIBLE_NETWORK_CLI_SSH_TYPE"):
             env.pop(var, None)
+        if self.args.ssh_type:  # else each contender's own default: stock auto (= libssh), ConfVault paramiko
+            env["ANSIBLE_NETWORK_CLI_SSH_TYPE"] = self.args.ssh_type
         if json_stdout:
             env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
         return env
@@ -497,8 +500,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--platform", default="cisco.ios.ios", choices=sorted(PLATFORMS))
     parser.add_argument("--config-kb", type=int, default=80, help="size of each device's config")
     parser.add_argument("--latency", type=float, default=0.0, help="simulated seconds per command")
-    parser.add_argument("--ssh-type", choices=["libssh", "paramiko"], default="libssh",
-                        help="network_cli's ssh_type (stock and confvault-network_cli)")
+    parser.add_argument("--ssh-type", choices=["libssh", "paramiko"], default=None,
+                        help="network_cli's ssh_type for stock and confvault-network_cli (default: each one's own "
+                             "default, as users get it: stock auto = libssh, ConfVault paramiko)")
     parser.add_argument("--command-timeout", type=int, default=300,
                         help="per-command timeout (network_cli's command_timeout, netmiko's read_timeout)")
     parser.add_argument("--mem-limit-gib", type=float, default=None,
@@ -547,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{' '.join(map(str, machine['loadavg']))} before start, memory {machine['mem_gib']} GiB, "
           f"python {machine['python']}, {' '.join(f'{k} {v}' for k, v in machine['versions'].items())}, "
           f"commit {machine['commit']}")
-    print(f"settings: forks {args.forks}, ssh_type {args.ssh_type}, repeat {args.repeat}, platform {args.platform}, "
+    print(f"settings: forks {args.forks}, ssh_type {args.ssh_type or 'each default'}, repeat {args.repeat}, platform {args.platform}, "
           f"memory limit {args.mem_limit_gib} GiB, timeout {args.timeout:.0f} s per run, "
           f"sim processes {args.sim_procs}")
     inherited = sorted(k for k in os.environ if k.startswith(("ANSIBLE_", "CONFVAULT_")) and k not in OVERRIDDEN)

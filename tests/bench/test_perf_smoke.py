@@ -1,7 +1,7 @@
 """The benchmark harness works: `tests/bench/perf.py --smoke` for real (N=4 simulated
 devices, every contender), and every contender that is implemented backs up every device.
 
-Not part of `make test` (see tests/bench/conftest.py): `pytest tests/bench/test_perf_smoke.py`.
+Part of `make test` (the smoke mode CI runs); alone: `pytest tests/bench/test_perf_smoke.py`.
 No timing assertions: the figures only have to exist.
 """
 

@@ -36,7 +36,7 @@ def run_playbook(lab_env: LabEnv, repo: Path, playbook: str, *args: str, env: di
         [str(VENV_BIN / "ansible-playbook"), f"confvault.network.{playbook}", "-i", str(lab_env.inventory),
          "-i", str(history_source(repo.parent)), "-e", f"confvault_backup_dir={repo}", *args],
         capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=600, check=False)
-    return Run(proc.returncode, proc.stdout, proc.stderr, "", {}, {})
+    return Run(proc.returncode, proc.stdout, proc.stderr, "", {})
 
 
 def executions(url: str, run_id: str) -> dict[str, dict]:
