@@ -181,7 +181,7 @@ class ActionModule(ActionBase):
             return
         conn, pc = self._connection, self._play_context
         wanted = fill_gaps(os.environ, Gaps(
-            user=_from_vars(conn, "remote_user"),
+            user=self._user_from_inventory(),
             password=bool(conn.get_option("password") or pc.password),
             key=bool(conn.get_option("private_key_file")),
             become=bool(pc.become), become_password=bool(pc.become_pass),
@@ -200,6 +200,17 @@ class ActionModule(ActionBase):
             set_network_cli_option(conn, "become", True)
             set_network_cli_option(conn, "become_method", "enable")
         pc.become_pass = wanted.get("become_pass", pc.become_pass)
+
+    def _user_from_inventory(self) -> bool:
+        """Whether the host's own variables (inventory, -e) name its user. Task variables
+        cannot tell: ansible-core copies -u into them as ansible_user."""
+        host = self._task_vars.get("inventory_hostname")
+        hostvars = self._task_vars.get("hostvars")
+        try:
+            own = hostvars[host] if hostvars is not None and host else {}
+            return any(own.get(name) for name in ("ansible_user", "ansible_ssh_user"))
+        except (KeyError, TypeError, AnsibleError):
+            return False
 
     def _check_inputs(self) -> Problem | None:
         self._use_network_credential()
@@ -227,10 +238,18 @@ class ActionModule(ActionBase):
                 return exc.problem()
         else:
             conn = self._connection
-            # network_cli bounds each read with persistent_command_timeout only in its daemon
-            # (SIGALRM there); here the same limit, plus the login, within the device's deadline.
-            seconds = min(deadline - time.monotonic(),
-                          conn.get_option("persistent_connect_timeout") + conn.get_option("persistent_command_timeout"))
+            # network_cli's daemon bounds each call with SIGALRM; in the worker we do: the
+            # login (TCP, SSH, authentication, terminal setup) by persistent_connect_timeout,
+            # the command by persistent_command_timeout, both within the device's deadline.
+            login = min(deadline - time.monotonic(), conn.get_option("persistent_connect_timeout"))
+            try:
+                with limit(login, f"no login within {login:.0f} s (connect timeout)"):
+                    conn._connect()
+            except DeadlineExceeded as exc:
+                return Problem("CONNECT_TIMEOUT", str(exc))
+            except AnsibleError as exc:
+                return classify_failure(str(exc), platform)
+            seconds = min(deadline - time.monotonic(), conn.get_option("persistent_command_timeout"))
             try:
                 with limit(seconds, f"command timeout triggered after {seconds:.0f} s"):
                     raw = conn.get(command=command)
@@ -276,15 +295,6 @@ class ActionModule(ActionBase):
             return self._transport()
         except UnsupportedPlatform:
             return None
-
-
-def _from_vars(connection: Any, option: str) -> bool:
-    """Whether an option's value came from an inventory/play variable."""
-    try:
-        value, origin = connection.get_option_and_origin(option)
-    except KeyError:
-        return False
-    return bool(value) and str(origin).startswith("var")
 
 
 def _failed(host: str, problem: Problem, platform: Platform | None = None,

@@ -147,6 +147,7 @@ from ansible.plugins.connection import ConnectionBase  # noqa: E402
 from ansible_collections.confvault.network.plugins.module_utils.platforms import resolve  # noqa: E402
 from ansible_collections.confvault.network.plugins.plugin_utils import netmiko_session  # noqa: E402
 from ansible_collections.confvault.network.plugins.plugin_utils.awx_credentials import Gaps, fill_gaps  # noqa: E402
+from ansible_collections.confvault.network.plugins.plugin_utils.deadline import DeadlineExceeded, limit  # noqa: E402
 
 
 class Connection(ConnectionBase):
@@ -165,7 +166,7 @@ class Connection(ConnectionBase):
             device_type=platform.netmiko,
             host=str(self.get_option("host") or self._play_context.remote_addr),
             port=int(self.get_option("port") or 22),
-            username=str(self.get_option("remote_user") or self._play_context.remote_user or ""),
+            username=self._username(),
             password=self.get_option("password") or self._play_context.password or None,
             secret=self.get_option("become_password") or self._play_context.become_pass or None,
             become=self._enable_wanted(),
@@ -174,6 +175,14 @@ class Connection(ConnectionBase):
             connect_timeout=float(self.get_option("connect_timeout")),
             command_timeout=float(self.get_option("command_timeout")),
         )
+
+    def _username(self) -> str:
+        # ansible_user wins; then an AWX network credential, which must beat -u (AWX passes
+        # -u root when the job has no machine credential), then -u / ansible.cfg.
+        value, origin = self.get_option_and_origin("remote_user")
+        if not (value and str(origin).startswith("var")) and os.environ.get("ANSIBLE_NET_USERNAME"):
+            return os.environ["ANSIBLE_NET_USERNAME"]
+        return str(value or self._play_context.remote_user or "")
 
     def _enable_wanted(self) -> bool:
         # (not "_become": ansible-core looks plugins up as connection._<type>)
@@ -187,14 +196,26 @@ class Connection(ConnectionBase):
 
     def _connect(self) -> "Connection":
         if self._session is None:
-            self._session = netmiko_session.open_session(self.session_params())
+            params = self.session_params()
+            # netmiko applies its timeouts one by one (TCP, banner, authentication, then
+            # reads while preparing the session): bound the whole login by connect_timeout.
+            try:
+                with limit(params.connect_timeout, f"no login within {params.connect_timeout:g} s (connect timeout)"):
+                    self._session = netmiko_session.open_session(params)
+            except DeadlineExceeded as exc:
+                raise netmiko_session.TransportError("CONNECT_TIMEOUT", str(exc)) from None
             self._connected = True
         return self
 
     def fetch(self, command: str) -> tuple[str, str]:
         """Output of one show command and the prompt it ended at (raises TransportError)."""
         self._connect()
-        return netmiko_session.fetch(self._session, command, float(self.get_option("command_timeout")))
+        timeout = float(self.get_option("command_timeout"))
+        try:  # the reader has its own limit; this one also covers the prompt discovery before it
+            with limit(timeout + 5, f"command timeout triggered after {timeout + 5:g} s"):
+                return netmiko_session.fetch(self._session, command, timeout)
+        except DeadlineExceeded as exc:
+            raise netmiko_session.TransportError("COMMAND_TIMEOUT", str(exc)) from None
 
     def exec_command(self, cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)

@@ -59,7 +59,7 @@ class RecorderSession:
             return action()
         except Exception as exc:  # noqa: BLE001 - the run must go on, whatever the database does
             self.disabled = True
-            where = self.url or "the default database"
+            where = shown_url(self.url) if self.url else "the default database"
             self.warn(f"confvault.network.recorder: cannot {what} in {where}: "
                       f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
                       "- recording is off for the rest of this run; the backups go on.")
@@ -159,3 +159,13 @@ def _read(path: str) -> str | None:
         return read_previous(path)
     except StorageError:
         return None
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for logs: the password, if any, replaced by ***."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - unparsable: show nothing of it
+        return "the configured database (unparsable URL)"

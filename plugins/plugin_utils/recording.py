@@ -34,7 +34,9 @@ AWX_VARS = {
     "awx_job_id": ("awx_job_id", "tower_job_id"),
     "awx_job_template_id": ("awx_job_template_id", "tower_job_template_id"),
     "awx_job_template_name": ("awx_job_template_name", "tower_job_template_name"),
-    "awx_schedule_id": ("awx_schedule_id", "tower_schedule_id"),
+    # slices of a sliced job and the jobs of a workflow carry their schedule as the parent's
+    "awx_schedule_id": ("awx_schedule_id", "tower_schedule_id", "awx_parent_job_schedule_id",
+                        "tower_parent_job_schedule_id"),
     "awx_workflow_job_id": ("awx_workflow_job_id", "tower_workflow_job_id"),
     "awx_user_name": ("awx_user_name", "tower_user_name"),
 }

@@ -202,7 +202,8 @@ def test_awx_network_credential(lab_env: LabEnv, tmp_path: Path, transport: str)
     env = LabEnv(tmp_path / "inv.yml", lab_env.tmp, lab_env.lab)
     awx = {"ANSIBLE_NET_USERNAME": user, "ANSIBLE_NET_PASSWORD": login, "ANSIBLE_NET_AUTHORIZE": "1",
            "ANSIBLE_NET_AUTH_PASS": enable, "SSH_AUTH_SOCK": "", "HOME": str(tmp_path)}
-    run = run_backup(env, tmp_path / "backups", "-e", f"confvault_transport={transport}", env=awx)
+    # AWX passes -u root when the job has no machine credential: the network credential wins over it
+    run = run_backup(env, tmp_path / "backups", "-e", f"confvault_transport={transport}", "-u", "root", env=awx)
     for name in names:
         assert run.results[name].get("error_code") is None, run.results[name].get("msg")
     assert (tmp_path / "backups" / "ios-sim-01.cfg").read_text().rstrip().endswith("end")
@@ -212,6 +213,10 @@ def test_awx_network_credential(lab_env: LabEnv, tmp_path: Path, transport: str)
     bare = run_backup(env, tmp_path / "bare", "-e", f"confvault_transport={transport}",
                       env={"SSH_AUTH_SOCK": "", "HOME": str(tmp_path)})
     assert bare.results["vrp-01"]["error_code"] == "BAD_INPUT"
+    # the inventory's own credentials win over a (here wrong) network credential
+    wrong = {"ANSIBLE_NET_USERNAME": "nobody", "ANSIBLE_NET_PASSWORD": "wrong", "SSH_AUTH_SOCK": "", "HOME": str(tmp_path)}
+    own = run_backup(lab_env, tmp_path / "own", "--limit", "vrp-01", "-e", f"confvault_transport={transport}", env=wrong)
+    assert own.results["vrp-01"].get("error_code") is None, own.results["vrp-01"].get("msg")
 
 
 def test_check_mode_writes_nothing_netmiko(lab_env: LabEnv, tmp_path: Path) -> None:
@@ -234,3 +239,49 @@ def test_network_cli_ssh_type_default_and_users_choice(lab_env: LabEnv, tmp_path
     assert from_var.results[host]["ssh_type"] == "libssh"
     netmiko = run_backup(lab_env, tmp_path / "d", "--limit", host, "-e", "confvault_transport=netmiko")
     assert netmiko.results[host]["transport"] == "netmiko" and "ssh_type" not in netmiko.results[host]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_silent_device_fails_within_connect_timeout(lab_env: LabEnv, tmp_path: Path, transport: str) -> None:
+    """A device that accepts TCP but never speaks SSH (a wedged sshd, a tarpit) fails with
+    CONNECT_TIMEOUT within ansible_connect_timeout + 5 s, however the SSH library waits."""
+    import socket
+    import threading
+
+    import yaml
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # accept, then say nothing
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    inventory = yaml.safe_load(lab_env.inventory.read_text())
+    connect_timeout = 4
+    host = {"ansible_port": listener.getsockname()[1], "ansible_network_os": "confvault.network.vrp",
+            "ansible_connect_timeout": connect_timeout, "confvault_retries": 0}
+    (tmp_path / "inv.yml").write_text(yaml.safe_dump({"all": {"vars": inventory["all"]["vars"],
+                                                               "hosts": {"silent-01": host}}}))
+    try:
+        run = run_backup(LabEnv(tmp_path / "inv.yml", lab_env.tmp, lab_env.lab), tmp_path / "backups",
+                         "-e", f"confvault_transport={transport}", ssh_type=None)
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+    result = run.results["silent-01"]
+    print(f"silent device, {transport}: {result.get('error_code')} after {result['attempt_log'][0]['duration']:.1f} s")
+    assert result["error_code"] == "CONNECT_TIMEOUT", result.get("msg")
+    assert result["attempt_log"][0]["duration"] <= connect_timeout + 5, result["attempt_log"]

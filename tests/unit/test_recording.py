@@ -42,3 +42,17 @@ def test_progress_and_failure_table():
     table = recording.failure_table([{"device": "sw1", "status": "failed", "error_code": "AUTH_FAILED",
                                       "error_message": "x" * 300}, {"device": "sw2", "status": "success"}])
     assert len(table) == 2 and table[1].startswith("sw1") and table[1].endswith("…")
+
+
+def test_database_url_is_shown_without_its_password() -> None:
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder_session import shown_url
+
+    shown = shown_url("postgresql+psycopg://confvault:s3cr3t-CANARY@db.example.net:5432/confvault")
+    assert "CANARY" not in shown and "db.example.net" in shown and "***" in shown
+    assert shown_url("sqlite:////var/lib/confvault/history.db") == "sqlite:////var/lib/confvault/history.db"
+
+
+def test_sliced_job_takes_the_parent_schedule() -> None:
+    info = recording.run_info("r1", playbook="p.yml", cli={}, extra_vars={"awx_job_id": 7, "awx_parent_job_schedule_id": 42},
+                              user="root", controller_host="ctl", controller_pid=1, ansible_version="2.19")
+    assert (info.awx_schedule_id, info.awx_job_id) == ("42", "7")
