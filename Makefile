@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test unit sanity lab-start lab-stop clean sheet-template report reporting
+.PHONY: setup demo test unit check sanity lab-start lab-stop clean sheet-template report reporting
 
 setup:
 	./scripts/setup.sh
@@ -16,6 +16,11 @@ test: setup
 
 unit: setup
 	$(VENV)/python -m pytest -q tests/unit
+
+# The development checks alone (ruff, ansible-test sanity, ansible-lint, changelog, molecule,
+# role argument specs, execution environment, schedules); `make test` runs them too.
+check: setup
+	$(VENV)/python -m pytest -q tests/ecosystem $(PYTEST_ARGS)
 
 # ansible-test sanity, no containers, no ignore files (issue #7); ARGS go to ansible-test
 sanity: setup

@@ -36,8 +36,7 @@ DEFAULT_PORT = 8001
 # The collection, importable as ansible_collections.confvault.network: from a checkout
 # through the .collections link (scripts/setup.sh makes it), or installed by ansible-galaxy
 # (<path>/ansible_collections/confvault/network/reporting/app.py).
-_COLLECTIONS = ROOT.parents[2] if ROOT.parents[1].name == "ansible_collections" else (
-    ROOT / ".collections")
+_COLLECTIONS = ROOT.parents[2] if ROOT.parents[1].name == "ansible_collections" else (ROOT / ".collections")
 if str(_COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(_COLLECTIONS))
 
@@ -52,7 +51,7 @@ def default_db() -> Path:
             f"CONFVAULT_DB_URL is {url.split(':')[0]}: the monitoring views read a SQLite "
             "database; pass its file: scripts/serve-reporting.sh PATH"
         )
-    return Path(url[len("sqlite:///"):]).expanduser()
+    return Path(url[len("sqlite:///") :]).expanduser()
 
 
 def migrate(db: Path) -> None:
@@ -75,8 +74,9 @@ def metadata(password_hash: str | None = None) -> dict[str, Any]:
 def build(db: Path, password_hash: str | None = None) -> Datasette:
     """The Datasette instance over ``db`` (callers ``await ds.invoke_startup()``)."""
     # DATASETTE_SECRET, as `datasette serve` reads it: logins survive a restart.
-    ds = Datasette(config_dir=REPORTING, metadata=metadata(password_hash),
-                   secret=os.environ.get("DATASETTE_SECRET") or None)
+    ds = Datasette(
+        config_dir=REPORTING, metadata=metadata(password_hash), secret=os.environ.get("DATASETTE_SECRET") or None
+    )
     ds.remove_database("_memory")  # added because no file was given to the constructor
     ds.add_database(Database(ds, path=str(db), is_mutable=True), name=DB_NAME)
     return ds
@@ -84,25 +84,24 @@ def build(db: Path, password_hash: str | None = None) -> Datasette:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve ConfVault's monitoring views.")
-    parser.add_argument("db", nargs="?", type=Path, help="SQLite file (default: %(default)s)",
-                        default=None)
+    parser.add_argument("db", nargs="?", type=Path, help="SQLite file (default: %(default)s)", default=None)
     parser.add_argument("--host", default=os.environ.get("CONFVAULT_REPORTING_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int,
-                        default=int(os.environ.get("CONFVAULT_REPORTING_PORT", DEFAULT_PORT)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CONFVAULT_REPORTING_PORT", DEFAULT_PORT)))
     args = parser.parse_args(argv)
     db = (args.db or default_db()).expanduser().resolve()
     password_hash = os.environ.get(HASH_ENV) or None
     if args.host not in LOOPBACK and not password_hash:
-        parser.error(f"--host {args.host} is beyond loopback: set {HASH_ENV} first "
-                     "(.venv/bin/datasette hash-password prints one)")
+        parser.error(
+            f"--host {args.host} is beyond loopback: set {HASH_ENV} first "
+            "(.venv/bin/datasette hash-password prints one)"
+        )
     migrate(db)
     import uvicorn
 
     ds = build(db, password_hash)
     asyncio.run(ds.invoke_startup())  # as `datasette serve` does before it starts uvicorn
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"ConfVault monitoring: http://{host}:{args.port}/{DB_NAME}/overview  (database {db})",
-          flush=True)
+    print(f"ConfVault monitoring: http://{host}:{args.port}/{DB_NAME}/overview  (database {db})", flush=True)
     if password_hash:
         print(f"Log in at http://{host}:{args.port}/-/login as {LOGIN_USER}", flush=True)
     uvicorn.run(ds.app(), host=args.host, port=args.port, log_level="warning", lifespan="on")

@@ -18,23 +18,45 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".collections"))  # scripts/setup.sh links the checkout there
 
+from openpyxl import Workbook  # noqa: E402
+from openpyxl.styles import Alignment, Font, PatternFill  # noqa: E402
+from openpyxl.worksheet.datavalidation import DataValidation  # noqa: E402
+
 from ansible_collections.confvault.network.plugins.module_utils.platforms import PLATFORMS  # noqa: E402
 from ansible_collections.confvault.network.plugins.plugin_utils.sheet import (  # noqa: E402
     COLUMNS,
     DEFAULT_STATUSES,
 )
-from openpyxl import Workbook  # noqa: E402
-from openpyxl.styles import Alignment, Font, PatternFill  # noqa: E402
-from openpyxl.worksheet.datavalidation import DataValidation  # noqa: E402
 
-EXTRA = ("notes", "Any other column becomes a host var of the same name (lower case, spaces as '_').",
-         "rack B4")
+EXTRA = ("notes", "Any other column becomes a host var of the same name (lower case, spaces as '_').", "rack B4")
 EXAMPLES = (
-    ("core-sw-01", "192.0.2.10", "cisco.ios.ios", "cisco", "lon", "core", "online", 22, "C9300-48P", "netops",
-     "rack B4"),
+    (
+        "core-sw-01",
+        "192.0.2.10",
+        "cisco.ios.ios",
+        "cisco",
+        "lon",
+        "core",
+        "online",
+        22,
+        "C9300-48P",
+        "netops",
+        "rack B4",
+    ),
     ("edge-rt-01", "192.0.2.20", "huawei", "", "par", "edge", "online", 22, "NE40E-X8", "netops", ""),
-    ("dc-leaf-01", "2001:db8::30", "arista.eos.eos", "arista", "ams", "leaf", "maintenance", None, "7050SX3",
-     "dcops", "replaced 2026-03"),
+    (
+        "dc-leaf-01",
+        "2001:db8::30",
+        "arista.eos.eos",
+        "arista",
+        "ams",
+        "leaf",
+        "maintenance",
+        None,
+        "7050SX3",
+        "dcops",
+        "replaced 2026-03",
+    ),
 )
 BOLD = Font(bold=True)
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -57,9 +79,13 @@ def build() -> Workbook:
         devices.column_dimensions[devices.cell(1, index).column_letter].width = max(12, len(name) + 4)
     letter = {name: devices.cell(1, i).column_letter for i, name in enumerate(headers, start=1)}
     # Aliases are accepted too, hence a warning rather than a refusal for platform.
-    platform = DataValidation(type="list", formula1='"' + ",".join(p.network_os for p in PLATFORMS) + '"',
-                              errorStyle="warning", showErrorMessage=True,
-                              error="Not a fully qualified platform: fine if it is an alias (see Help).")
+    platform = DataValidation(
+        type="list",
+        formula1='"' + ",".join(p.network_os for p in PLATFORMS) + '"',
+        errorStyle="warning",
+        showErrorMessage=True,
+        error="Not a fully qualified platform: fine if it is an alias (see Help).",
+    )
     status = DataValidation(type="list", formula1='"' + ",".join(DEFAULT_STATUSES) + '"', showErrorMessage=True)
     port = DataValidation(type="whole", operator="between", formula1="1", formula2="65535", showErrorMessage=True)
     for rule, name in ((platform, "platform"), (status, "status"), (port, "port")):
@@ -71,8 +97,14 @@ def build() -> Workbook:
     for c in COLUMNS:
         help_tab.append([c.name, "yes" if c.required else "no", c.meaning, c.example])
     help_tab.append([EXTRA[0], "no", EXTRA[1], EXTRA[2]])
-    help_tab.append(["(passwords)", "never", "A password, secret, token or community column is refused: "
-                     "secrets come from vault or AWX credentials.", ""])
+    help_tab.append(
+        [
+            "(passwords)",
+            "never",
+            "A password, secret, token or community column is refused: secrets come from vault or AWX credentials.",
+            "",
+        ]
+    )
     help_tab.append([])
     help_tab.append(["Platform", "Vendor", "Group", "Aliases accepted in the platform column"])
     for p in PLATFORMS:

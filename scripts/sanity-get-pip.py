@@ -18,7 +18,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # get_pip_24_2.py -> 24.2
-VERSION = os.path.splitext(os.path.basename(__file__))[0][len("get_pip_"):].replace("_", ".")
+VERSION = os.path.splitext(os.path.basename(__file__))[0][len("get_pip_") :].replace("_", ".")
 WHEELS = glob.glob(os.path.join(HERE, "pip-%s-*.whl" % VERSION))
 
 if not WHEELS:

@@ -3,8 +3,8 @@ through the same ``.collections`` link that ansible.cfg uses (scripts/setup.sh m
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

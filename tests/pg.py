@@ -44,9 +44,7 @@ def _free_port() -> int:
 def _ensure_installed() -> Path:
     bindir = _bindir()
     if bindir is None and os.geteuid() == 0 and INSTALL_SCRIPT.exists():
-        done = subprocess.run(
-            ["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900, check=False
-        )
+        done = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900, check=False)
         if done.returncode != 0:
             raise PostgresUnavailable(f"{INSTALL_SCRIPT.name} failed: {done.stderr.strip()[-500:]}")
         bindir = _bindir()

@@ -22,6 +22,7 @@ from typing import Any
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.confvault.network.plugins.filter.platform_problem import platform_problem
 from ansible_collections.confvault.network.plugins.module_utils import store
 from ansible_collections.confvault.network.plugins.module_utils.pipeline import Prepared, classify_failure, prepare
 from ansible_collections.confvault.network.plugins.module_utils.platforms import (
@@ -30,8 +31,10 @@ from ansible_collections.confvault.network.plugins.module_utils.platforms import
     resolve,
 )
 from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
-from ansible_collections.confvault.network.plugins.filter.platform_problem import platform_problem
-from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import build_connection, set_network_cli_option
+from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import (
+    build_connection,
+    set_network_cli_option,
+)
 from ansible_collections.confvault.network.plugins.plugin_utils.attempts import run_attempts
 from ansible_collections.confvault.network.plugins.plugin_utils.awx_credentials import Gaps, fill_gaps
 from ansible_collections.confvault.network.plugins.plugin_utils.deadline import DeadlineExceeded, limit
@@ -94,9 +97,9 @@ class ActionModule(ActionBase):
         problem = self._check_inputs()
         if problem:
             return _failed(host, problem, platform)
-        repo = os.path.abspath(os.path.expanduser(
-            args["backup_dir"] or os.environ.get("CONFVAULT_BACKUP_DIR") or DEFAULT_BACKUP_DIR
-        ))
+        repo = os.path.abspath(
+            os.path.expanduser(args["backup_dir"] or os.environ.get("CONFVAULT_BACKUP_DIR") or DEFAULT_BACKUP_DIR)
+        )
         try:
             previous = store.read_previous(os.path.join(repo, store.file_name(host)))
         except store.StorageError as exc:
@@ -107,8 +110,10 @@ class ActionModule(ActionBase):
             return self._fetch(platform, command, args, previous, started + args["timeout"])
 
         outcome = run_attempts(
-            attempt, self._reset_connection,
-            retries=max(args["retries"], 0), delay=max(args["retry_delay"], 0.0),
+            attempt,
+            self._reset_connection,
+            retries=max(args["retries"], 0),
+            delay=max(args["retry_delay"], 0.0),
             deadline=started + args["timeout"],
         )
         attempts = [vars(a) for a in outcome.attempts]
@@ -116,19 +121,38 @@ class ActionModule(ActionBase):
             problem = outcome.problem or Problem("UNREACHABLE", "no attempt was made")
             return _failed(host, problem, platform, attempts=attempts)
         try:
-            saved = store.store(repo, host, outcome.value.text, check_mode=bool(self._task.check_mode),
-                                commit_message=args["commit_message"])
+            saved = store.store(
+                repo,
+                host,
+                outcome.value.text,
+                check_mode=bool(self._task.check_mode),
+                commit_message=args["commit_message"],
+            )
         except store.StorageError as exc:
             return _failed(host, Problem("STORAGE_ERROR", str(exc)), platform, attempts=attempts)
         out: dict[str, Any] = {
-            "changed": saved.changed, "path": saved.path, "sha256": saved.sha256, "size": saved.size,
-            "lines": saved.lines, "commit": saved.commit, "platform": platform.network_os, "redacted": args["redact"],
-            "attempts": len(attempts), "attempt_log": attempts, "redactions": outcome.value.redactions,
-            "error_code": None, "backup_dir": repo, **self._transport_info(),
+            "changed": saved.changed,
+            "path": saved.path,
+            "sha256": saved.sha256,
+            "size": saved.size,
+            "lines": saved.lines,
+            "commit": saved.commit,
+            "platform": platform.network_os,
+            "redacted": args["redact"],
+            "attempts": len(attempts),
+            "attempt_log": attempts,
+            "redactions": outcome.value.redactions,
+            "error_code": None,
+            "backup_dir": repo,
+            **self._transport_info(),
         }
         if self._task.diff and saved.changed:
-            out["diff"] = {"before": previous or "", "after": outcome.value.text,
-                           "before_header": saved.path, "after_header": saved.path}
+            out["diff"] = {
+                "before": previous or "",
+                "after": outcome.value.text,
+                "before_header": saved.path,
+                "after_header": saved.path,
+            }
         return out
 
     def _use_network_cli(self, task_vars: dict[str, Any]) -> None:
@@ -148,8 +172,9 @@ class ActionModule(ActionBase):
         if problem:  # network_cli itself would fail with a bare "network os X is not supported"
             raise UnsupportedPlatform(problem)
         self._task_vars = task_vars
-        self._connection = build_connection("ansible.netcommon.network_cli", self._play_context, self._task,
-                                            task_vars, self._templar)
+        self._connection = build_connection(
+            "ansible.netcommon.network_cli", self._play_context, self._task, task_vars, self._templar
+        )
 
     def _transport(self) -> str:
         if self._connection.transport in NETMIKO:
@@ -180,12 +205,16 @@ class ActionModule(ActionBase):
         if self._transport_or_none() != "network_cli" or not any(k.startswith("ANSIBLE_NET_") for k in os.environ):
             return
         conn, pc = self._connection, self._play_context
-        wanted = fill_gaps(os.environ, Gaps(
-            user=self._user_from_inventory(),
-            password=bool(conn.get_option("password") or pc.password),
-            key=bool(conn.get_option("private_key_file")),
-            become=bool(pc.become), become_password=bool(pc.become_pass),
-        ))
+        wanted = fill_gaps(
+            os.environ,
+            Gaps(
+                user=self._user_from_inventory(),
+                password=bool(conn.get_option("password") or pc.password),
+                key=bool(conn.get_option("private_key_file")),
+                become=bool(pc.become),
+                become_password=bool(pc.become_pass),
+            ),
+        )
         for option in ("remote_user", "password", "private_key_file"):
             if option in wanted:
                 set_network_cli_option(conn, option, wanted[option])
@@ -229,8 +258,9 @@ class ActionModule(ActionBase):
             )
         return None
 
-    def _fetch(self, platform: Platform, command: str, args: dict[str, Any], previous: str | None,
-               deadline: float) -> Prepared | Problem:
+    def _fetch(
+        self, platform: Platform, command: str, args: dict[str, Any], previous: str | None, deadline: float
+    ) -> Prepared | Problem:
         if self._transport() == "netmiko":
             try:
                 raw, prompt = self._connection.fetch(command)
@@ -261,11 +291,19 @@ class ActionModule(ActionBase):
             if not found:
                 # libssh, on "Connection reset by peer" mid-output, returns what it had read
                 # (or the text "None") without an error; only the missing prompt tells.
-                return Problem("CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded")
+                return Problem(
+                    "CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded"
+                )
             prompt = found.decode("utf-8", "replace") if isinstance(found, bytes) else str(found)
         previous_size = len(previous.encode("utf-8")) if previous else None
-        return prepare(str(raw), platform, redact_secrets=args["redact"], previous_size=previous_size,
-                       min_size_ratio=args["min_size_ratio"], prompt=prompt)
+        return prepare(
+            str(raw),
+            platform,
+            redact_secrets=args["redact"],
+            previous_size=previous_size,
+            min_size_ratio=args["min_size_ratio"],
+            prompt=prompt,
+        )
 
     def _close_connection(self) -> None:
         if self._transport_or_none() is None:
@@ -280,8 +318,9 @@ class ActionModule(ActionBase):
         forgets its SSH plugin's options on close, so it is built again."""
         self._close_connection()
         if self._transport_or_none() == "network_cli":
-            self._connection = build_connection("ansible.netcommon.network_cli", self._play_context, self._task,
-                                                self._task_vars, self._templar)
+            self._connection = build_connection(
+                "ansible.netcommon.network_cli", self._play_context, self._task, self._task_vars, self._templar
+            )
             self._use_network_credential()
 
     def _transport_info(self) -> dict[str, Any]:
@@ -297,11 +336,16 @@ class ActionModule(ActionBase):
             return None
 
 
-def _failed(host: str, problem: Problem, platform: Platform | None = None,
-            attempts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _failed(
+    host: str, problem: Problem, platform: Platform | None = None, attempts: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {
-        "failed": True, "changed": False, "error_code": problem.code, "error_message": problem.message,
+        "failed": True,
+        "changed": False,
+        "error_code": problem.code,
+        "error_message": problem.message,
         "msg": f"{host}: [{problem.code}] {problem.message}",
         "platform": platform.network_os if platform else None,
-        "attempts": len(attempts or []), "attempt_log": attempts or [],
+        "attempts": len(attempts or []),
+        "attempt_log": attempts or [],
     }

@@ -16,11 +16,13 @@ class ActionModule(ActionBase):
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
-        _valid, args = self.validate_argument_spec(argument_spec={
-            "repo": {"type": "path", "required": True},
-            "remote": {"type": "str", "required": True},
-            "attempts": {"type": "int", "default": 5},
-        })
+        _valid, args = self.validate_argument_spec(
+            argument_spec={
+                "repo": {"type": "path", "required": True},
+                "remote": {"type": "str", "required": True},
+                "attempts": {"type": "int", "default": 5},
+            }
+        )
         repo = os.path.abspath(os.path.expanduser(args["repo"]))
         if self._task.check_mode:
             return {**result, "changed": False, "msg": "check mode: nothing pushed"}

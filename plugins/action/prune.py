@@ -17,12 +17,14 @@ class ActionModule(ActionBase):
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
-        _valid, args = self.validate_argument_spec(argument_spec={
-            "keep_days": {"type": "int", "default": 90},
-            "db_url": {"type": "str"},
-            "backup_dir": {"type": "path"},
-            "git_gc": {"type": "bool", "default": True},
-        })
+        _valid, args = self.validate_argument_spec(
+            argument_spec={
+                "keep_days": {"type": "int", "default": 90},
+                "db_url": {"type": "str"},
+                "backup_dir": {"type": "path"},
+                "git_gc": {"type": "bool", "default": True},
+            }
+        )
         if self._task.check_mode:
             return {**result, "changed": False, "msg": "check mode: nothing pruned"}
         try:
@@ -37,12 +39,15 @@ class ActionModule(ActionBase):
         except (ImportError, ValueError) as exc:
             return {**result, "failed": True, "msg": str(exc)}
         out = {**result, "changed": deleted["executions"] > 0, "deleted": deleted}
-        repo = os.path.expanduser(args["backup_dir"] or os.environ.get("CONFVAULT_BACKUP_DIR") or "~/.confvault/backups")
+        repo = os.path.expanduser(
+            args["backup_dir"] or os.environ.get("CONFVAULT_BACKUP_DIR") or "~/.confvault/backups"
+        )
         if args["git_gc"] and os.path.isdir(os.path.join(repo, ".git")):
             try:
                 with repo_lock(repo):  # never beside a backup writing to it
-                    gc = subprocess.run(["git", "-C", repo, "gc", "--quiet", "--prune=now"],
-                                        capture_output=True, text=True, check=False)
+                    gc = subprocess.run(
+                        ["git", "-C", repo, "gc", "--quiet", "--prune=now"], capture_output=True, text=True, check=False
+                    )
             except StorageError as exc:
                 return {**out, "failed": True, "msg": str(exc)}
             if gc.returncode != 0:

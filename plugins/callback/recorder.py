@@ -191,19 +191,26 @@ class CallbackModule(CallbackBase):
     def set_options(self, *args: Any, **kwargs: Any) -> None:
         super().set_options(*args, **kwargs)
         self.session = RecorderSession(
-            url=self.get_option("db_url"), progress=self.get_option("progress"),
-            backup_actions=self.get_option("backup_actions"), stale_after=self.get_option("stale_after"),
+            url=self.get_option("db_url"),
+            progress=self.get_option("progress"),
+            backup_actions=self.get_option("backup_actions"),
+            stale_after=self.get_option("stale_after"),
             notify=NotifyConfig(
-                on=self.get_option("notify_on"), webhook_url=self.get_option("notify_webhook"),
+                on=self.get_option("notify_on"),
+                webhook_url=self.get_option("notify_webhook"),
                 webhook_token=os.environ.get("CONFVAULT_NOTIFY_WEBHOOK_TOKEN"),
                 email_to=tuple(self.get_option("notify_email_to") or ()),
-                email_from=self.get_option("notify_email_from"), smtp_host=self.get_option("smtp_host"),
-                smtp_port=self.get_option("smtp_port"), smtp_user=self.get_option("smtp_user"),
-                smtp_password=os.environ.get("CONFVAULT_SMTP_PASSWORD"), smtp_starttls=self.get_option("smtp_starttls"),
+                email_from=self.get_option("notify_email_from"),
+                smtp_host=self.get_option("smtp_host"),
+                smtp_port=self.get_option("smtp_port"),
+                smtp_user=self.get_option("smtp_user"),
+                smtp_password=os.environ.get("CONFVAULT_SMTP_PASSWORD"),
+                smtp_starttls=self.get_option("smtp_starttls"),
             ),
             # stderr: the stdout callback's output (json, AWX events) stays machine-readable;
             # ansible-runner and terminals show both.
-            say=lambda msg: self._display.display(msg, stderr=True), warn=self._display.warning,
+            say=lambda msg: self._display.display(msg, stderr=True),
+            warn=self._display.warning,
         )
 
     # -- hooks: each one hands plain data to the session -----------------------------------
@@ -228,12 +235,19 @@ class CallbackModule(CallbackBase):
         kind = play.get_vars().get("confvault_run_kind")
         parent = inventory.groups["all"].get_vars().get("confvault_history_run") if kind else None
         self.session.start(
-            str(uuid.uuid4()), playbook=self.playbook, cli=dict(context.CLIARGS), extra_vars=dict(vm.extra_vars),
-            kind=str(kind) if kind else None, parent_run_id=str(parent) if parent else None,
-            user=getpass.getuser(), controller_host=socket.getfqdn(), controller_pid=os.getpid(),
+            str(uuid.uuid4()),
+            playbook=self.playbook,
+            cli=dict(context.CLIARGS),
+            extra_vars=dict(vm.extra_vars),
+            kind=str(kind) if kind else None,
+            parent_run_id=str(parent) if parent else None,
+            user=getpass.getuser(),
+            controller_host=socket.getfqdn(),
+            controller_pid=os.getpid(),
             ansible_version=ansible_version,
-            hosts=[(h.name, h.get_vars(), get_group_vars(h.get_groups()), [g.name for g in h.get_groups()])
-                   for h in hosts],
+            hosts=[
+                (h.name, h.get_vars(), get_group_vars(h.get_groups()), [g.name for g in h.get_groups()]) for h in hosts
+            ],
         )
         self._trap_signals()
         # Ansible forks a worker per host and task; the garbage collector in each worker
@@ -264,8 +278,9 @@ class CallbackModule(CallbackBase):
 
     def _record(self, result: Any, outcome: str) -> None:
         if self.session and self.session.run_id:
-            self.session.record(result.host.name, result.task.resolved_action or result.task.action,
-                                outcome, dict(result.result))
+            self.session.record(
+                result.host.name, result.task.resolved_action or result.task.action, outcome, dict(result.result)
+            )
 
     def _trap_signals(self) -> None:
         """SIGINT/SIGTERM mark the run cancelled, then go on to the previous handler."""

@@ -194,7 +194,7 @@ class Connection(ConnectionBase):
             return bool(value)
         return bool(fill_gaps(os.environ, Gaps(True, True, True, False, True)).get("become"))
 
-    def _connect(self) -> "Connection":
+    def _connect(self) -> Connection:
         if self._session is None:
             params = self.session_params()
             # netmiko applies its timeouts one by one (TCP, banner, authentication, then

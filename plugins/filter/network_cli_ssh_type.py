@@ -40,7 +40,8 @@ _value:
   type: str
 """
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import configured_option
 

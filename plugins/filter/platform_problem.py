@@ -34,7 +34,8 @@ _value:
   type: str
 """
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ansible_collections.confvault.network.plugins.module_utils.platforms import UnsupportedPlatform, resolve
 

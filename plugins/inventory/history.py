@@ -63,8 +63,12 @@ from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 from ansible_collections.confvault.network.plugins.plugin_utils.db import history
 from ansible_collections.confvault.network.plugins.plugin_utils.recording import DEVICE_VARS
 
-GROUPS = {"confvault_unfinished": "unfinished", "confvault_failed": "failed",
-          "never_backed_up": "never_backed_up", "stale": "stale"}
+GROUPS = {
+    "confvault_unfinished": "unfinished",
+    "confvault_failed": "failed",
+    "never_backed_up": "never_backed_up",
+    "stale": "stale",
+}
 
 
 class InventoryModule(BaseInventoryPlugin):
@@ -92,8 +96,10 @@ class InventoryModule(BaseInventoryPlugin):
     def _populate(self, store: Any) -> None:
         run_id = history.resolve_run(store, self.get_option("run"))
         self.inventory.set_variable("all", "confvault_history_run", make_unsafe(run_id))
-        chosen = {group: history.select(store, which, run_id, self.get_option("stale_days"))[1]
-                  for group, which in GROUPS.items()}
+        chosen = {
+            group: history.select(store, which, run_id, self.get_option("stale_days"))[1]
+            for group, which in GROUPS.items()
+        }
         names = sorted({n for members in chosen.values() for n in members})
         known = {row["name"]: row for row in history.device_rows(store, names)}
         for group, members in chosen.items():

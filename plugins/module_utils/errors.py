@@ -23,8 +23,10 @@ ERROR_CODES: Final[dict[str, str]] = {
     "EMPTY_CONFIG": "The configuration command returned nothing.",
     "UNSUPPORTED_PLATFORM": "The device's platform (ansible_network_os) is not one ConfVault knows.",
     "STORAGE_ERROR": "The backup could not be written or committed (permissions, disk, git).",
-    "MAX_RETRIES_EXCEEDED": ("Reserved for runs that give up on a device by policy; a device whose attempts all failed "
-                             "keeps the code of its last attempt, with the attempt count in the message."),
+    "MAX_RETRIES_EXCEEDED": (
+        "Reserved for runs that give up on a device by policy; a device whose attempts all failed "
+        "keeps the code of its last attempt, with the attempt count in the message."
+    ),
     "CANCELLED": "The run was cancelled before this device finished.",
     "INTERRUPTED": "The run died (killed, controller lost) before this device finished.",
     "BAD_INPUT": "The task's parameters or the device's inventory variables are wrong or missing.",
@@ -44,17 +46,29 @@ _MESSAGE_RULES: Final[list[tuple[re.Pattern[str], str]]] = [
         # libssh: "Failed to authenticate with password: Access denied for 'password'"
         # paramiko: "Authentication failed." / "Failed to authenticate: Authentication failed."
         (r"authenticat\w* fail|failed to authenticate|access denied for|permission denied \(", "AUTH_FAILED"),
-        (r"unable to elevate privilege|failed to elevate privilege|% access denied|privilege level", "PRIVILEGE_DENIED"),
+        (
+            r"unable to elevate privilege|failed to elevate privilege|% access denied|privilege level",
+            "PRIVILEGE_DENIED",
+        ),
         # network_cli in the worker, paramiko: the socket timeout (= command timeout) hit
-        (r"command timeout triggered|timeout value \d+ seconds reached while trying to send command", "COMMAND_TIMEOUT"),
+        (
+            r"command timeout triggered|timeout value \d+ seconds reached while trying to send command",
+            "COMMAND_TIMEOUT",
+        ),
         (r"persistent connection idle timeout|timed out|timeout connecting|connect timeout", "CONNECT_TIMEOUT"),
-        (r"connection refused|no route to host|name or service not known|could not resolve|"
-         r"nodename nor servname|network is unreachable|unable to connect to port", "UNREACHABLE"),
+        (
+            r"connection refused|no route to host|name or service not known|could not resolve|"
+            r"nodename nor servname|network is unreachable|unable to connect to port",
+            "UNREACHABLE",
+        ),
         # libssh: "Failed to write to ssh channel"; paramiko: "Socket is closed";
         # "Connection reset by peer", "EOF during negotiation", "Channel closed"
-        (r"failed to write to ssh channel|failed to read from ssh channel|socket is closed|"
-         r"connection reset|eof|channel closed|broken pipe|connection (was )?(closed|lost)|"
-         r"ssh session is not connected|error reading ssh protocol banner", "CONNECTION_LOST"),
+        (
+            r"failed to write to ssh channel|failed to read from ssh channel|socket is closed|"
+            r"connection reset|eof|channel closed|broken pipe|connection (was )?(closed|lost)|"
+            r"ssh session is not connected|error reading ssh protocol banner",
+            "CONNECTION_LOST",
+        ),
     ]
 ]
 

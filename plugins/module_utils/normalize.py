@@ -32,9 +32,7 @@ def strip_volatile(text: str, platform: Platform) -> str:
     """Drop the lines that change on every fetch (timestamps, clock drift, byte counts)."""
     if not platform.volatile:
         return text
-    return "\n".join(
-        line for line in text.split("\n") if not any(p.match(line) for p in platform.volatile)
-    )
+    return "\n".join(line for line in text.split("\n") if not any(p.match(line) for p in platform.volatile))
 
 
 def normalize(raw: str, platform: Platform) -> str:

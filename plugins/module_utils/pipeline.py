@@ -68,7 +68,7 @@ def classify_failure(message: str, platform: Platform, prompt: str | None = None
     for pattern in platform.error_text:
         match = pattern.search(cleaned)
         if match:
-            line = cleaned[match.start():].split("\n", 1)[0].strip()
+            line = cleaned[match.start() :].split("\n", 1)[0].strip()
             probe = check(line + "\n", platform, prompt=prompt)
             code = probe.code if probe is not None else "COMMAND_REJECTED"
             return Problem(code, f"'{platform.config_command}' failed: {line}")

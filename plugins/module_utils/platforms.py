@@ -115,7 +115,9 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
         config_command="show configuration",
         # Balanced braces are checked in validate.py; the version statement must be there.
         complete=_rx(r"^version \S+;"),
-        volatile=_rx(r"^## Last commit: .*$", r"^## Last changed: .*$", r"^\{(master|backup|primary|secondary)(:\d+)?\}\s*$"),
+        volatile=_rx(
+            r"^## Last commit: .*$", r"^## Last changed: .*$", r"^\{(master|backup|primary|secondary)(:\d+)?\}\s*$"
+        ),
         error_text=_rx(r"^error: ", r"^syntax error", r"^unknown command"),
         netmiko="juniper_junos",
         aliases=("junos", "junipernetworks.junos", "juniper_junos"),
@@ -175,9 +177,7 @@ def supported() -> list[str]:
 def resolve(network_os: str | None) -> Platform:
     """Find the platform for an ``ansible_network_os`` value (FQCN, short name or alias)."""
     if not network_os:
-        raise UnsupportedPlatform(
-            "ansible_network_os is not set; set it to one of: " + ", ".join(supported())
-        )
+        raise UnsupportedPlatform("ansible_network_os is not set; set it to one of: " + ", ".join(supported()))
     try:
         return _BY_NAME[str(network_os).strip().lower()]
     except KeyError:

@@ -36,8 +36,7 @@ def _rules_for(platform: str) -> tuple[Rule, ...]:
         return RULES[platform]
     except KeyError:
         raise ValueError(
-            f"no redaction rules for platform {platform!r}; supported: "
-            + ", ".join(supported_platforms())
+            f"no redaction rules for platform {platform!r}; supported: " + ", ".join(supported_platforms())
         ) from None
 
 

@@ -110,8 +110,14 @@ _CISCO_AAA: Final[tuple[Rule, ...]] = (
     _r("ospf-authentication-key", rf"^[ \t]+ip ospf authentication-key {_OPT_TYPE}{_SECRET}"),
     _r("ospf-message-digest-key", rf"^[ \t]+ip ospf message-digest-key \d+ md5 {_OPT_TYPE}{_SECRET}"),
     # HSRP/VRRP, IOS (`standby 1 authentication …`) and NX-OS (`authentication text …` in `hsrp 10`).
-    _r("fhrp-md5-key-string", rf"^[ \t]+(?:(?:standby|vrrp)(?: \d+)? )?authentication md5 key-string {_OPT_TYPE}{_SECRET}"),
-    _r("fhrp-text", rf"^[ \t]+(?:standby|vrrp)(?: \d+)? authentication (?:text )?(?!md5(?:\s|$))(?P<secret>{_VAL})[ \t]*$"),
+    _r(
+        "fhrp-md5-key-string",
+        rf"^[ \t]+(?:(?:standby|vrrp)(?: \d+)? )?authentication md5 key-string {_OPT_TYPE}{_SECRET}",
+    ),
+    _r(
+        "fhrp-text",
+        rf"^[ \t]+(?:standby|vrrp)(?: \d+)? authentication (?:text )?(?!md5(?:\s|$))(?P<secret>{_VAL})[ \t]*$",
+    ),
     _r("fhrp-block-text", rf"^[ \t]+authentication text (?P<secret>{_VAL})"),
 )
 
@@ -135,28 +141,38 @@ _CISCO_GENERIC: Final[Rule] = _r(
     "cisco-generic-typed-secret",
     r"^(?![^\r\n]*(?<![\w-])(?:description|remark) )(?![ \t]*(?:banner|alias|ntp (?:server|peer)|snmp-server (?:location|contact)) )"
     r"[^\r\n]*?"
-    r"(?<![\w-])(?:[\w-]+-)?(?:password|secret|key-string|key) " + _TYPE
-    + _NOT_KEYWORD + rf"(?P<secret>{_VAL})",
+    r"(?<![\w-])(?:[\w-]+-)?(?:password|secret|key-string|key) " + _TYPE + _NOT_KEYWORD + rf"(?P<secret>{_VAL})",
 )
 
 # --- per platform ----------------------------------------------------------------------------
 _IOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + _IOS_ONLY + (_CISCO_GENERIC,)
 
-_RGOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + _IOS_ONLY + (
-    # Ruijie's web UI account: `webmaster level 0 username admin password 7 …`
-    _r("rgos-webmaster-password", rf"^webmaster level \d+ username \S+ password {_OPT_TYPE}{_SECRET}"),
-    _CISCO_GENERIC,
+_RGOS: Final[tuple[Rule, ...]] = (
+    _COMMON
+    + _CISCO_SNMP
+    + _CISCO_AAA
+    + _IOS_ONLY
+    + (
+        # Ruijie's web UI account: `webmaster level 0 username admin password 7 …`
+        _r("rgos-webmaster-password", rf"^webmaster level \d+ username \S+ password {_OPT_TYPE}{_SECRET}"),
+        _CISCO_GENERIC,
+    )
 )
 
 _NXOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + (_CISCO_GENERIC,)
 
-_EOS: Final[tuple[Rule, ...]] = _COMMON + _CISCO_SNMP + _CISCO_AAA + (
-    _r("eos-aaa-root-secret", rf"^aaa root secret {_OPT_TYPE}{_SECRET}"),
-    # `service unsupported-transceiver <licensee> <key>` (a licence key, as Oxidized hides it)
-    _r("eos-unsupported-transceiver", r"^service unsupported-transceiver \S+ (?P<secret>\S+)"),
-    # CloudVision onboarding key in `daemon TerminAttr` / `exec … -cvauth=key,<key>`
-    _r("eos-terminattr-cvauth-key", r"-cvauth=key,(?P<secret>[^\s,]+)"),
-    _CISCO_GENERIC,
+_EOS: Final[tuple[Rule, ...]] = (
+    _COMMON
+    + _CISCO_SNMP
+    + _CISCO_AAA
+    + (
+        _r("eos-aaa-root-secret", rf"^aaa root secret {_OPT_TYPE}{_SECRET}"),
+        # `service unsupported-transceiver <licensee> <key>` (a licence key, as Oxidized hides it)
+        _r("eos-unsupported-transceiver", r"^service unsupported-transceiver \S+ (?P<secret>\S+)"),
+        # CloudVision onboarding key in `daemon TerminAttr` / `exec … -cvauth=key,<key>`
+        _r("eos-terminattr-cvauth-key", r"-cvauth=key,(?P<secret>[^\s,]+)"),
+        _CISCO_GENERIC,
+    )
 )
 
 # --- Juniper Junos (`show configuration`, curly braces) ---------------------------------------
@@ -182,16 +198,31 @@ _HUAWEI_GENERIC_KEYWORD: Final[Rule] = _r(
     r"(?:cipher|irreversible-cipher|simple|plain|hash) (?P<secret>(?!(?:cipher|plain)(?:\s|$))\S+)",
 )
 _VRP: Final[tuple[Rule, ...]] = _COMMON + (
-    _r("vrp-local-user-password", r"^[ \t]*local-user \S+ password (?:irreversible-cipher|cipher|simple) (?P<secret>\S+)"),
-    _r("vrp-super-password", r"^[ \t]*super password(?: level \d+)? (?:cipher|irreversible-cipher|simple) (?P<secret>\S+)"),
-    _r("vrp-snmp-community", r"^[ \t]*snmp-agent community (?:read|write) (?:cipher |simple )?(?P<secret>%\^%#.*?%\^%#|\S+)"),
+    _r(
+        "vrp-local-user-password",
+        r"^[ \t]*local-user \S+ password (?:irreversible-cipher|cipher|simple) (?P<secret>\S+)",
+    ),
+    _r(
+        "vrp-super-password",
+        r"^[ \t]*super password(?: level \d+)? (?:cipher|irreversible-cipher|simple) (?P<secret>\S+)",
+    ),
+    _r(
+        "vrp-snmp-community",
+        r"^[ \t]*snmp-agent community (?:read|write) (?:cipher |simple )?(?P<secret>%\^%#.*?%\^%#|\S+)",
+    ),
     _r(
         "vrp-snmp-usm-user",
         r"^[ \t]*snmp-agent usm-user v3 [^\r\n]*?authentication-mode \S+ (?:cipher |simple )?(?P<secret>%\^%#.*?%\^%#|\S+)"
         r"(?: privacy-mode \S+ (?:cipher |simple )?(?P<secret2>%\^%#.*?%\^%#|\S+))?",
     ),
-    _r("vrp-shared-key", r"^[ \t]*(?:hwtacacs-server|radius-server) shared-key (?:cipher |simple )?(?P<secret>%\^%#.*?%\^%#|\S+)"),
-    _r("vrp-authentication-mode", r"authentication-mode (?:md5|hmac-md5|hmac-sha256|simple)(?: \d+)? (?:cipher|plain) (?P<secret>%\^%#.*?%\^%#|\S+)"),
+    _r(
+        "vrp-shared-key",
+        r"^[ \t]*(?:hwtacacs-server|radius-server) shared-key (?:cipher |simple )?(?P<secret>%\^%#.*?%\^%#|\S+)",
+    ),
+    _r(
+        "vrp-authentication-mode",
+        r"authentication-mode (?:md5|hmac-md5|hmac-sha256|simple)(?: \d+)? (?:cipher|plain) (?P<secret>%\^%#.*?%\^%#|\S+)",
+    ),
     # The PIN re-encrypts on every display (ytti/oxidized#852): without this every fetch diffs.
     _r("vrp-pin-verify", r"^[ \t]*pin verify(?: auto)?(?: cipher)? (?P<secret>%\^%#.*?%\^%#|\S+)"),
     _r("vrp-cipher-token", r"(?P<secret>%\^%#.*?%\^%#|@%@%.*?@%@%)"),
@@ -201,7 +232,10 @@ _VRP: Final[tuple[Rule, ...]] = _COMMON + (
 
 _COMWARE: Final[tuple[Rule, ...]] = _COMMON + (
     _r("comware-local-user-password", r"^[ \t]+password (?:hash|cipher|simple) (?P<secret>\S+)"),
-    _r("comware-super-password", r"^[ \t]*super password(?: role \S+| level \d+)? (?:hash|cipher|simple) (?P<secret>\S+)"),
+    _r(
+        "comware-super-password",
+        r"^[ \t]*super password(?: role \S+| level \d+)? (?:hash|cipher|simple) (?P<secret>\S+)",
+    ),
     _r("comware-snmp-community", r"^[ \t]*snmp-agent community (?:read|write) (?:cipher |simple )?(?P<secret>\S+)"),
     _r(
         "comware-snmp-usm-user",
@@ -210,9 +244,15 @@ _COMWARE: Final[tuple[Rule, ...]] = _COMMON + (
     ),
     # `hwtacacs scheme` / `radius scheme`: ` key authentication cipher …`, and keys given on
     # ` primary authentication 10.0.0.1 key cipher …`.
-    _r("comware-scheme-key", r"^[ \t]+key (?:authentication|authorization|accounting) (?:cipher |simple )?(?P<secret>\S+)"),
+    _r(
+        "comware-scheme-key",
+        r"^[ \t]+key (?:authentication|authorization|accounting) (?:cipher |simple )?(?P<secret>\S+)",
+    ),
     _r("comware-server-key", r"^[ \t]+(?:primary|secondary) [^\r\n]*? key (?:cipher |simple )?(?P<secret>\S+)"),
-    _r("comware-authentication-mode", r"authentication-mode (?:md5|hmac-md5|hmac-sha256|simple)(?: \d+)? (?:cipher|plain|simple) (?P<secret>\S+)"),
+    _r(
+        "comware-authentication-mode",
+        r"authentication-mode (?:md5|hmac-md5|hmac-sha256|simple)(?: \d+)? (?:cipher|plain|simple) (?P<secret>\S+)",
+    ),
     _r("comware-cipher-token", r"(?<!\S)(?P<secret>\$[ch]\$\d+\$\S+)"),
     _HUAWEI_GENERIC_KEYWORD,
 )

@@ -11,9 +11,9 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -43,8 +43,7 @@ def file_name(hostname: str) -> str:
     """Stable file name for a device: ``<inventory_hostname>.cfg`` (never timestamped)."""
     if not hostname or not _SAFE_NAME.match(hostname) or hostname in {".", ".."}:
         raise StorageError(
-            f"inventory hostname {hostname!r} cannot be used as a file name "
-            "(allowed: letters, digits and _ . @ : + -)"
+            f"inventory hostname {hostname!r} cannot be used as a file name (allowed: letters, digits and _ . @ : + -)"
         )
     return f"{hostname}.cfg"
 
@@ -83,8 +82,9 @@ def _git(repo: str, *args: str, check: bool = True) -> str:
     try:
         proc = subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, env=env, check=False)
     except FileNotFoundError:
-        raise StorageError("git is not installed on the controller (the backups are kept in git): "
-                           "install the `git` package") from None
+        raise StorageError(
+            "git is not installed on the controller (the backups are kept in git): install the `git` package"
+        ) from None
     if check and proc.returncode != 0:
         raise StorageError(f"git {' '.join(args[:2])} failed in {repo}: {proc.stderr.strip() or proc.stdout.strip()}")
     return proc.stdout.strip()
@@ -171,8 +171,16 @@ def store(
             # change the file (a previous run may have died between write and commit).
             if _git(repo, "status", "--porcelain", "--", name):
                 _git(repo, "add", "--", name)
-                _git(repo, "commit", "-q", "--no-verify", "-m",
-                     commit_message or f"{hostname}: configuration changed", "--", name)
+                _git(
+                    repo,
+                    "commit",
+                    "-q",
+                    "--no-verify",
+                    "-m",
+                    commit_message or f"{hostname}: configuration changed",
+                    "--",
+                    name,
+                )
             commit = _git(repo, "log", "-1", "--format=%H", "--", name) or None
     except OSError as exc:
         raise StorageError(f"cannot write backup {path}: {exc.strerror or exc}") from exc
@@ -185,17 +193,35 @@ def push(repo: str, remote: str, attempts: int = 5) -> str:
     with repo_lock(repo):
         branch = _git(repo, "rev-parse", "--abbrev-ref", "HEAD")
         for attempt in range(1, attempts + 1):
-            proc = subprocess.run(["git", "-C", repo, "push", "-q", remote, f"HEAD:refs/heads/{branch}"],
-                                  capture_output=True, text=True, check=False)
+            proc = subprocess.run(
+                ["git", "-C", repo, "push", "-q", remote, f"HEAD:refs/heads/{branch}"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if proc.returncode == 0:
                 return _git(repo, "rev-parse", "HEAD")
             if attempt == attempts:
                 raise StorageError(f"git push to {remote} failed after {attempts} attempts: {proc.stderr.strip()}")
             # Unrelated histories too: two controllers that each started their own repository
             # hold different device files, which merge cleanly.
-            merged = subprocess.run(["git", "-C", repo, "pull", "-q", "--no-rebase", "--no-edit",
-                                     "--allow-unrelated-histories", remote, branch],
-                                    capture_output=True, text=True, check=False)
+            merged = subprocess.run(
+                [
+                    "git",
+                    "-C",
+                    repo,
+                    "pull",
+                    "-q",
+                    "--no-rebase",
+                    "--no-edit",
+                    "--allow-unrelated-histories",
+                    remote,
+                    branch,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if merged.returncode != 0:
                 subprocess.run(["git", "-C", repo, "merge", "--abort"], capture_output=True, check=False)
                 raise StorageError(f"cannot merge {remote}/{branch} into {repo}: {merged.stderr.strip()}")

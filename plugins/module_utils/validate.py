@@ -27,7 +27,7 @@ def _first_error_line(text: str, platform: Platform) -> str | None:
         match = pattern.search(text)
         if match:
             end = text.find("\n", match.start())
-            return text[match.start(): end if end >= 0 else None].strip()
+            return text[match.start() : end if end >= 0 else None].strip()
     return None
 
 

@@ -20,7 +20,7 @@ def restart_persistent_connection(connection: Any, play_context: Any, task_uuid:
     from ansible.executor.task_executor import start_connection
 
     socket_path: str = start_connection(play_context, connection.get_options(), task_uuid)
-    setattr(connection, "_socket_path", socket_path)
+    connection._socket_path = socket_path
     return socket_path
 
 
@@ -74,8 +74,9 @@ def build_connection(name: str, play_context: Any, task: Any, task_vars: dict[st
 
     play_context = play_context.copy()
     play_context.connection = name
-    connection = connection_loader.get(name, play_context, None, task_uuid=task._uuid,
-                                       ansible_playbook_pid=str(os.getppid()))
+    connection = connection_loader.get(
+        name, play_context, None, task_uuid=task._uuid, ansible_playbook_pid=str(os.getppid())
+    )
     task_keys = task.dump_attrs()
     task_keys["timeout"] = play_context.timeout
     if play_context.password:

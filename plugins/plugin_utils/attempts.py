@@ -7,12 +7,13 @@ the action plugin stays glue.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from ansible_collections.confvault.network.plugins.module_utils.errors import is_retryable
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import AttemptInfo
 from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
+from ansible_collections.confvault.network.plugins.plugin_utils.db.models import AttemptInfo
 
 T = TypeVar("T")
 

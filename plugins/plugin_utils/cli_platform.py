@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 from ansible.errors import AnsibleConnectionFailure
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.terminal import TerminalBase
-
 from ansible_collections.ansible.netcommon.plugins.plugin_utils.cliconf_base import CliconfBase
 
 # Password-expiry nags seen at login; answering "N" keeps the current password.
@@ -72,17 +71,25 @@ class ShowCliconf(CliconfBase):
             raise ValueError(f"fetching configuration from {source} is not supported by {self.network_os}")
         return self.send_command(self.config_command)
 
-    def get(self, command: str | None = None, prompt: Any = None, answer: Any = None, sendonly: bool = False,
-            newline: bool = True, output: Any = None, check_all: bool = False) -> Any:
+    def get(
+        self,
+        command: str | None = None,
+        prompt: Any = None,
+        answer: Any = None,
+        sendonly: bool = False,
+        newline: bool = True,
+        output: Any = None,
+        check_all: bool = False,
+    ) -> Any:
         if not command:
             raise ValueError("must provide value of command to execute")
         if output:
             raise ValueError(f"'output' value {output} is not supported for get")
-        return self.send_command(command=command, prompt=prompt, answer=answer, sendonly=sendonly,
-                                 newline=newline, check_all=check_all)
+        return self.send_command(
+            command=command, prompt=prompt, answer=answer, sendonly=sendonly, newline=newline, check_all=check_all
+        )
 
-    def edit_config(self, candidate: Any = None, commit: bool = True, replace: Any = None,
-                    comment: Any = None) -> Any:
+    def edit_config(self, candidate: Any = None, commit: bool = True, replace: Any = None, comment: Any = None) -> Any:
         raise AnsibleConnectionFailure(f"edit_config is not supported by {self.network_os}: ConfVault only reads")
 
     def get_capabilities(self) -> str:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 import select
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from ansible_collections.confvault.network.plugins.module_utils.errors import classify_message
 from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
@@ -160,13 +161,17 @@ def read_until_prompt(
             raise TransportError("COMMAND_TIMEOUT", f"no prompt within {timeout:g} s (command timeout)")
         if not channel.recv_ready():
             if channel.closed:
-                raise TransportError("CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded")
+                raise TransportError(
+                    "CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded"
+                )
             ready = select.select([channel], [], [], min(remaining, 1.0))[0]
             if not ready:
                 continue  # readable without data means end of file: recv says so below
         data = channel.recv(READ_SIZE)
         if not data:  # EOF
-            raise TransportError("CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded")
+            raise TransportError(
+                "CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded"
+            )
         chunks.append(data)
         tail = (tail + data.decode("utf-8", "replace"))[-PROMPT_TAIL:]
         if prompt.search(tail.replace("\r", "")):
@@ -180,7 +185,9 @@ def fetch(session: Any, command: str, timeout: float) -> tuple[str, str]:
         settle(session.remote_conn)
         session.write_channel(session.normalize_cmd(command))
     except Exception as exc:
-        raise TransportError(classify_message(f"{type(exc).__name__}: {exc}", "CONNECTION_LOST"), _first_line(exc)) from None
+        raise TransportError(
+            classify_message(f"{type(exc).__name__}: {exc}", "CONNECTION_LOST"), _first_line(exc)
+        ) from None
     raw = read_until_prompt(session.remote_conn, prompt_pattern(prompt), timeout=timeout)
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")

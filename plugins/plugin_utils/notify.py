@@ -12,9 +12,10 @@ import json
 import smtplib
 import socket
 import urllib.parse
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
@@ -55,14 +56,23 @@ class RunSummary:
         return bool(self.failed) or self.status in ("failed", "partial", "cancelled", "interrupted")
 
     def payload(self) -> dict[str, Any]:
-        return {"event": "confvault.run.finished", "run_id": self.run_id, "status": self.status,
-                "counts": self.counts, "failed_devices": self.failed, "playbook": self.playbook,
-                "controller": self.controller, "awx_job_id": self.awx_job_id}
+        return {
+            "event": "confvault.run.finished",
+            "run_id": self.run_id,
+            "status": self.status,
+            "counts": self.counts,
+            "failed_devices": self.failed,
+            "playbook": self.playbook,
+            "controller": self.controller,
+            "awx_job_id": self.awx_job_id,
+        }
 
     def subject(self) -> str:
         c = self.counts
-        return (f"[ConfVault] run {self.status}: {c.get('success', 0)} ok, {c.get('failed', 0)} failed, "
-                f"{c.get('skipped', 0)} skipped")
+        return (
+            f"[ConfVault] run {self.status}: {c.get('success', 0)} ok, {c.get('failed', 0)} failed, "
+            f"{c.get('skipped', 0)} skipped"
+        )
 
     def text(self) -> str:
         lines = [self.subject(), f"run id: {self.run_id}", f"playbook: {self.playbook}", ""]
@@ -79,8 +89,14 @@ def summary(run_id: str, status: str, executions: Iterable[Mapping[str, Any]], *
         key = "success" if st == "success" else "skipped" if st == "skipped" else "failed"
         counts[key] += 1
         if key == "failed":
-            failed.append({"device": e.get("device"), "status": st, "error_code": e.get("error_code"),
-                           "error_message": " ".join(str(e.get("error_message") or "").split())[:500]})
+            failed.append(
+                {
+                    "device": e.get("device"),
+                    "status": st,
+                    "error_code": e.get("error_code"),
+                    "error_message": " ".join(str(e.get("error_message") or "").split())[:500],
+                }
+            )
     return RunSummary(run_id, status, counts, sorted(failed, key=lambda f: str(f["device"])), **info)
 
 
@@ -96,8 +112,15 @@ def send_webhook(config: NotifyConfig, run: RunSummary) -> None:
         headers["Authorization"] = f"Bearer {config.webhook_token}"
     try:
         # No ~/.netrc credentials: the token above is the only authentication sent.
-        with open_url(config.webhook_url, data=json.dumps(run.payload()).encode(), headers=headers, method="POST",
-                      timeout=TIMEOUT, http_agent="confvault", use_netrc=False) as response:
+        with open_url(
+            config.webhook_url,
+            data=json.dumps(run.payload()).encode(),
+            headers=headers,
+            method="POST",
+            timeout=TIMEOUT,
+            http_agent="confvault",
+            use_netrc=False,
+        ) as response:
             response.read()
     # HTTPError, URLError, timeouts (OSError); SSL and proxy failures (urls.ConnectionError):
     # name the host, not the token

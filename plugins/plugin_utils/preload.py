@@ -38,8 +38,12 @@ def warm() -> list[str]:
     _warmed = True
     from ansible.plugins.loader import action_loader, cliconf_loader, connection_loader, terminal_loader
 
-    loaders = {"action": action_loader, "connection": connection_loader, "terminal": terminal_loader,
-               "cliconf": cliconf_loader}
+    loaders = {
+        "action": action_loader,
+        "connection": connection_loader,
+        "terminal": terminal_loader,
+        "cliconf": cliconf_loader,
+    }
     missing = []
     for kind, name in PLUGINS:
         try:

@@ -7,13 +7,14 @@ a backup never fails because its history could not be written.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from ansible_collections.confvault.network.plugins.module_utils.store import StorageError, read_previous
 from ansible_collections.confvault.network.plugins.plugin_utils import notify, recording
-from ansible_collections.confvault.network.plugins.plugin_utils.notify import NotifyConfig
 from ansible_collections.confvault.network.plugins.plugin_utils.db import history
 from ansible_collections.confvault.network.plugins.plugin_utils.db.rows import derive_run_status
+from ansible_collections.confvault.network.plugins.plugin_utils.notify import NotifyConfig
 
 try:
     from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
@@ -30,9 +31,17 @@ HostRow = tuple[str, Mapping[str, Any], Mapping[str, Any], Iterable[str]]  # nam
 
 
 class RecorderSession:
-    def __init__(self, *, url: str | None, progress: bool, backup_actions: list[str], stale_after: int,
-                 say: Callable[[str], None], warn: Callable[[str], None],
-                 notify: NotifyConfig | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        url: str | None,
+        progress: bool,
+        backup_actions: list[str],
+        stale_after: int,
+        say: Callable[[str], None],
+        warn: Callable[[str], None],
+        notify: NotifyConfig | None = None,
+    ) -> None:
         self.notify_config = notify or NotifyConfig()
         self.notified = False
         self.outcomes: dict[str, dict[str, Any]] = {}  # device -> status/code/message, for notifications
@@ -60,25 +69,51 @@ class RecorderSession:
         except Exception as exc:  # noqa: BLE001 - the run must go on, whatever the database does
             self.disabled = True
             where = shown_url(self.url) if self.url else "the default database"
-            self.warn(f"confvault.network.recorder: cannot {what} in {where}: "
-                      f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-                      "- recording is off for the rest of this run; the backups go on.")
+            self.warn(
+                f"confvault.network.recorder: cannot {what} in {where}: "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                "- recording is off for the rest of this run; the backups go on."
+            )
             return None
 
-    def start(self, run_id: str, *, playbook: str | None, cli: Mapping[str, Any], extra_vars: Mapping[str, Any],
-              user: str | None, controller_host: str, controller_pid: int, ansible_version: str,
-              hosts: list[HostRow], kind: str | None = None, parent_run_id: str | None = None) -> None:
+    def start(
+        self,
+        run_id: str,
+        *,
+        playbook: str | None,
+        cli: Mapping[str, Any],
+        extra_vars: Mapping[str, Any],
+        user: str | None,
+        controller_host: str,
+        controller_pid: int,
+        ansible_version: str,
+        hosts: list[HostRow],
+        kind: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> None:
         if RecorderStore is None:
             self.disabled = True
-            self.warn(f"confvault.network.recorder needs SQLAlchemy ({_IMPORT_ERROR}); "
-                      "install the collection's requirements.txt. Recording is off.")
+            self.warn(
+                f"confvault.network.recorder needs SQLAlchemy ({_IMPORT_ERROR}); "
+                "install the collection's requirements.txt. Recording is off."
+            )
             return
-        info = recording.run_info(run_id, playbook=playbook, cli=cli, extra_vars=extra_vars, user=user,
-                                  controller_host=controller_host, controller_pid=controller_pid,
-                                  ansible_version=ansible_version, kind=kind, parent_run_id=parent_run_id)
+        info = recording.run_info(
+            run_id,
+            playbook=playbook,
+            cli=cli,
+            extra_vars=extra_vars,
+            user=user,
+            controller_host=controller_host,
+            controller_pid=controller_pid,
+            ansible_version=ansible_version,
+            kind=kind,
+            parent_run_id=parent_run_id,
+        )
         self.kind, self.parent_run_id, self.info = kind, parent_run_id, info
-        self.devices = {name: recording.device_info(name, {**gvars, **hvars}, groups)
-                        for name, hvars, gvars, groups in hosts}
+        self.devices = {
+            name: recording.device_info(name, {**gvars, **hvars}, groups) for name, hvars, gvars, groups in hosts
+        }
         self.progress = recording.Progress(total=len(self.devices))
 
         def begin() -> None:
@@ -107,8 +142,12 @@ class RecorderSession:
 
     def _save(self, host: str, info: recording.ExecutionInfo) -> None:
         self.finished.add(host)
-        self.outcomes[host] = {"device": host, "status": info.status, "error_code": info.error_code,
-                               "error_message": info.error_message}
+        self.outcomes[host] = {
+            "device": host,
+            "status": info.status,
+            "error_code": info.error_code,
+            "error_message": info.error_message,
+        }
         self.progress.add(info.status)
         self._guard("record the execution", lambda: self.store.record_execution(info, self.devices[host]))
         if self.show_progress:
@@ -119,9 +158,16 @@ class RecorderSession:
             return
         for host in sorted(set(self.devices) - self.finished):
             # e.g. a serial batch aborted by max_fail_percentage: say so rather than leave it pending
-            self._save(host, recording.execution_info(
-                self.run_id, host, "skipped", {"skip_reason": "the play ended before this device was backed up"},
-                is_backup=False))
+            self._save(
+                host,
+                recording.execution_info(
+                    self.run_id,
+                    host,
+                    "skipped",
+                    {"skip_reason": "the play ended before this device was backed up"},
+                    is_backup=False,
+                ),
+            )
         status = self._guard("finish the run", lambda: self.store.finish_run(self.run_id))
         if status and self.parent_run_id:
             parent = self.parent_run_id
@@ -140,8 +186,14 @@ class RecorderSession:
         if not self.run_id or self.info is None or self.notified:
             return
         self.notified = True
-        run = notify.summary(self.run_id, status, self.outcomes.values(), playbook=self.info.playbook,
-                             controller=self.info.controller_host, awx_job_id=self.info.awx_job_id)
+        run = notify.summary(
+            self.run_id,
+            status,
+            self.outcomes.values(),
+            playbook=self.info.playbook,
+            controller=self.info.controller_host,
+            awx_job_id=self.info.awx_job_id,
+        )
         for problem in notify.deliver(self.notify_config, run):
             self.warn(f"confvault.network.recorder: notification not sent: {problem}")
 
@@ -149,8 +201,12 @@ class RecorderSession:
         if self.run_id and not self.disabled and self.store is not None:
             self._guard("mark the run cancelled", lambda: self.store.cancel_run(self.run_id, reason))
         for host in set(self.devices) - self.finished:
-            self.outcomes[host] = {"device": host, "status": "cancelled", "error_code": "CANCELLED",
-                                   "error_message": reason}
+            self.outcomes[host] = {
+                "device": host,
+                "status": "cancelled",
+                "error_code": "CANCELLED",
+                "error_message": reason,
+            }
         self._notify("cancelled")
 
 

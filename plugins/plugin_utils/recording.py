@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
     AttemptInfo,
@@ -35,8 +36,12 @@ AWX_VARS = {
     "awx_job_template_id": ("awx_job_template_id", "tower_job_template_id"),
     "awx_job_template_name": ("awx_job_template_name", "tower_job_template_name"),
     # slices of a sliced job and the jobs of a workflow carry their schedule as the parent's
-    "awx_schedule_id": ("awx_schedule_id", "tower_schedule_id", "awx_parent_job_schedule_id",
-                        "tower_parent_job_schedule_id"),
+    "awx_schedule_id": (
+        "awx_schedule_id",
+        "tower_schedule_id",
+        "awx_parent_job_schedule_id",
+        "tower_parent_job_schedule_id",
+    ),
     "awx_workflow_job_id": ("awx_workflow_job_id", "tower_workflow_job_id"),
     "awx_user_name": ("awx_user_name", "tower_user_name"),
 }
@@ -51,12 +56,24 @@ def _plain(value: Any) -> str | None:
     return None if "{{" in text or "{%" in text else text
 
 
-def run_info(run_id: str, *, playbook: str | None, cli: Mapping[str, Any], extra_vars: Mapping[str, Any],
-             user: str | None, controller_host: str, controller_pid: int, ansible_version: str,
-             kind: str | None = None, parent_run_id: str | None = None) -> RunInfo:
+def run_info(
+    run_id: str,
+    *,
+    playbook: str | None,
+    cli: Mapping[str, Any],
+    extra_vars: Mapping[str, Any],
+    user: str | None,
+    controller_host: str,
+    controller_pid: int,
+    ansible_version: str,
+    kind: str | None = None,
+    parent_run_id: str | None = None,
+) -> RunInfo:
     inventory = cli.get("inventory") or ()
-    awx = {key: next((_plain(extra_vars[n]) for n in names if extra_vars.get(n) is not None), None)
-           for key, names in AWX_VARS.items()}
+    awx = {
+        key: next((_plain(extra_vars[n]) for n in names if extra_vars.get(n) is not None), None)
+        for key, names in AWX_VARS.items()
+    }
     return RunInfo(
         run_id=run_id,
         playbook=playbook,
@@ -99,25 +116,39 @@ def device_info(name: str, host_vars: Mapping[str, Any], groups: Iterable[str]) 
     )
 
 
-def execution_info(run_id: str, host: str, outcome: str, result: Mapping[str, Any],
-                   *, is_backup: bool, now: float | None = None) -> ExecutionInfo:
+def execution_info(
+    run_id: str, host: str, outcome: str, result: Mapping[str, Any], *, is_backup: bool, now: float | None = None
+) -> ExecutionInfo:
     """Turn one task result into an execution record.
 
     ``outcome`` is Ansible's verdict: ok, failed, skipped or unreachable. Results of other
-    tasks (the role's platform check) only count when they fail the device.
+    tasks (the role's argument validation) only count when they fail the device.
     """
     now = time.time() if now is None else now
     duration = float(result.get("duration") or 0.0)
-    attempts = [AttemptInfo(int(a.get("number", i + 1)), float(a.get("started", now)), float(a.get("duration", 0)),
-                            a.get("error_code"), a.get("error"))
-                for i, a in enumerate(result.get("attempt_log") or []) if isinstance(a, Mapping)]
+    attempts = [
+        AttemptInfo(
+            int(a.get("number", i + 1)),
+            float(a.get("started", now)),
+            float(a.get("duration", 0)),
+            a.get("error_code"),
+            a.get("error"),
+        )
+        for i, a in enumerate(result.get("attempt_log") or [])
+        if isinstance(a, Mapping)
+    ]
     message = _plain(result.get("msg"))
     code = result.get("error_code") if is_backup else None
     if outcome == "unreachable":
         code = code or "UNREACHABLE"
     elif outcome == "failed" and not code:
         found = _CODE_IN_MSG.search(message or "")
-        code = found.group(1) if found else "TASK_FAILED"
+        if found:
+            code = found.group(1)
+        elif result.get("validate_args_context"):  # the role's argument specs refused a variable
+            code = "BAD_INPUT"
+        else:
+            code = "TASK_FAILED"
     if outcome == "skipped":
         status = "skipped"
     else:
@@ -167,9 +198,11 @@ class Progress:
     def line(self, now: float | None = None) -> str:
         elapsed = int((time.monotonic() if now is None else now) - self.started)
         failed = sum(n for s, n in self.counts.items() if s not in ("success", "skipped"))
-        return (f"[confvault] {self.done}/{self.total} done, {self.counts.get('success', 0)} ok, "
-                f"{failed} failed, {self.counts.get('skipped', 0)} skipped, "
-                f"{elapsed // 60:02d}:{elapsed % 60:02d} elapsed")
+        return (
+            f"[confvault] {self.done}/{self.total} done, {self.counts.get('success', 0)} ok, "
+            f"{failed} failed, {self.counts.get('skipped', 0)} skipped, "
+            f"{elapsed // 60:02d}:{elapsed % 60:02d} elapsed"
+        )
 
 
 def failure_table(rows: Iterable[Mapping[str, Any]], width: int = 100) -> list[str]:
@@ -183,6 +216,8 @@ def failure_table(rows: Iterable[Mapping[str, Any]], width: int = 100) -> list[s
     for r in sorted(failed, key=lambda r: str(r.get("device") or r.get("device_name"))):
         msg = " ".join(str(r.get("error_message") or "").split())
         room = max(20, width - name_w - code_w - 4)
-        lines.append(f"{r.get('device') or r.get('device_name')!s:<{name_w}}  {r.get('error_code') or '':<{code_w}}  "
-                     f"{msg[:room - 1] + '…' if len(msg) > room else msg}")
+        lines.append(
+            f"{r.get('device') or r.get('device_name')!s:<{name_w}}  {r.get('error_code') or '':<{code_w}}  "
+            f"{msg[: room - 1] + '…' if len(msg) > room else msg}"
+        )
     return lines

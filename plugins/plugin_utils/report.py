@@ -71,22 +71,36 @@ TIME_HEADERS = frozenset(h for h, _get in EXECUTION_COLUMNS if h.endswith("(UTC)
 
 # (label, runs column) for the Summary tab.
 SUMMARY_FIELDS: tuple[tuple[str, str], ...] = (
-    ("Run ID", "run_id"), ("Status", "status"), ("Playbook", "playbook"), ("Inventory", "inventory"),
-    ("Limit", "host_limit"), ("Check mode", "check_mode"),
-    ("Created (UTC)", "created_at"), ("Started (UTC)", "started_at"), ("Completed (UTC)", "completed_at"),
-    ("Devices", "total"), ("Success", "success"), ("Failed", "failed"), ("Skipped", "skipped"),
-    ("Error", "error"), ("User", "user_name"), ("Controller", "controller_host"),
+    ("Run ID", "run_id"),
+    ("Status", "status"),
+    ("Playbook", "playbook"),
+    ("Inventory", "inventory"),
+    ("Limit", "host_limit"),
+    ("Check mode", "check_mode"),
+    ("Created (UTC)", "created_at"),
+    ("Started (UTC)", "started_at"),
+    ("Completed (UTC)", "completed_at"),
+    ("Devices", "total"),
+    ("Success", "success"),
+    ("Failed", "failed"),
+    ("Skipped", "skipped"),
+    ("Error", "error"),
+    ("User", "user_name"),
+    ("Controller", "controller_host"),
     ("Ansible version", "ansible_version"),
-    ("AWX job ID", "awx_job_id"), ("AWX job template ID", "awx_job_template_id"),
-    ("AWX job template", "awx_job_template_name"), ("AWX schedule ID", "awx_schedule_id"),
-    ("AWX workflow job ID", "awx_workflow_job_id"), ("AWX user", "awx_user_name"),
+    ("AWX job ID", "awx_job_id"),
+    ("AWX job template ID", "awx_job_template_id"),
+    ("AWX job template", "awx_job_template_name"),
+    ("AWX schedule ID", "awx_schedule_id"),
+    ("AWX workflow job ID", "awx_workflow_job_id"),
+    ("AWX user", "awx_user_name"),
 )
 
 
 def load_report(url: str | None = None, run_id: str = LATEST) -> RunReport:
     """Read a run (``latest``: the most recently created) and its executions."""
     url = url or default_url()
-    sqlite_path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+    sqlite_path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else None
     if sqlite_path and not os.path.exists(os.path.expanduser(sqlite_path)):
         raise ReportError(f"no database at {sqlite_path} (set --db or CONFVAULT_DB_URL)")
     try:
@@ -107,12 +121,11 @@ def load_report(url: str | None = None, run_id: str = LATEST) -> RunReport:
 
 def _latest_run_id(store: RecorderStore) -> str:
     import sqlalchemy as sa
+
     from ansible_collections.confvault.network.plugins.plugin_utils.db import schema as s
 
     with store.engine.connect() as conn:
-        found = conn.execute(
-            sa.select(s.runs.c.run_id).order_by(s.runs.c.created_at.desc()).limit(1)
-        ).scalar()
+        found = conn.execute(sa.select(s.runs.c.run_id).order_by(s.runs.c.created_at.desc()).limit(1)).scalar()
     if found is None:
         raise ReportError("the database has no run yet")
     return str(found)

@@ -23,8 +23,11 @@ from ansible_collections.confvault.network.plugins.plugin_utils.report import (
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run-report", description="Write a ConfVault run's executions to .xlsx/.csv.")
-    p.add_argument("--db", help="SQLAlchemy URL of the history database "
-                   "(default: $CONFVAULT_DB_URL, else sqlite:///~/.confvault/confvault.db)")
+    p.add_argument(
+        "--db",
+        help="SQLAlchemy URL of the history database "
+        "(default: $CONFVAULT_DB_URL, else sqlite:///~/.confvault/confvault.db)",
+    )
     p.add_argument("--run", default=LATEST, help="run id, or 'latest' (the default)")
     p.add_argument("--xlsx", help="write the report workbook here (Executions and Summary tabs)")
     p.add_argument("--csv", help="write the executions here as CSV")

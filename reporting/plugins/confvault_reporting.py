@@ -27,20 +27,18 @@ from markupsafe import Markup
 
 PLUGIN = "confvault-reporting"
 DATABASE = "confvault"
-BADGE_COLUMNS = {"status", "last_status", "current_status", "last_failure_status", "health",
-                 "attention"}
+BADGE_COLUMNS = {"status", "last_status", "current_status", "last_failure_status", "health", "attention"}
 RUN_QUERIES = {"run", "run_failures", "run_report"}
 IN_PROGRESS = ("pending", "running")
 
 
-def diff_lines(old: str | None, new: str | None, old_label: str = "old",
-               new_label: str = "new") -> list[str]:
-    return list(difflib.unified_diff((old or "").splitlines(), (new or "").splitlines(),
-                                     old_label, new_label, lineterm="", n=3))
+def diff_lines(old: str | None, new: str | None, old_label: str = "old", new_label: str = "new") -> list[str]:
+    return list(
+        difflib.unified_diff((old or "").splitlines(), (new or "").splitlines(), old_label, new_label, lineterm="", n=3)
+    )
 
 
-def config_diff(old: str | None, new: str | None, old_label: str | None = None,
-                new_label: str | None = None) -> str:
+def config_diff(old: str | None, new: str | None, old_label: str | None = None, new_label: str | None = None) -> str:
     return "\n".join(diff_lines(old, new, old_label or "old", new_label or "new"))
 
 
@@ -54,8 +52,7 @@ def config_diffstat(old: str | None, new: str | None) -> str:
 def first_line_with(text: str | None, phrase: str | None) -> str | None:
     """The first line of ``text`` holding ``phrase`` (any case): config search's match."""
     wanted = (phrase or "").lower()
-    return next((line.strip() for line in (text or "").splitlines() if wanted in line.lower()),
-                None)
+    return next((line.strip() for line in (text or "").splitlines() if wanted in line.lower()), None)
 
 
 @hookimpl
@@ -134,9 +131,7 @@ def extra_body_script(database: str | None, request: Any, datasette: Any) -> Any
         parts = []
         if charts:
             parts.append(f"confvaultCharts({json.dumps(charts)});")
-        if (query in RUN_QUERIES or query == "recent_runs") and await _in_progress(
-            datasette, query, request
-        ):
+        if (query in RUN_QUERIES or query == "recent_runs") and await _in_progress(datasette, query, request):
             seconds = int(config.get("refresh_seconds", 5))
             parts.append(f"confvaultRefresh({seconds});")
         return "\n".join(parts)
@@ -166,8 +161,7 @@ def xlsx_bytes(db_path: str, run_id: str) -> bytes:
 
 async def run_report_xlsx(datasette: Any, request: Any) -> Response:
     # Routes skip Datasette's checks: the same as the database's pages (and the login).
-    await datasette.ensure_permissions(request.actor, [("view-database", DATABASE),
-                                                       "view-instance"])
+    await datasette.ensure_permissions(request.actor, [("view-database", DATABASE), "view-instance"])
     from ansible_collections.confvault.network.plugins.plugin_utils.report import ReportError
 
     run_id = request.args.get("run_id") or "latest"
@@ -176,8 +170,9 @@ async def run_report_xlsx(datasette: Any, request: Any) -> Response:
     except ReportError as exc:
         return Response.text(str(exc), status=404)
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
-    return Response(data, content_type=XLSX, headers={
-        "content-disposition": f'attachment; filename="confvault-run-{name}.xlsx"'})
+    return Response(
+        data, content_type=XLSX, headers={"content-disposition": f'attachment; filename="confvault-run-{name}.xlsx"'}
+    )
 
 
 @hookimpl

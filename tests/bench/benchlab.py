@@ -44,18 +44,41 @@ class PlatformInfo:
 # rules as plugins/module_utils/platforms.py, kept here so the benchmark depends on no
 # plugin code: a wrong plugin must not make its own output look right). ``identity`` is a
 # line naming the device ({host}: its inventory name), so a backup of the wrong device fails.
-PLATFORMS: dict[str, PlatformInfo] = {p.network_os: p for p in (
-    PlatformInfo("cisco.ios.ios", True, "cisco_ios", "show running-config", "end", r"^hostname {host}\s*$"),
-    PlatformInfo("cisco.nxos.nxos", False, "cisco_nxos", "show running-config", "", r"^hostname {host}\s*$"),
-    PlatformInfo("arista.eos.eos", True, "arista_eos", "show running-config", "end", r"^hostname {host}\s*$"),
-    PlatformInfo("junipernetworks.junos.junos", False, "juniper_junos", "show configuration", "}",
-                 r"^\s*host-name {host};\s*$"),
-    PlatformInfo("confvault.network.vrp", False, "huawei", "display current-configuration", "return",
-                 r"^ ?sysname {host}\s*$"),
-    PlatformInfo("confvault.network.comware", False, "hp_comware", "display current-configuration", "return",
-                 r"^ ?sysname {host}\s*$"),
-    PlatformInfo("confvault.network.rgos", True, "ruijie_os", "show running-config", "end", r"^hostname {host}\s*$"),
-)}
+PLATFORMS: dict[str, PlatformInfo] = {
+    p.network_os: p
+    for p in (
+        PlatformInfo("cisco.ios.ios", True, "cisco_ios", "show running-config", "end", r"^hostname {host}\s*$"),
+        PlatformInfo("cisco.nxos.nxos", False, "cisco_nxos", "show running-config", "", r"^hostname {host}\s*$"),
+        PlatformInfo("arista.eos.eos", True, "arista_eos", "show running-config", "end", r"^hostname {host}\s*$"),
+        PlatformInfo(
+            "junipernetworks.junos.junos",
+            False,
+            "juniper_junos",
+            "show configuration",
+            "}",
+            r"^\s*host-name {host};\s*$",
+        ),
+        PlatformInfo(
+            "confvault.network.vrp",
+            False,
+            "huawei",
+            "display current-configuration",
+            "return",
+            r"^ ?sysname {host}\s*$",
+        ),
+        PlatformInfo(
+            "confvault.network.comware",
+            False,
+            "hp_comware",
+            "display current-configuration",
+            "return",
+            r"^ ?sysname {host}\s*$",
+        ),
+        PlatformInfo(
+            "confvault.network.rgos", True, "ruijie_os", "show running-config", "end", r"^hostname {host}\s*$"
+        ),
+    )
+}
 
 USER = "admin"
 PASSWORD = "bench-login"
@@ -70,8 +93,10 @@ def raise_nofile(needed: int) -> tuple[int, int]:
     if soft >= needed:
         return soft, hard
     if hard != resource.RLIM_INFINITY and hard < needed:
-        raise RuntimeError(f"need {needed} open files, but the hard RLIMIT_NOFILE is {hard} "
-                           "(raise it: ulimit -Hn, or limits.conf / systemd LimitNOFILE)")
+        raise RuntimeError(
+            f"need {needed} open files, but the hard RLIMIT_NOFILE is {hard} "
+            "(raise it: ulimit -Hn, or limits.conf / systemd LimitNOFILE)"
+        )
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
     return needed, hard
 
@@ -117,17 +142,20 @@ def inventory_doc(hosts: dict[str, int], platform: str, lab: dict[str, Any]) -> 
     group_vars: dict[str, Any] = {"ansible_network_os": platform, "confvault_lab": lab}
     if info.become:
         group_vars.update(ansible_become=True, ansible_become_method="enable")
-    return {"all": {
-        "vars": {
-            "ansible_connection": "ansible.netcommon.network_cli",
-            "ansible_host": "127.0.0.1",
-            "ansible_user": USER,
-            "ansible_password": PASSWORD,
-            "ansible_become_password": ENABLE,
-        },
-        "children": {"bench": {"vars": group_vars,
-                               "hosts": {name: {"ansible_port": port} for name, port in hosts.items()}}},
-    }}
+    return {
+        "all": {
+            "vars": {
+                "ansible_connection": "ansible.netcommon.network_cli",
+                "ansible_host": "127.0.0.1",
+                "ansible_user": USER,
+                "ansible_password": PASSWORD,
+                "ansible_become_password": ENABLE,
+            },
+            "children": {
+                "bench": {"vars": group_vars, "hosts": {name: {"ansible_port": port} for name, port in hosts.items()}}
+            },
+        }
+    }
 
 
 @dataclass
@@ -160,14 +188,29 @@ class BenchLab:
 
     def _write_inventories(self) -> None:
         self.hosts = dict(zip((host_name(i, self.n) for i in range(1, self.n + 1)), bench_ports(self.n), strict=True))
-        self.inventory.write_text(yaml.safe_dump(inventory_doc(self.hosts, self.platform, self.lab_vars),
-                                                 sort_keys=False))
+        self.inventory.write_text(
+            yaml.safe_dump(inventory_doc(self.hosts, self.platform, self.lab_vars), sort_keys=False)
+        )
         # The same devices for scripts that take no Ansible inventory (netmiko_pool.py).
         info = PLATFORMS[self.platform]
-        self.devices_json.write_text(json.dumps([
-            {"name": name, "host": "127.0.0.1", "port": port, "device_type": info.netmiko,
-             "username": USER, "password": PASSWORD, "secret": ENABLE if info.become else "",
-             "command": info.command} for name, port in self.hosts.items()], indent=0))
+        self.devices_json.write_text(
+            json.dumps(
+                [
+                    {
+                        "name": name,
+                        "host": "127.0.0.1",
+                        "port": port,
+                        "device_type": info.netmiko,
+                        "username": USER,
+                        "password": PASSWORD,
+                        "secret": ENABLE if info.become else "",
+                        "command": info.command,
+                    }
+                    for name, port in self.hosts.items()
+                ],
+                indent=0,
+            )
+        )
 
     def _sub_inventories(self) -> list[Path]:
         if self.sim_procs == 1:
@@ -175,13 +218,13 @@ class BenchLab:
         names = list(self.hosts)
         paths = []
         for k in range(self.sim_procs):
-            part = {name: self.hosts[name] for name in names[k::self.sim_procs]}
+            part = {name: self.hosts[name] for name in names[k :: self.sim_procs]}
             path = self.workdir / f"inventory-sim{k}.yml"
             path.write_text(yaml.safe_dump(inventory_doc(part, self.platform, self.lab_vars), sort_keys=False))
             paths.append(path)
         return paths
 
-    def start(self) -> "BenchLab":
+    def start(self) -> BenchLab:
         # A simulator process holds one listening socket per device and one per live
         # session: with stock network_cli every session stays open until its daemon goes
         # (end of play or idle timeout), so up to N at once; plus Python's own.
@@ -189,8 +232,10 @@ class BenchLab:
         started = time.monotonic()
         for attempt in range(1, 4):
             self.start_attempts = attempt
-            self.labs = [Lab(path, self.workdir / f"sim{k}", timeout=self.ready_timeout)
-                         for k, path in enumerate(self._sub_inventories())]
+            self.labs = [
+                Lab(path, self.workdir / f"sim{k}", timeout=self.ready_timeout)
+                for k, path in enumerate(self._sub_inventories())
+            ]
             with ThreadPoolExecutor(len(self.labs)) as pool:
                 futures = [pool.submit(lab.start) for lab in self.labs]
                 errors = [f.exception() for f in futures if f.exception() is not None]
@@ -201,8 +246,11 @@ class BenchLab:
             busy = any(log.exists() and "address already in use" in log.read_text(errors="replace") for log in logs)
             if not busy or attempt == 3 or not isinstance(errors[0], LabError):
                 raise errors[0]  # type: ignore[misc]
-            print(f"benchlab: a port was taken before the simulator bound it; new ports (attempt {attempt + 1})",
-                  file=sys.stderr, flush=True)
+            print(
+                f"benchlab: a port was taken before the simulator bound it; new ports (attempt {attempt + 1})",
+                file=sys.stderr,
+                flush=True,
+            )
             self._write_inventories()
         self.start_seconds = time.monotonic() - started
         return self
@@ -243,7 +291,7 @@ class BenchLab:
         self.stop_seconds = time.monotonic() - started
         self.labs = []
 
-    def __enter__(self) -> "BenchLab":
+    def __enter__(self) -> BenchLab:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

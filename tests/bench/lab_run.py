@@ -40,36 +40,78 @@ def main() -> int:
     inventory = tmp / "inventory.yml"
     relocate(Path(args.inventory), inventory)
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-           "ANSIBLE_NETWORK_CLI_SSH_TYPE": args.ssh_type, "ANSIBLE_FORKS": str(args.forks)}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NETWORK_CLI_SSH_TYPE": args.ssh_type,
+        "ANSIBLE_FORKS": str(args.forks),
+    }
     limit = ["--limit", args.limit] if args.limit else []
-    hosts = len(subprocess.run([str(bin_dir / "ansible"), "all", "-i", str(inventory), *limit, "--list-hosts"],
-                               capture_output=True, text=True, check=True, env=env).stdout.splitlines()) - 1
+    hosts = (
+        len(
+            subprocess.run(
+                [str(bin_dir / "ansible"), "all", "-i", str(inventory), *limit, "--list-hosts"],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=env,
+            ).stdout.splitlines()
+        )
+        - 1
+    )
     print(f"lab run: {hosts} devices, ssh_type={args.ssh_type}, forks={args.forks}, {os.cpu_count()} cores")
-    print(f"{'run':>4} {'recorder':>8} {'wall s':>8} {'cpu s':>8} {'cpu s/dev':>10} {'wall s/dev':>10} {'peak PSS MiB':>13} {'rc':>3}")
+    print(
+        f"{'run':>4} {'recorder':>8} {'wall s':>8} {'cpu s':>8} {'cpu s/dev':>10} {'wall s/dev':>10} {'peak PSS MiB':>13} {'rc':>3}"
+    )
     # "off": the same ansible.cfg without the callbacks_enabled line
     no_recorder_cfg = tmp / "ansible-no-recorder.cfg"
-    no_recorder_cfg.write_text("\n".join(
-        line.replace("./.collections", str(ROOT / ".collections")) for line in (ROOT / "ansible.cfg").read_text().splitlines()
-        if not line.startswith("callbacks_enabled")))
+    no_recorder_cfg.write_text(
+        "\n".join(
+            line.replace("./.collections", str(ROOT / ".collections"))
+            for line in (ROOT / "ansible.cfg").read_text().splitlines()
+            if not line.startswith("callbacks_enabled")
+        )
+    )
     modes = ["on", "off"] if args.recorder == "both" else [args.recorder]
     totals: dict[str, list[tuple[float, float]]] = {m: [] for m in modes}
     with Lab(inventory, tmp / "lab"):
         for i in range(1, args.repeat + 1):
             for mode in modes:
                 backups = tmp / f"backups-{mode}-{i}"
-                run_env = {**env, "CONFVAULT_DB_URL": f"sqlite:///{tmp}/history-{mode}.db",
-                           **({"ANSIBLE_CONFIG": str(no_recorder_cfg)} if mode == "off" else {})}
-                m = run([str(bin_dir / "ansible-playbook"), "confvault.network.backup", "-i", str(inventory),
-                         "-e", f"confvault_backup_dir={backups}", *limit], env=run_env, cwd=str(ROOT))
+                run_env = {
+                    **env,
+                    "CONFVAULT_DB_URL": f"sqlite:///{tmp}/history-{mode}.db",
+                    **({"ANSIBLE_CONFIG": str(no_recorder_cfg)} if mode == "off" else {}),
+                }
+                m = run(
+                    [
+                        str(bin_dir / "ansible-playbook"),
+                        "confvault.network.backup",
+                        "-i",
+                        str(inventory),
+                        "-e",
+                        f"confvault_backup_dir={backups}",
+                        *limit,
+                    ],
+                    env=run_env,
+                    cwd=str(ROOT),
+                )
                 totals[mode].append((m.wall, m.cpu))
-                print(f"{i:>4} {mode:>8} {m.wall:8.1f} {m.cpu:8.1f} {m.cpu / hosts:10.3f} {m.wall / hosts:10.3f} "
-                      f"{m.peak_pss_mib:13.0f} {m.rc:>3}")
+                print(
+                    f"{i:>4} {mode:>8} {m.wall:8.1f} {m.cpu:8.1f} {m.cpu / hosts:10.3f} {m.wall / hosts:10.3f} "
+                    f"{m.peak_pss_mib:13.0f} {m.rc:>3}"
+                )
     if len(modes) == 2:
-        med = {mode: (statistics.median(w for w, _cpu in v), statistics.median(c for _wall, c in v)) for mode, v in totals.items()}
-        print(f"recorder on/off, medians of {args.repeat}: wall {med['on'][0]:.1f}/{med['off'][0]:.1f} s = "
-              f"{med['on'][0] / med['off'][0]:.3f}x, cpu {med['on'][1]:.1f}/{med['off'][1]:.1f} s = "
-              f"{med['on'][1] / med['off'][1]:.3f}x")
+        med = {
+            mode: (statistics.median(w for w, _cpu in v), statistics.median(c for _wall, c in v))
+            for mode, v in totals.items()
+        }
+        print(
+            f"recorder on/off, medians of {args.repeat}: wall {med['on'][0]:.1f}/{med['off'][0]:.1f} s = "
+            f"{med['on'][0] / med['off'][0]:.3f}x, cpu {med['on'][1]:.1f}/{med['off'][1]:.1f} s = "
+            f"{med['on'][1] / med['off'][1]:.3f}x"
+        )
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

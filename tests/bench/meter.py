@@ -123,10 +123,18 @@ class _Tree:
             self.reap(skip_reap)
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None, cwd: str | None = None,
-        timeout: float = 3600, *, stdout: IO[Any] | int | None = subprocess.DEVNULL,
-        stderr: IO[Any] | int | None = subprocess.DEVNULL, mem_limit_mib: float | None = None,
-        exclude: set[int] | None = None, interval: float = 0.25) -> Measure:
+def run(
+    cmd: list[str],
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    timeout: float = 3600,
+    *,
+    stdout: IO[Any] | int | None = subprocess.DEVNULL,
+    stderr: IO[Any] | int | None = subprocess.DEVNULL,
+    mem_limit_mib: float | None = None,
+    exclude: set[int] | None = None,
+    interval: float = 0.25,
+) -> Measure:
     """Run ``cmd`` and everything it spawns to completion (or kill it all, see
     ``mem_limit_mib`` and ``timeout``). Other children of this process must not exit
     meanwhile unless listed in ``exclude`` (their CPU would be counted otherwise)."""

@@ -27,10 +27,17 @@ def backup(device: dict[str, Any], out: Path, read_timeout: float) -> dict[str, 
     started = time.monotonic()
     record: dict[str, Any] = {"name": device["name"], "ok": False}
     try:
-        conn = ConnectHandler(device_type=device["device_type"], host=device["host"], port=device["port"],
-                              username=device["username"], password=device["password"],
-                              secret=device.get("secret", ""), conn_timeout=30, auth_timeout=30,
-                              banner_timeout=30)
+        conn = ConnectHandler(
+            device_type=device["device_type"],
+            host=device["host"],
+            port=device["port"],
+            username=device["username"],
+            password=device["password"],
+            secret=device.get("secret", ""),
+            conn_timeout=30,
+            auth_timeout=30,
+            banner_timeout=30,
+        )
         try:
             if device.get("secret"):
                 conn.enable()

@@ -67,9 +67,19 @@ BACKUP_TASK = "Back up the running configuration"  # the role's task and the sto
 SMOKE = {"n": [4], "config_kb": 16, "timeout": 300.0, "repeat": 1}
 # Set (or removed) for every contender by Bench.env; any other ANSIBLE_*/CONFVAULT_* variable
 # of the caller's environment reaches the contenders and is printed in the header.
-OVERRIDDEN = {"ANSIBLE_CONFIG", "ANSIBLE_FORKS", "ANSIBLE_NETWORK_CLI_SSH_TYPE", "ANSIBLE_PERSISTENT_COMMAND_TIMEOUT",
-              "ANSIBLE_PERSISTENT_CONTROL_PATH_DIR", "ANSIBLE_DEPRECATION_WARNINGS", "ANSIBLE_RETRY_FILES_ENABLED",
-              "CONFVAULT_DB_URL", "CONFVAULT_BACKUP_DIR", "ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_CALLBACKS_ENABLED"}
+OVERRIDDEN = {
+    "ANSIBLE_CONFIG",
+    "ANSIBLE_FORKS",
+    "ANSIBLE_NETWORK_CLI_SSH_TYPE",
+    "ANSIBLE_PERSISTENT_COMMAND_TIMEOUT",
+    "ANSIBLE_PERSISTENT_CONTROL_PATH_DIR",
+    "ANSIBLE_DEPRECATION_WARNINGS",
+    "ANSIBLE_RETRY_FILES_ENABLED",
+    "CONFVAULT_DB_URL",
+    "CONFVAULT_BACKUP_DIR",
+    "ANSIBLE_STDOUT_CALLBACK",
+    "ANSIBLE_CALLBACKS_ENABLED",
+}
 
 
 def netmiko_transport_available(action: Path = ROOT / "plugins" / "action" / "backup.py") -> bool:
@@ -172,8 +182,11 @@ class Bench:
         for line in (ROOT / "ansible.cfg").read_text().splitlines():
             if line.startswith("callbacks_enabled"):
                 continue
-            lines.append(line.replace("./.collections", str(ROOT / ".collections"))
-                         .replace("./inventory/", str(ROOT / "inventory") + "/"))
+            lines.append(
+                line.replace("./.collections", str(ROOT / ".collections")).replace(
+                    "./inventory/", str(ROOT / "inventory") + "/"
+                )
+            )
         self.stock_cfg.write_text("\n".join(lines) + "\n")
 
     def env(self, contender: str, run_dir: Path, control_dir: Path, json_stdout: bool) -> dict[str, str]:
@@ -188,8 +201,12 @@ class Bench:
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
             "CONFVAULT_DB_URL": f"sqlite:///{run_dir / 'confvault.db'}",
         }
-        for var in ("CONFVAULT_BACKUP_DIR", "ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_CALLBACKS_ENABLED",
-                    "ANSIBLE_NETWORK_CLI_SSH_TYPE"):
+        for var in (
+            "CONFVAULT_BACKUP_DIR",
+            "ANSIBLE_STDOUT_CALLBACK",
+            "ANSIBLE_CALLBACKS_ENABLED",
+            "ANSIBLE_NETWORK_CLI_SSH_TYPE",
+        ):
             env.pop(var, None)
         if self.args.ssh_type:  # else each contender's own default: stock auto (= libssh), ConfVault paramiko
             env["ANSIBLE_NETWORK_CLI_SSH_TYPE"] = self.args.ssh_type
@@ -203,12 +220,31 @@ class Bench:
             return [str(playbook), str(STOCK_PLAYBOOK), "-i", str(lab.inventory), "-e", f"perf_backup_dir={backups}"]
         if contender.startswith("confvault-"):
             transport = contender.split("-", 1)[1]
-            return [str(playbook), "confvault.network.backup", "-i", str(lab.inventory),
-                    "-e", f"confvault_backup_dir={backups}", "-e", f"confvault_transport={transport}"]
+            return [
+                str(playbook),
+                "confvault.network.backup",
+                "-i",
+                str(lab.inventory),
+                "-e",
+                f"confvault_backup_dir={backups}",
+                "-e",
+                f"confvault_transport={transport}",
+            ]
         if contender == "netmiko-pool":
-            return [sys.executable, str(HERE / "netmiko_pool.py"), "--devices", str(lab.devices_json),
-                    "--out", str(backups), "--workers", str(self.args.forks),
-                    "--read-timeout", str(self.args.command_timeout), "--results", str(run_dir / "results.json")]
+            return [
+                sys.executable,
+                str(HERE / "netmiko_pool.py"),
+                "--devices",
+                str(lab.devices_json),
+                "--out",
+                str(backups),
+                "--workers",
+                str(self.args.forks),
+                "--read-timeout",
+                str(self.args.command_timeout),
+                "--results",
+                str(run_dir / "results.json"),
+            ]
         raise ValueError(contender)
 
     def run(self, contender: str, lab: BenchLab, run_no: int, big: bool = False) -> Result:
@@ -225,22 +261,44 @@ class Bench:
         sim_before = lab.cpu_seconds()
         try:
             with open(run_dir / "stdout", "wb") as out, open(run_dir / "stderr", "wb") as err:
-                m = meter_run(cmd, env=self.env(contender, run_dir, control_dir, json_stdout=big), cwd=str(ROOT),
-                              timeout=self.args.timeout, stdout=out, stderr=err,
-                              mem_limit_mib=self.args.mem_limit_gib * 1024, exclude=set(lab.pids()))
+                m = meter_run(
+                    cmd,
+                    env=self.env(contender, run_dir, control_dir, json_stdout=big),
+                    cwd=str(ROOT),
+                    timeout=self.args.timeout,
+                    stdout=out,
+                    stderr=err,
+                    mem_limit_mib=self.args.mem_limit_gib * 1024,
+                    exclude=set(lab.pids()),
+                )
         finally:
             shutil.rmtree(control_dir, ignore_errors=True)
         sim_cpu = lab.cpu_seconds() - sim_before
         check = verify(backups, list(lab.hosts), lab.platform, lab.config_kb)
-        result = Result(contender, lab.n, run_no, round(m.wall, 3), round(m.cpu, 3), round(m.peak_pss_mib, 1),
-                        m.peak_procs, m.rc, m.killed, check.ok, check.problems, round(sim_cpu, 3), round(load, 2))
+        result = Result(
+            contender,
+            lab.n,
+            run_no,
+            round(m.wall, 3),
+            round(m.cpu, 3),
+            round(m.peak_pss_mib, 1),
+            m.peak_procs,
+            m.rc,
+            m.killed,
+            check.ok,
+            check.problems,
+            round(sim_cpu, 3),
+            round(load, 2),
+        )
         if big:
             result.task_seconds, result.task_wall = task_times(contender, run_dir)
             if contender == "stock":  # cli_backup reports no duration of its own
                 result.task_seconds = result.task_wall
         if m.killed == "memory":
-            result.note = (f"the tree's PSS went over {self.args.mem_limit_gib} GiB after {m.wall:.0f} s "
-                           f"({check.ok} devices backed up by then); ")
+            result.note = (
+                f"the tree's PSS went over {self.args.mem_limit_gib} GiB after {m.wall:.0f} s "
+                f"({check.ok} devices backed up by then); "
+            )
         elif m.killed == "timeout":
             result.note = f"still running after {self.args.timeout:.0f} s ({check.ok} devices backed up by then); "
         if not lab.alive():
@@ -271,8 +329,10 @@ def task_times(contender: str, run_dir: Path) -> tuple[float | None, float | Non
             span = task["task"].get("duration", {})
             wall = None
             if span.get("start") and span.get("end"):
-                wall = (datetime.fromisoformat(span["end"].replace("Z", "+00:00"))
-                        - datetime.fromisoformat(span["start"].replace("Z", "+00:00"))).total_seconds()
+                wall = (
+                    datetime.fromisoformat(span["end"].replace("Z", "+00:00"))
+                    - datetime.fromisoformat(span["start"].replace("Z", "+00:00"))
+                ).total_seconds()
             own = next((h.get("duration") for h in task["hosts"].values() if "duration" in h), None)
             return (float(own) if own is not None else None), (round(wall, 3) if wall is not None else None)
     return None, None
@@ -334,8 +394,9 @@ def failure_note(run_dir: Path, check: Check) -> str:
     else:
         for name in ("stderr", "stdout"):
             try:
-                tail = [line.strip() for line in (run_dir / name).read_text(errors="replace").splitlines()
-                        if line.strip()][-3:]
+                tail = [
+                    line.strip() for line in (run_dir / name).read_text(errors="replace").splitlines() if line.strip()
+                ][-3:]
             except OSError:
                 continue
             if tail:
@@ -360,11 +421,13 @@ def machine_info() -> dict[str, Any]:
     versions = {}
     try:
         import ansible.release
+
         versions["ansible-core"] = ansible.release.__version__
     except ImportError:
         pass
     try:
         from importlib.metadata import version
+
         for dist in ("netmiko", "paramiko", "ansible-pylibssh", "asyncssh"):
             try:
                 versions[dist] = version(dist)
@@ -375,17 +438,34 @@ def machine_info() -> dict[str, Any]:
     commit = ""
     try:
         git_env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read-only: no index refresh
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, timeout=10, env=git_env, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=20, env=git_env, check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env=git_env,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=git_env,
+            check=False,
+        ).stdout.strip()
         commit += " (+ uncommitted changes)" if dirty else ""
     except (OSError, subprocess.SubprocessError):
         pass
     return {
-        "host": platform_mod.node(), "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
-        "loadavg": [round(x, 2) for x in os.getloadavg()], "mem_gib": mem,
-        "python": platform_mod.python_version(), "versions": versions, "commit": commit,
+        "host": platform_mod.node(),
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "mem_gib": mem,
+        "python": platform_mod.python_version(),
+        "versions": versions,
+        "commit": commit,
     }
 
 
@@ -414,15 +494,25 @@ def summarize(n: int, results: list[Result], contenders: list[str]) -> list[dict
         def ratio(value: float | None, key: str) -> float | None:
             return round(value / base[key], 4) if value is not None and base.get(key) else None
 
-        rows.append({
-            "n": n, "contender": contender, "runs": len(runs), "wall": wall, "cpu": cpu,
-            "cpu_per_device": round(cpu / n, 4) if cpu is not None else None, "peak_pss_mib": pss,
-            "ok": min(r.ok for r in runs), "cpu_per_device_vs_stock": ratio(cpu, "cpu"),
-            "wall_vs_stock": ratio(wall, "wall"), "mem_vs_stock": ratio(pss, "peak_pss_mib"),
-            "sim_cpu": median_of(runs, "sim_cpu"), "load_before": median_of(runs, "load_before"),
-            "status": "ok" if statuses == ["ok"] else "; ".join(statuses),
-            "notes": [f"run {r.run}: {r.note}" for r in runs if r.note],
-        })
+        rows.append(
+            {
+                "n": n,
+                "contender": contender,
+                "runs": len(runs),
+                "wall": wall,
+                "cpu": cpu,
+                "cpu_per_device": round(cpu / n, 4) if cpu is not None else None,
+                "peak_pss_mib": pss,
+                "ok": min(r.ok for r in runs),
+                "cpu_per_device_vs_stock": ratio(cpu, "cpu"),
+                "wall_vs_stock": ratio(wall, "wall"),
+                "mem_vs_stock": ratio(pss, "peak_pss_mib"),
+                "sim_cpu": median_of(runs, "sim_cpu"),
+                "load_before": median_of(runs, "load_before"),
+                "status": "ok" if statuses == ["ok"] else "; ".join(statuses),
+                "notes": [f"run {r.run}: {r.note}" for r in runs if r.note],
+            }
+        )
     return rows
 
 
@@ -431,13 +521,18 @@ def _x(value: float | None) -> str:
 
 
 def table(n: int, rows: list[dict[str, Any]], lab_info: dict[str, Any]) -> str:
-    head = (f"{'contender':<22} {'runs':>4} {'wall s':>8} {'CPU s':>8} {'CPU s/dev':>10} {'peak PSS MiB':>12} "
-            f"{'ok/N':>10} {'CPU/dev vs stock':>16} {'wall vs stock':>13} {'mem vs stock':>12} {'sim CPU s':>9} "
-            f"{'load':>5}  status")
-    lines = [f"N={n} (medians of the runs; load: 1-min load average before each run; sim CPU: the simulators', "
-             f"not counted): {lab_info['platform']}, config {lab_info['config_kb']} KiB, latency {lab_info['latency']} s, "
-             f"{lab_info['sim_procs']} simulator process(es), started in {lab_info['start_seconds']:.1f} s",
-             head, "-" * len(head)]
+    head = (
+        f"{'contender':<22} {'runs':>4} {'wall s':>8} {'CPU s':>8} {'CPU s/dev':>10} {'peak PSS MiB':>12} "
+        f"{'ok/N':>10} {'CPU/dev vs stock':>16} {'wall vs stock':>13} {'mem vs stock':>12} {'sim CPU s':>9} "
+        f"{'load':>5}  status"
+    )
+    lines = [
+        f"N={n} (medians of the runs; load: 1-min load average before each run; sim CPU: the simulators', "
+        f"not counted): {lab_info['platform']}, config {lab_info['config_kb']} KiB, latency {lab_info['latency']} s, "
+        f"{lab_info['sim_procs']} simulator process(es), started in {lab_info['start_seconds']:.1f} s",
+        head,
+        "-" * len(head),
+    ]
     notes = []
     for row in rows:
         lines.append(
@@ -445,7 +540,8 @@ def table(n: int, rows: list[dict[str, Any]], lab_info: dict[str, Any]) -> str:
             f"{_fmt(row['cpu_per_device'], '10.3f')} {_fmt(row['peak_pss_mib'], '12.0f')} "
             f"{str(row['ok']) + '/' + str(n):>10} {_x(row['cpu_per_device_vs_stock']):>16} {_x(row['wall_vs_stock']):>13} "
             f"{_x(row['mem_vs_stock']):>12} {_fmt(row['sim_cpu'], '9.2f')} {_fmt(row['load_before'], '5.1f')}  "
-            f"{row['status']}")
+            f"{row['status']}"
+        )
         notes.extend(f"  {row['contender']} {note}" for note in row["notes"])
     if any(r["contender"] == "stock" for r in rows) and all(r["cpu_per_device_vs_stock"] is None for r in rows):
         notes.append("  ratios: no successful stock run, nothing to compare with")
@@ -453,17 +549,23 @@ def table(n: int, rows: list[dict[str, Any]], lab_info: dict[str, Any]) -> str:
 
 
 def big_table(results: list[Result], config_kb: int) -> str:
-    head = (f"{'contender':<22} {'backup task s':>13} {'task wall s':>11} {'command wall s':>14} {'CPU s':>8} "
-            f"{'peak PSS MiB':>12} {'ok':>5}  status")
+    head = (
+        f"{'contender':<22} {'backup task s':>13} {'task wall s':>11} {'command wall s':>14} {'CPU s':>8} "
+        f"{'peak PSS MiB':>12} {'ok':>5}  status"
+    )
     rows = [f"one device, {config_kb} KiB config", head, "-" * len(head)]
     notes = []
     for r in results:
-        rows.append(f"{r.contender:<22} {_fmt(r.task_seconds, '13.2f')} {_fmt(r.task_wall, '11.2f')} "
-                    f"{r.wall:14.2f} {r.cpu:8.2f} {r.peak_pss_mib:12.0f} {f'{r.ok}/1':>5}  {r.status()}")
+        rows.append(
+            f"{r.contender:<22} {_fmt(r.task_seconds, '13.2f')} {_fmt(r.task_wall, '11.2f')} "
+            f"{r.wall:14.2f} {r.cpu:8.2f} {r.peak_pss_mib:12.0f} {f'{r.ok}/1':>5}  {r.status()}"
+        )
         if r.note:
             notes.append(f"  {r.contender} run {r.run}: {r.note}")
-    rows.append("backup task s: confvault: the module's `duration`; stock: the task's wall (json callback); "
-                "netmiko-pool: send_command alone. task wall s: the task in the play (netmiko-pool: the device).")
+    rows.append(
+        "backup task s: confvault: the module's `duration`; stock: the task's wall (json callback); "
+        "netmiko-pool: send_command alone. task wall s: the task in the play (netmiko-pool: the device)."
+    )
     return "\n".join([*rows, *notes])
 
 
@@ -476,23 +578,42 @@ def lab_only(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
     labs = []
     for n in args.n:
         for run_no in range(1, args.repeat + 1):
-            lab = BenchLab(workdir / f"n{n}" / f"lab-{run_no}", n, platform=args.platform, config_kb=args.config_kb,
-                           latency=args.latency, sim_procs=args.sim_procs)
+            lab = BenchLab(
+                workdir / f"n{n}" / f"lab-{run_no}",
+                n,
+                platform=args.platform,
+                config_kb=args.config_kb,
+                latency=args.latency,
+                sim_procs=args.sim_procs,
+            )
             with lab:
                 rss = lab.rss_mib()
-            labs.append({"n": n, "run": run_no, "sim_procs": lab.sim_procs, "start_attempts": lab.start_attempts,
-                         "start_seconds": round(lab.start_seconds, 3),
-                         "stop_seconds": round(lab.stop_seconds, 3), "sim_rss_mib": round(rss, 1)})
-            print(f"{n:>6} {run_no:>4} {lab.sim_procs:>9} {lab.start_seconds:8.2f} {lab.stop_seconds:7.2f} {rss:11.0f}",
-                  flush=True)
+            labs.append(
+                {
+                    "n": n,
+                    "run": run_no,
+                    "sim_procs": lab.sim_procs,
+                    "start_attempts": lab.start_attempts,
+                    "start_seconds": round(lab.start_seconds, 3),
+                    "stop_seconds": round(lab.stop_seconds, 3),
+                    "sim_rss_mib": round(rss, 1),
+                }
+            )
+            print(
+                f"{n:>6} {run_no:>4} {lab.sim_procs:>9} {lab.start_seconds:8.2f} {lab.stop_seconds:7.2f} {rss:11.0f}",
+                flush=True,
+            )
     print("start: writing the inventory's specs (ansible-inventory), spawning, until every listener is bound")
     return labs
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     doc = __doc__ or ""
-    parser = argparse.ArgumentParser(description=doc.split("\n\n", maxsplit=1)[0], epilog=doc.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=doc.split("\n\n", maxsplit=1)[0],
+        epilog=doc.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--n", type=int, nargs="+", default=[50], help="device counts, one table each")
     parser.add_argument("--forks", type=int, default=20, help="Ansible forks; netmiko-pool workers")
     parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, help="default: all four")
@@ -500,25 +621,46 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--platform", default="cisco.ios.ios", choices=sorted(PLATFORMS))
     parser.add_argument("--config-kb", type=int, default=80, help="size of each device's config")
     parser.add_argument("--latency", type=float, default=0.0, help="simulated seconds per command")
-    parser.add_argument("--ssh-type", choices=["libssh", "paramiko"], default=None,
-                        help="network_cli's ssh_type for stock and confvault-network_cli (default: each one's own "
-                             "default, as users get it: stock auto = libssh, ConfVault paramiko)")
-    parser.add_argument("--command-timeout", type=int, default=300,
-                        help="per-command timeout (network_cli's command_timeout, netmiko's read_timeout)")
-    parser.add_argument("--mem-limit-gib", type=float, default=None,
-                        help="kill a contender whose tree's PSS goes over this (default: 16, at most 80%% "
-                             "of the memory available at start)")
+    parser.add_argument(
+        "--ssh-type",
+        choices=["libssh", "paramiko"],
+        default=None,
+        help="network_cli's ssh_type for stock and confvault-network_cli (default: each one's own "
+        "default, as users get it: stock auto = libssh, ConfVault paramiko)",
+    )
+    parser.add_argument(
+        "--command-timeout",
+        type=int,
+        default=300,
+        help="per-command timeout (network_cli's command_timeout, netmiko's read_timeout)",
+    )
+    parser.add_argument(
+        "--mem-limit-gib",
+        type=float,
+        default=None,
+        help="kill a contender whose tree's PSS goes over this (default: 16, at most 80%% "
+        "of the memory available at start)",
+    )
     parser.add_argument("--timeout", type=float, help="seconds per contender run (default 3600; --smoke: 300)")
     parser.add_argument("--sim-procs", type=int, default=1, help="simulator processes to spread the devices over")
-    parser.add_argument("--smoke", action="store_true",
-                        help="N=4, 16 KiB configs, every contender once: does each one work at all")
-    parser.add_argument("--big-config-kb", type=int, metavar="KB",
-                        help="one device with a config this large through each contender (ignores --n)")
-    parser.add_argument("--lab-only", action="store_true",
-                        help="only start and stop the simulators for each N (their start time), no contender")
+    parser.add_argument(
+        "--smoke", action="store_true", help="N=4, 16 KiB configs, every contender once: does each one work at all"
+    )
+    parser.add_argument(
+        "--big-config-kb",
+        type=int,
+        metavar="KB",
+        help="one device with a config this large through each contender (ignores --n)",
+    )
+    parser.add_argument(
+        "--lab-only",
+        action="store_true",
+        help="only start and stop the simulators for each N (their start time), no contender",
+    )
     parser.add_argument("--json", type=Path, metavar="OUT", help="write every figure to this JSON file")
-    parser.add_argument("--workdir", type=Path,
-                        help="put this run's directory (inventories, logs, databases) here, and keep it")
+    parser.add_argument(
+        "--workdir", type=Path, help="put this run's directory (inventories, logs, databases) here, and keep it"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory and the backups")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -547,13 +689,17 @@ def main(argv: list[str] | None = None) -> int:
     command_line = shlex.join([sys.executable, *(sys.argv if argv is None else [str(Path(__file__)), *argv])])
     machine = machine_info()
     print(f"command: {command_line}")
-    print(f"machine: {machine['cores']} cores ({machine['usable_cores']} usable), load average "
-          f"{' '.join(map(str, machine['loadavg']))} before start, memory {machine['mem_gib']} GiB, "
-          f"python {machine['python']}, {' '.join(f'{k} {v}' for k, v in machine['versions'].items())}, "
-          f"commit {machine['commit']}")
-    print(f"settings: forks {args.forks}, ssh_type {args.ssh_type or 'each default'}, repeat {args.repeat}, platform {args.platform}, "
-          f"memory limit {args.mem_limit_gib} GiB, timeout {args.timeout:.0f} s per run, "
-          f"sim processes {args.sim_procs}")
+    print(
+        f"machine: {machine['cores']} cores ({machine['usable_cores']} usable), load average "
+        f"{' '.join(map(str, machine['loadavg']))} before start, memory {machine['mem_gib']} GiB, "
+        f"python {machine['python']}, {' '.join(f'{k} {v}' for k, v in machine['versions'].items())}, "
+        f"commit {machine['commit']}"
+    )
+    print(
+        f"settings: forks {args.forks}, ssh_type {args.ssh_type or 'each default'}, repeat {args.repeat}, platform {args.platform}, "
+        f"memory limit {args.mem_limit_gib} GiB, timeout {args.timeout:.0f} s per run, "
+        f"sim processes {args.sim_procs}"
+    )
     inherited = sorted(k for k in os.environ if k.startswith(("ANSIBLE_", "CONFVAULT_")) and k not in OVERRIDDEN)
     if inherited:  # they reach every contender: they are part of the setup
         print("environment: " + " ".join(f"{k}={os.environ[k]}" for k in inherited))
@@ -565,8 +711,15 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix=f"confvault-perf-{datetime.now():%Y%m%d-%H%M%S}-", dir=args.workdir))
     bench = Bench(args, workdir)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    report: dict[str, Any] = {"command": command_line, "started": datetime.now(UTC).isoformat(timespec="seconds"),
-                              "machine": machine, "settings": settings, "labs": [], "summary": [], "results": []}
+    report: dict[str, Any] = {
+        "command": command_line,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "settings": settings,
+        "labs": [],
+        "summary": [],
+        "results": [],
+    }
     all_results: list[Result] = []
     big = args.big_config_kb is not None
     sizes = [1] if big else args.n
@@ -581,24 +734,42 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         for n in sizes:
-            lab = BenchLab(workdir / f"n{n}" / "lab", n, platform=args.platform,
-                           config_kb=args.big_config_kb if big else args.config_kb, latency=args.latency,
-                           sim_procs=args.sim_procs)
+            lab = BenchLab(
+                workdir / f"n{n}" / "lab",
+                n,
+                platform=args.platform,
+                config_kb=args.big_config_kb if big else args.config_kb,
+                latency=args.latency,
+                sim_procs=args.sim_procs,
+            )
             with lab:
-                lab_info = {"n": n, "platform": args.platform, "config_kb": lab.config_kb, "latency": args.latency,
-                            "sim_procs": lab.sim_procs, "start_seconds": round(lab.start_seconds, 2),
-                            "start_attempts": lab.start_attempts, "sim_rss_mib": round(lab.rss_mib(), 1)}
-                print(f"N={n}: {lab.sim_procs} simulator process(es) up in {lab.start_seconds:.1f} s "
-                      f"({lab_info['sim_rss_mib']:.0f} MiB RSS)", flush=True)
+                lab_info = {
+                    "n": n,
+                    "platform": args.platform,
+                    "config_kb": lab.config_kb,
+                    "latency": args.latency,
+                    "sim_procs": lab.sim_procs,
+                    "start_seconds": round(lab.start_seconds, 2),
+                    "start_attempts": lab.start_attempts,
+                    "sim_rss_mib": round(lab.rss_mib(), 1),
+                }
+                print(
+                    f"N={n}: {lab.sim_procs} simulator process(es) up in {lab.start_seconds:.1f} s "
+                    f"({lab_info['sim_rss_mib']:.0f} MiB RSS)",
+                    flush=True,
+                )
                 results: list[Result] = []
                 for run_no in range(1, args.repeat + 1):
                     for contender in args.contenders:
                         r = bench.run(contender, lab, run_no, big=big)
                         results.append(r)
                         all_results.append(r)
-                        print(f"  N={n} {contender} run {run_no}: wall {r.wall:.1f} s, CPU {r.cpu:.1f} s, "
-                              f"peak PSS {r.peak_pss_mib:.0f} MiB ({r.peak_procs} procs), ok {r.ok}/{n}, "
-                              f"sim CPU {r.sim_cpu:.2f} s, {r.status()}", flush=True)
+                        print(
+                            f"  N={n} {contender} run {run_no}: wall {r.wall:.1f} s, CPU {r.cpu:.1f} s, "
+                            f"peak PSS {r.peak_pss_mib:.0f} MiB ({r.peak_procs} procs), ok {r.ok}/{n}, "
+                            f"sim CPU {r.sim_cpu:.2f} s, {r.status()}",
+                            flush=True,
+                        )
                         if not lab.alive():
                             raise RuntimeError(f"a simulator process died (logs in {lab.workdir}); stopping")
             lab_info["stop_seconds"] = round(lab.stop_seconds, 2)
@@ -612,8 +783,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(table(n, rows, lab_info))
             print(flush=True)
     finally:
-        report["results"] = [{**asdict(r), "passed": r.passed, "cpu_per_device": round(r.cpu / r.n, 4)}
-                             for r in all_results]
+        report["results"] = [
+            {**asdict(r), "passed": r.passed, "cpu_per_device": round(r.cpu / r.n, 4)} for r in all_results
+        ]
         report["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)

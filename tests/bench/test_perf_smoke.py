@@ -23,9 +23,14 @@ from perf import CONTENDERS, netmiko_transport_available  # noqa: E402
 @pytest.mark.timeout(1500)
 def test_perf_smoke(tmp_path: Path) -> None:
     out = tmp_path / "perf.json"
-    proc = subprocess.run([sys.executable, str(HERE / "perf.py"), "--smoke", "--json", str(out),
-                           "--workdir", str(tmp_path / "work")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=1400, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "perf.py"), "--smoke", "--json", str(out), "--workdir", str(tmp_path / "work")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1400,
+        check=False,
+    )
     shown = f"perf.py exited {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
     assert out.exists(), shown
     report = json.loads(out.read_text())

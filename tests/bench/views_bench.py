@@ -42,19 +42,31 @@ from ansible_collections.confvault.network.plugins.plugin_utils.db.dialect impor
 )
 from ansible_collections.confvault.network.plugins.plugin_utils.db.models import iso  # noqa: E402
 
-ERRORS = {"failed": ["AUTH_FAILED", "COMMAND_REJECTED", "INCOMPLETE_CONFIG", "CONNECTION_LOST"],
-          "timeout": ["COMMAND_TIMEOUT", "CONNECT_TIMEOUT"], "unreachable": ["UNREACHABLE"]}
-PLATFORMS = ["cisco.ios.ios", "cisco.nxos.nxos", "arista.eos.eos",
-             "junipernetworks.junos.junos", "confvault.network.vrp"]
-EXECUTION_COLUMNS = ("run_id, device_id, status, error_code, error_message, attempts, started_at,"
-                     " completed_at, duration, config_size, line_count, sha256, changed,"
-                     " git_commit, path, extra")
+ERRORS = {
+    "failed": ["AUTH_FAILED", "COMMAND_REJECTED", "INCOMPLETE_CONFIG", "CONNECTION_LOST"],
+    "timeout": ["COMMAND_TIMEOUT", "CONNECT_TIMEOUT"],
+    "unreachable": ["UNREACHABLE"],
+}
+PLATFORMS = [
+    "cisco.ios.ios",
+    "cisco.nxos.nxos",
+    "arista.eos.eos",
+    "junipernetworks.junos.junos",
+    "confvault.network.vrp",
+]
+EXECUTION_COLUMNS = (
+    "run_id, device_id, status, error_code, error_message, attempts, started_at,"
+    " completed_at, duration, config_size, line_count, sha256, changed,"
+    " git_commit, path, extra"
+)
 
 
 def config_text(index: int, device: str, version: int) -> str:
     lines = [f"hostname {device}", "!", f"! version {version}", "service timestamps log datetime"]
-    lines += [f"interface GigabitEthernet0/{i}\n description port {i}\n switchport access vlan "
-              f"{10 + (version + i) % 20}\n!" for i in range(8)]
+    lines += [
+        f"interface GigabitEthernet0/{i}\n description port {i}\n switchport access vlan {10 + (version + i) % 20}\n!"
+        for i in range(8)
+    ]
     if (index + version) % 10 == 0:
         lines.append("snmp-server community public RO")
     lines += [f"ntp server 10.{version % 250}.0.1", "end", ""]
@@ -82,8 +94,17 @@ class Synthetic:
         if device in self.stale and day < 20:
             return "failed"
         r = self.rng.random()
-        return ("success" if r < 0.92 else "failed" if r < 0.96 else "timeout" if r < 0.98
-                else "unreachable" if r < 0.995 else "skipped")
+        return (
+            "success"
+            if r < 0.92
+            else "failed"
+            if r < 0.96
+            else "timeout"
+            if r < 0.98
+            else "unreachable"
+            if r < 0.995
+            else "skipped"
+        )
 
     def run(self, day: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """One night: the run row, its executions, and new config versions (+ contents)."""
@@ -94,8 +115,7 @@ class Synthetic:
             duration = 30.0 if status == "timeout" else round(self.rng.uniform(1, 20), 3)
             done_at = None if status == "skipped" else iso(at + duration)
             code = self.rng.choice(ERRORS[status]) if status in ERRORS else None
-            counts["success" if status == "success" else "skipped" if status == "skipped"
-                   else "failed"] += 1
+            counts["success" if status == "success" else "skipped" if status == "skipped" else "failed"] += 1
             sha = size = lines = commit = path = changed = None
             if status == "success":
                 version = (self.days - day + self.offset[i]) // 60
@@ -107,14 +127,42 @@ class Synthetic:
                 if changed:
                     self.versions_seen.add((i, version))
                     versions.append((i + 1, sha, commit, run_id, done_at, text))
-            rows.append((run_id, i + 1, status, code, f"{code} on {name}" if code else None,
-                         1, iso(at), done_at, None if status == "skipped" else duration,
-                         size, lines, sha, changed, commit, path, "{}"))
+            rows.append(
+                (
+                    run_id,
+                    i + 1,
+                    status,
+                    code,
+                    f"{code} on {name}" if code else None,
+                    1,
+                    iso(at),
+                    done_at,
+                    None if status == "skipped" else duration,
+                    size,
+                    lines,
+                    sha,
+                    changed,
+                    commit,
+                    path,
+                    "{}",
+                )
+            )
         end = start + len(self.names) * 0.5 + 30
         status = "completed" if counts["failed"] == 0 else "partial"
-        run = (run_id, status, "confvault.network.backup", len(rows), len(rows),
-               counts["success"], counts["failed"], counts["skipped"], iso(start), iso(start),
-               iso(end), iso(end))
+        run = (
+            run_id,
+            status,
+            "confvault.network.backup",
+            len(rows),
+            len(rows),
+            counts["success"],
+            counts["failed"],
+            counts["skipped"],
+            iso(start),
+            iso(start),
+            iso(end),
+            iso(end),
+        )
         return run, rows, versions
 
 
@@ -126,34 +174,51 @@ def build(path: Path, devices: int, days: int) -> None:
     migrations.migrate(db)  # the recorder's schema, rollup triggers included
     db.close()
     conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1000000",
-                   "temp_store=MEMORY", "foreign_keys=OFF"):
+    for pragma in (
+        "journal_mode=OFF",
+        "synchronous=OFF",
+        "cache_size=-1000000",
+        "temp_store=MEMORY",
+        "foreign_keys=OFF",
+    ):
         conn.execute(f"PRAGMA {pragma}")
-    triggers = [r[0] for r in conn.execute(
-        "select name from sqlite_master where type = 'trigger' and name like 'executions_rollup%'")]
+    triggers = [
+        r[0]
+        for r in conn.execute(
+            "select name from sqlite_master where type = 'trigger' and name like 'executions_rollup%'"
+        )
+    ]
     for name in triggers:  # bulk load first, then fill the rollups once (migration 2's backfill)
         conn.execute(f"DROP TRIGGER {name}")
     synth, started = Synthetic(devices, days), time.monotonic()
     first, last = iso(synth.run_start(days - 1)), iso(synth.run_start(0))
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO devices (id, name, address, platform, site, role, groups,"
-                     " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?)",
-                     [(i + 1, n, f"10.{i // 250}.{i % 250}.1", PLATFORMS[i % 5],
-                       f"site-{i % 50:02d}", "access", first, last)
-                      for i, n in enumerate(synth.names)])
+    conn.executemany(
+        "INSERT INTO devices (id, name, address, platform, site, role, groups,"
+        " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?)",
+        [
+            (i + 1, n, f"10.{i // 250}.{i % 250}.1", PLATFORMS[i % 5], f"site-{i % 50:02d}", "access", first, last)
+            for i, n in enumerate(synth.names)
+        ],
+    )
     total = 0
     for day in range(days - 1, -1, -1):
         run, rows, versions = synth.run(day)
-        conn.execute("INSERT INTO runs (run_id, status, playbook, total, completed, success,"
-                     " failed, skipped, created_at, started_at, completed_at, heartbeat_at)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", run)
-        conn.executemany(f"INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES "
-                         f"({', '.join('?' * 16)})", rows)
-        conn.executemany("INSERT OR IGNORE INTO config_contents (sha256, content, size, lines)"
-                         " VALUES (?, ?, ?, ?)",
-                         [(v[1], v[5], len(v[5]), v[5].count("\n")) for v in versions])
-        conn.executemany("INSERT INTO config_versions (device_id, sha256, git_commit, run_id,"
-                         " first_seen) VALUES (?, ?, ?, ?, ?)", [v[:5] for v in versions])
+        conn.execute(
+            "INSERT INTO runs (run_id, status, playbook, total, completed, success,"
+            " failed, skipped, created_at, started_at, completed_at, heartbeat_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            run,
+        )
+        conn.executemany(f"INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 16)})", rows)
+        conn.executemany(
+            "INSERT OR IGNORE INTO config_contents (sha256, content, size, lines) VALUES (?, ?, ?, ?)",
+            [(v[1], v[5], len(v[5]), v[5].count("\n")) for v in versions],
+        )
+        conn.executemany(
+            "INSERT INTO config_versions (device_id, sha256, git_commit, run_id, first_seen) VALUES (?, ?, ?, ?, ?)",
+            [v[:5] for v in versions],
+        )
         total += len(rows)
         if day % 50 == 0:
             conn.execute("COMMIT")
@@ -172,26 +237,31 @@ def build(path: Path, devices: int, days: int) -> None:
     with db.write() as sa_conn:
         rollups.create_triggers(sa_conn)
     db.close()
-    print(f"built {path} ({path.stat().st_size / 1e9:.2f} GB) in "
-          f"{time.monotonic() - started:.0f} s", flush=True)
+    print(f"built {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.monotonic() - started:.0f} s", flush=True)
 
 
 def views(path: Path) -> Iterator[tuple[str, str]]:
     with sqlite3.connect(path) as conn:
-        latest, busy = conn.execute("select run_id, (select run_id from runs order by created_at"
-                                    " limit 1 offset 3) from runs order by created_at desc"
-                                    " limit 1").fetchone()
+        latest, busy = conn.execute(
+            "select run_id, (select run_id from runs order by created_at"
+            " limit 1 offset 3) from runs order by created_at desc"
+            " limit 1"
+        ).fetchone()
         device_id = conn.execute("select id from devices where name = 'dev-00042'").fetchone()[0]
     newest = "_sort_desc=started_at&_nocount=1"  # as the panel links the executions table
     yield from [
-        ("overview, 30 days", "overview?days=30"), ("overview, 365 days", "overview?days=365"),
-        ("trend, 7 days", "trend?days=7"), ("trend, 90 days", "trend?days=90"),
+        ("overview, 30 days", "overview?days=30"),
+        ("overview, 365 days", "overview?days=365"),
+        ("trend, 7 days", "trend?days=7"),
+        ("trend, 90 days", "trend?days=90"),
         ("device status (500 a page)", "device_status"),
         ("device status, q=dev-0004", "device_status?q=dev-0004"),
         ("device status, page 10", "device_status?page=10"),
         ("failing devices, 7 days", "failing_devices?days=7"),
         ("failing devices, 90 days", "failing_devices?days=90"),
-        ("runs", "recent_runs"), ("run (latest)", "run"), ("run failures (latest)", "run_failures"),
+        ("runs", "recent_runs"),
+        ("run (latest)", "run"),
+        ("run failures (latest)", "run_failures"),
         ("run report (5,000 rows)", f"run_report?run_id={latest}"),
         ("run failures, older run", f"run_failures?run_id={busy}"),
         ("recent executions", f"executions?{newest}"),
@@ -229,8 +299,9 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, int, float, float,
             t = time.perf_counter()
             await ds.client.get(html_url)
             html_ms.append((time.perf_counter() - t) * 1000)
-        out.append((f"{label}", count, statistics.median(sql_ms), statistics.median(json_ms),
-                    statistics.median(html_ms)))
+        out.append(
+            (f"{label}", count, statistics.median(sql_ms), statistics.median(json_ms), statistics.median(html_ms))
+        )
     return out
 
 
@@ -255,8 +326,10 @@ def main() -> int:
         flag = "" if sql_ms <= 100 else "  > 100 ms"
         print(f"{label:<32} {count:>6} {sql_ms:>8.1f} {json_ms:>8.1f} {html_ms:>8.1f}{flag}")
     slow = [r[0] for r in results if r[2] > 100]
-    print(f"\n{len(results) - len(slow)}/{len(results)} views within 100 ms (sql)"
-          + (f"; over: {', '.join(slow)}" if slow else ""))
+    print(
+        f"\n{len(results) - len(slow)}/{len(results)} views within 100 ms (sql)"
+        + (f"; over: {', '.join(slow)}" if slow else "")
+    )
     return 0
 
 

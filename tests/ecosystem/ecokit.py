@@ -45,6 +45,14 @@ def tool_env(**extra: str) -> dict[str, str]:
 
 
 def run(cmd: list[str], *, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: int = 300) -> Result:
-    proc = subprocess.run(cmd, cwd=cwd, env=env or tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=env or tool_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     return Result(cmd, proc.returncode, _ESCAPES.sub("", proc.stdout))

@@ -54,10 +54,17 @@ def test_role_variables_are_the_roles() -> None:
     table |= set(re.findall(r"^\| `confvault_\w+` / `(confvault_\w+)`", TEXT, flags=re.M))
     assert set(defaults) <= table, f"not in docs/awx.md's table: {sorted(set(defaults) - table)}"
     # and every variable the page names is one the role, the playbooks or the script read
-    known = "\n".join(p.read_text() for p in [*ROOT.glob("roles/*/defaults/*.yml"), *ROOT.glob("roles/*/tasks/*.yml"),
-                                              *ROOT.glob("playbooks/*.yml")])
-    unknown = sorted({v for v in re.findall(r"\bconfvault_[a-z_]+\b", TEXT) if v not in known}
-                     - {"confvault_network"})  # the EE's build directory
+    known = "\n".join(
+        p.read_text()
+        for p in [
+            *ROOT.glob("roles/*/defaults/*.yml"),
+            *ROOT.glob("roles/*/tasks/*.yml"),
+            *ROOT.glob("playbooks/*.yml"),
+        ]
+    )
+    unknown = sorted(
+        {v for v in re.findall(r"\bconfvault_[a-z_]+\b", TEXT) if v not in known} - {"confvault_network"}
+    )  # the EE's build directory
     assert not unknown, unknown
 
 
@@ -69,6 +76,7 @@ def test_environment_variables_exist() -> None:
 
 def test_project_ansible_cfg_is_the_repositorys() -> None:
     """The project's ansible.cfg is this repository's minus collections_path and inventory."""
+
     def parse(text: str) -> configparser.ConfigParser:
         cfg = configparser.ConfigParser(interpolation=None)
         cfg.read_string(text)
@@ -107,9 +115,14 @@ def test_credential_type_fields_feed_the_injectors() -> None:
 def test_env_file_is_read_by_the_script(tmp_path: Path) -> None:
     (env_file,) = blocks("env-file").values()
     (tmp_path / "env").write_text(env_file)
-    out = subprocess.run([str(ROOT / "scripts" / "nightly-backup.sh"), "--version"], capture_output=True, text=True,
-                         timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-                                           "CONFVAULT_ENV_FILE": str(tmp_path / "env")}, check=False)
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "nightly-backup.sh"), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CONFVAULT_ENV_FILE": str(tmp_path / "env")},
+        check=False,
+    )
     assert out.returncode == 0 and "ansible-playbook [core" in out.stdout, out.stdout + out.stderr
 
 
@@ -150,8 +163,15 @@ def test_documented_project_runs_like_an_awx_job(lab_env: LabEnv, tmp_path: Path
         sheet.title = "Devices"
         sheet.append(["hostname", "address", "platform", "port", "site"])
         for host in [*good, down]:
-            sheet.append([host, "127.0.0.1", lab["hosts"][host]["ansible_network_os"],
-                          ports.get(host, lab["hosts"][host]["ansible_port"]), "lab"])
+            sheet.append(
+                [
+                    host,
+                    "127.0.0.1",
+                    lab["hosts"][host]["ansible_network_os"],
+                    ports.get(host, lab["hosts"][host]["ansible_port"]),
+                    "lab",
+                ]
+            )
         book.save(sheet_file)
 
     db = tmp_path / "history.db"
@@ -160,25 +180,45 @@ def test_documented_project_runs_like_an_awx_job(lab_env: LabEnv, tmp_path: Path
     injected = {k: jinja2.Template(v).render(**inputs) for k, v in yaml.safe_load(creds["injectors"])["env"].items()}
     extra = yaml.safe_load(blocks("job-template")["extra-vars"])
     assert "confvault_backup_dir" in extra
-    extra.update(confvault_backup_dir=str(tmp_path / "backups"), awx_job_id=31337, awx_schedule_id=7,
-                 awx_job_template_name="ConfVault nightly backup", confvault_retries=0)
+    extra.update(
+        confvault_backup_dir=str(tmp_path / "backups"),
+        awx_job_id=31337,
+        awx_schedule_id=7,
+        awx_job_template_name="ConfVault nightly backup",
+        confvault_retries=0,
+    )
     (private / "env").mkdir()
     (private / "env" / "envvars").write_text(yaml.safe_dump(injected))
     (private / "env" / "extravars").write_text(yaml.safe_dump(extra))
     # A Machine credential as AWX passes it: -u, and the answers to the password prompts.
-    (private / "env" / "passwords").write_text(yaml.safe_dump({
-        r"SSH password:\s*?$": lab["vars"]["ansible_password"],
-        r"BECOME password.*:\s*?$": lab["vars"]["ansible_become_password"]}))
+    (private / "env" / "passwords").write_text(
+        yaml.safe_dump(
+            {
+                r"SSH password:\s*?$": lab["vars"]["ansible_password"],
+                r"BECOME password.*:\s*?$": lab["vars"]["ansible_become_password"],
+            }
+        )
+    )
     machine = f"-u {lab['vars']['ansible_user']} --ask-pass --ask-become-pass"
     # No ANSIBLE_CONFIG: AWX relies on the project's ansible.cfg in the working directory.
     # The collection comes from a collections path, as it does from the EE's.
-    clean = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
-             "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections")}
+    clean = {
+        "PATH": f"{VENV_BIN}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
+    }
 
     def job(ident: str, cmdline: str, status: str) -> str:
         (private / "env" / "cmdline").write_text(f"{machine} {cmdline}")
-        out = subprocess.run([str(VENV_BIN / "ansible-runner"), "run", str(private), "-p", "backup.yml",
-                              "--ident", ident], capture_output=True, text=True, timeout=600, env=clean, check=False)
+        out = subprocess.run(
+            [str(VENV_BIN / "ansible-runner"), "run", str(private), "-p", "backup.yml", "--ident", ident],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=clean,
+            check=False,
+        )
         stdout = (private / "artifacts" / ident / "stdout").read_text()
         assert (private / "artifacts" / ident / "status").read_text() == status, stdout[-4000:] + out.stderr
         assert "[confvault] run " in stdout  # the recorder, enabled by the project's ansible.cfg
@@ -189,17 +229,30 @@ def test_documented_project_runs_like_an_awx_job(lab_env: LabEnv, tmp_path: Path
     write_sheet({down: closed_port})
     job("nightly", "-i inventory/devices.sheet.yml", "failed")  # AWX shows a job with a failed host as failed
     with sqlite3.connect(db) as conn:
-        runs = conn.execute("SELECT run_id, status, total, success, failed, awx_job_id, awx_schedule_id, "
-                            "awx_job_template_name FROM runs").fetchall()
+        runs = conn.execute(
+            "SELECT run_id, status, total, success, failed, awx_job_id, awx_schedule_id, "
+            "awx_job_template_name FROM runs"
+        ).fetchall()
     assert [r[1:] for r in runs] == [("partial", 3, 2, 1, "31337", "7", "ConfVault nightly backup")]
     assert sorted(p.name for p in (tmp_path / "backups").glob("*.cfg")) == [f"{h}.cfg" for h in sorted(good)]
     write_sheet({})  # the device is back
 
     # 2. AWX's sync of the "Network devices and history" source: the directory, as AWX runs it
-    sync = subprocess.run([str(VENV_BIN / "ansible-inventory"), "--list", "--export", "-i", "inventory",
-                           "--playbook-dir", "inventory"], capture_output=True, text=True, timeout=300, cwd=project,
-                          env={**clean, **injected, "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
-                               "ANSIBLE_INVENTORY_EXPORT": "True", "ANSIBLE_VERBOSE_TO_STDERR": "True"}, check=False)
+    sync = subprocess.run(
+        [str(VENV_BIN / "ansible-inventory"), "--list", "--export", "-i", "inventory", "--playbook-dir", "inventory"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=project,
+        env={
+            **clean,
+            **injected,
+            "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
+            "ANSIBLE_INVENTORY_EXPORT": "True",
+            "ANSIBLE_VERBOSE_TO_STDERR": "True",
+        },
+        check=False,
+    )
     assert sync.returncode == 0, sync.stderr
     synced = unwrap(yaml.safe_load(sync.stdout))
     assert synced["all"]["vars"]["confvault_history_run"] == runs[0][0]
@@ -219,7 +272,9 @@ def test_documented_project_runs_like_an_awx_job(lab_env: LabEnv, tmp_path: Path
 @pytest.mark.parametrize("name", ["resume.yml", "retry_failed.yml", "prune.yml"])
 def test_the_other_project_playbooks_are_one_line_away(name: str) -> None:
     """The page says they are backup.yml with another collection playbook: that one exists."""
-    text = blocks("project-file")["backup.yml"].replace("confvault.network.backup", f"confvault.network.{Path(name).stem}")
+    text = blocks("project-file")["backup.yml"].replace(
+        "confvault.network.backup", f"confvault.network.{Path(name).stem}"
+    )
     target = yaml.safe_load(text)[0]["ansible.builtin.import_playbook"]
     assert (ROOT / "playbooks" / f"{target.rsplit('.', 1)[1]}.yml").is_file()
     assert f"`{name}`" in TEXT

@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import yaml
-
 from ecokit import ROOT, VENV_BIN, run, tool_env
 
 CHANGELOG = str(VENV_BIN / "antsibull-changelog")
@@ -43,8 +42,12 @@ def test_release_in_a_copy(tmp_path: Path) -> None:
     env = tool_env()
     env.pop("ANSIBLE_CONFIG")  # the copy's plugins, not this checkout's through ansible.cfg
 
-    result = run([CHANGELOG, "release", "--is-collection", "--version", version, "--date", "2030-01-01"],
-                 cwd=copy, env=env, timeout=120)
+    result = run(
+        [CHANGELOG, "release", "--is-collection", "--version", version, "--date", "2030-01-01"],
+        cwd=copy,
+        env=env,
+        timeout=120,
+    )
 
     assert result.rc == 0, result.report()
     rst = (copy / "CHANGELOG.rst").read_text()
@@ -56,7 +59,9 @@ def test_release_in_a_copy(tmp_path: Path) -> None:
             if section == "trivial":  # kept in changelog.yaml, never rendered
                 continue
             for entry in entries if isinstance(entries, list) else [entries]:
-                text = f"confvault.network.{entry['name']} - {entry['description']}" if isinstance(entry, dict) else entry
+                text = (
+                    f"confvault.network.{entry['name']} - {entry['description']}" if isinstance(entry, dict) else entry
+                )
                 assert text in rst, f"{fragment.name} ({section}): {text!r} not in CHANGELOG.rst:\n{rst}"
     assert list((copy / "changelogs" / "fragments").iterdir()) == []  # all consumed into changelog.yaml
     assert run([CHANGELOG, "lint-changelog-yaml", str(copy / "changelogs" / "changelog.yaml")]).rc == 0

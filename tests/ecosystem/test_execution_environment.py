@@ -27,8 +27,19 @@ DEFINITION = yaml.safe_load(EE_FILE.read_text())
 # What confvault.network needs in a job, from requirements.txt: every other pin there must be
 # in the EE's dependencies.exclude.python (or be one ansible-builder drops itself: ansible,
 # ansible-core, PyYAML, pytest, the linters).
-RUNTIME = {"ansible-pylibssh", "paramiko", "netmiko", "netaddr", "lxml", "ansible-runner", "openpyxl",
-           "et-xmlfile", "sqlalchemy", "psycopg", "jsonschema"}
+RUNTIME = {
+    "ansible-pylibssh",
+    "paramiko",
+    "netmiko",
+    "netaddr",
+    "lxml",
+    "ansible-runner",
+    "openpyxl",
+    "et-xmlfile",
+    "sqlalchemy",
+    "psycopg",
+    "jsonschema",
+}
 EL9 = ["platform:rpm", "platform:redhat", "platform:centos", "platform:centos-9"]
 DEBIAN = ["platform:dpkg", "platform:debian", "platform:debian-12"]
 
@@ -80,9 +91,24 @@ class Built:
 def create(ee_file: Path, context: Path) -> Built:
     """`ansible-builder create`, then every way the context can miss what the definition names
     (ansible-builder itself only warns about an additional_build_files source it cannot find)."""
-    out = subprocess.run([str(VENV_BIN / "ansible-builder"), "create", "--file", str(ee_file), "--context",
-                          str(context), "--output-filename", "Containerfile", "-v3"],
-                         capture_output=True, text=True, timeout=300, cwd=ee_file.parent, check=False)
+    out = subprocess.run(
+        [
+            str(VENV_BIN / "ansible-builder"),
+            "create",
+            "--file",
+            str(ee_file),
+            "--context",
+            str(context),
+            "--output-filename",
+            "Containerfile",
+            "-v3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ee_file.parent,
+        check=False,
+    )
     output = out.stdout + out.stderr
     problems = [line for line in output.splitlines() if "No matches for" in line or "does not exist" in line]
     if out.returncode == 0:
@@ -117,18 +143,28 @@ def galaxy_stage(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path
     bundle = Path(sys.executable).parents[1].glob("lib/python3*/site-packages/ansible_collections")
     (bundle_dir,) = list(bundle)
     for dep in ("ansible/netcommon", "ansible/utils"):
-        shutil.copytree(bundle_dir / dep, collections / "ansible_collections" / dep,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            bundle_dir / dep, collections / "ansible_collections" / dep, ignore=shutil.ignore_patterns("__pycache__")
+        )
     (line,) = [ln for ln in built.containerfile.splitlines() if ln.startswith("RUN ") and "confvault_network" in ln]
-    command = (line.removeprefix("RUN ").replace("$ANSIBLE_GALAXY_CLI_COLLECTION_OPTS", "")
-               .replace("/usr/share/ansible/collections", str(collections))
-               .replace("/build/", f"{built.context / '_build'}/"))
+    command = (
+        line.removeprefix("RUN ")
+        .replace("$ANSIBLE_GALAXY_CLI_COLLECTION_OPTS", "")
+        .replace("/usr/share/ansible/collections", str(collections))
+        .replace("/build/", f"{built.context / '_build'}/")
+    )
     home = collections.parent / "home"
     home.mkdir()
     (home / "ansible.cfg").write_text("")  # none of this checkout's settings
-    out = subprocess.run(command.split(), capture_output=True, text=True, timeout=300, cwd=collections.parent,
-                         env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(home),
-                              "ANSIBLE_CONFIG": str(home / "ansible.cfg")}, check=False)
+    out = subprocess.run(
+        command.split(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=collections.parent,
+        env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(home), "ANSIBLE_CONFIG": str(home / "ansible.cfg")},
+        check=False,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "confvault.network:" in out.stdout and "was installed successfully" in out.stdout
     return collections
@@ -144,8 +180,16 @@ def test_create_writes_the_build_context(built: Built) -> None:
     assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in text
     # the collection itself, from this checkout, with its requirements.txt and bindep.txt
     copy = built.context / "_build" / "confvault_network"
-    for name in ("galaxy.yml", "requirements.txt", "bindep.txt", "meta/runtime.yml", "plugins/action/backup.py",
-                 "plugins/callback/recorder.py", "roles/backup/tasks/main.yml", "playbooks/backup.yml"):
+    for name in (
+        "galaxy.yml",
+        "requirements.txt",
+        "bindep.txt",
+        "meta/runtime.yml",
+        "plugins/action/backup.py",
+        "plugins/callback/recorder.py",
+        "roles/backup/tasks/main.yml",
+        "playbooks/backup.yml",
+    ):
         assert (copy / name).read_bytes() == (ROOT / name).read_bytes(), name
     # introspection (builder stage) with the exclusions, then the wheels and bindep packages
     assert re.search(r"introspect\.py introspect .*--exclude-pip-reqs=exclude-requirements\.txt", text)
@@ -169,13 +213,22 @@ def test_the_collection_installs_and_loads_from_the_context(galaxy_stage: Path, 
     cfg.write_text(f"[defaults]\ncollections_path = {galaxy_stage}\n")
     env = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "ANSIBLE_CONFIG": str(cfg)}
     playbooks = [f"confvault.network.{p.stem}" for p in sorted((ROOT / "playbooks").glob("*.yml"))]
-    checks = [["ansible-playbook", "--syntax-check", "-i", "localhost,", *playbooks],
-              ["ansible-doc", "-t", "callback", "confvault.network.recorder"],
-              ["ansible-doc", "-t", "inventory", "confvault.network.sheet", "confvault.network.history"],
-              ["ansible-doc", "-t", "module", "confvault.network.backup"]]
+    checks = [
+        ["ansible-playbook", "--syntax-check", "-i", "localhost,", *playbooks],
+        ["ansible-doc", "-t", "callback", "confvault.network.recorder"],
+        ["ansible-doc", "-t", "inventory", "confvault.network.sheet", "confvault.network.history"],
+        ["ansible-doc", "-t", "module", "confvault.network.backup"],
+    ]
     for argv in checks:
-        out = subprocess.run([str(VENV_BIN / argv[0]), *argv[1:]], capture_output=True, text=True, timeout=300,
-                             env=env, cwd=tmp_path, check=False)
+        out = subprocess.run(
+            [str(VENV_BIN / argv[0]), *argv[1:]],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            cwd=tmp_path,
+            check=False,
+        )
         assert out.returncode == 0 and "ERROR" not in out.stderr, f"{argv}: {out.stdout}{out.stderr}"
         assert str(installed) in out.stdout, f"{argv} did not use the installed copy: {out.stdout}"
 
@@ -184,23 +237,42 @@ def test_image_requirements(built: Built, galaxy_stage: Path, tmp_path: Path) ->
     """ansible-builder's introspection, as the builder stage runs it: the runtime pins of
     requirements.txt reach the image, the test, lab and tool pins do not; bindep.txt's packages."""
     scripts = built.context / "_build" / "scripts"
-    out = subprocess.run([sys.executable, str(scripts / "introspect.py"), "introspect", str(galaxy_stage),
-                          f"--exclude-pip-reqs={built.context / '_build' / 'exclude-requirements.txt'}",
-                          f"--write-pip={tmp_path / 'pip.txt'}", f"--write-bindep={tmp_path / 'bindep.txt'}"],
-                         capture_output=True, text=True, timeout=300, check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(scripts / "introspect.py"),
+            "introspect",
+            str(galaxy_stage),
+            f"--exclude-pip-reqs={built.context / '_build' / 'exclude-requirements.txt'}",
+            f"--write-pip={tmp_path / 'pip.txt'}",
+            f"--write-bindep={tmp_path / 'bindep.txt'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
-    ours = [ln.split("  #")[0] for ln in (tmp_path / "pip.txt").read_text().splitlines()
-            if ln.endswith("# from collection confvault.network")]
+    ours = [
+        ln.split("  #")[0]
+        for ln in (tmp_path / "pip.txt").read_text().splitlines()
+        if ln.endswith("# from collection confvault.network")
+    ]
     got = {Requirement(line).name.lower(): line for line in ours}
     pinned = pins()
     unexpected = sorted(set(got) - RUNTIME)
-    assert not unexpected, (f"{unexpected} from requirements.txt would be installed in the EE: add them to "
-                            "execution-environment.yml dependencies.exclude.python, or to RUNTIME here if a job needs them")
+    assert not unexpected, (
+        f"{unexpected} from requirements.txt would be installed in the EE: add them to "
+        "execution-environment.yml dependencies.exclude.python, or to RUNTIME here if a job needs them"
+    )
     assert set(got) == RUNTIME, f"missing from the EE: {sorted(RUNTIME - set(got))}"
     assert all(got[name] == pinned[name] for name in got)  # the same pins, not just the same names
     assert plugin_distributions() <= set(got), "plugins/ imports a package the EE would not have"
-    system = [ln.split("  #")[0] for ln in (tmp_path / "bindep.txt").read_text().splitlines()
-              if ln.endswith("# from collection confvault.network")]
+    system = [
+        ln.split("  #")[0]
+        for ln in (tmp_path / "bindep.txt").read_text().splitlines()
+        if ln.endswith("# from collection confvault.network")
+    ]
     assert "git-core [platform:rpm]" in system and "openssh-clients [platform:rpm]" in system
 
 
@@ -209,8 +281,12 @@ def test_bindep_file() -> None:
 
     depends = Depends((ROOT / "bindep.txt").read_text())  # raises on a syntax error
     assert {r[0] for r in depends.active_rules(EL9)} == {"git-core", "openssh-clients"}
-    assert {r[0] for r in depends.active_rules([*EL9, "compile"])} == {"git-core", "openssh-clients", "gcc",
-                                                                       "python3.11-devel"}
+    assert {r[0] for r in depends.active_rules([*EL9, "compile"])} == {
+        "git-core",
+        "openssh-clients",
+        "gcc",
+        "python3.11-devel",
+    }
     assert {r[0] for r in depends.active_rules(DEBIAN)} == {"git", "openssh-client"}
     # the compile profile's python3.11-devel is the interpreter the EE installs
     assert DEFINITION["dependencies"]["python_interpreter"]["package_system"] == "python3.11"

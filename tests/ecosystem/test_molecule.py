@@ -18,8 +18,17 @@ def test_molecule_scenario(tmp_path: Path) -> None:
         result = run([str(VENV_BIN / "molecule"), "test"], env=env, timeout=300)
     finally:
         # molecule destroys even when a step fails; this is for a molecule that died
-        stopped = run([str(VENV_BIN / "python"), str(ROOT / "tests" / "lab" / "labctl.py"), "stop",
-                       "--state-dir", str(ephemeral / "lab")], env=env, timeout=60)
+        stopped = run(
+            [
+                str(VENV_BIN / "python"),
+                str(ROOT / "tests" / "lab" / "labctl.py"),
+                "stop",
+                "--state-dir",
+                str(ephemeral / "lab"),
+            ],
+            env=env,
+            timeout=60,
+        )
     assert result.rc == 0, result.report()
     assert stopped.output.startswith("lab: stopped 0 "), stopped.report()  # destroy had stopped it
     # molecule's closing summary: every step ran and passed (NO_COLOR: ">" rather than an arrow)

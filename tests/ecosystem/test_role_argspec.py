@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from ecokit import ROOT, VENV_BIN, playbook_env, run
 
 ROLE = ROOT / "roles" / "backup"
@@ -26,14 +25,18 @@ def test_spec_describes_every_default() -> None:
     assert sorted(options) == sorted(DEFAULTS)
     for name, option in options.items():
         assert option.get("description") and option.get("type"), name
-        assert option["default"] == DEFAULTS[name], f"{name}: spec default {option['default']!r}, defaults/main.yml {DEFAULTS[name]!r}"
+        assert option["default"] == DEFAULTS[name], (
+            f"{name}: spec default {option['default']!r}, defaults/main.yml {DEFAULTS[name]!r}"
+        )
     assert options["confvault_transport"]["choices"] == ["network_cli", "netmiko"]
 
 
 def test_ansible_doc_reads() -> None:
     result = run([str(VENV_BIN / "ansible-doc"), "-t", "role", "confvault.network.backup"], timeout=120)
     assert result.rc == 0 and "ERROR" not in result.output, result.report()
-    assert re.search(r"ENTRY POINT: \W*main\W* - Back up network device configurations into git", result.output), result.output
+    assert re.search(r"ENTRY POINT: \W*main\W* - Back up network device configurations into git", result.output), (
+        result.output
+    )
     for name in DEFAULTS:
         assert name in result.output, f"{name} missing from ansible-doc:\n{result.output}"
 
@@ -42,13 +45,40 @@ def _play(tmp_path: Path, hosts: dict[str, dict[str, Any]], *args: str) -> tuple
     """Run the backup playbook; no device listens, so only what runs before the backup can pass.
     Returns rc, {task name: {host: result}} and the output."""
     inventory = tmp_path / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"vars": {
-        "ansible_connection": "ansible.netcommon.network_cli", "ansible_host": "127.0.0.1",
-        "ansible_port": 9, "ansible_user": "admin", "ansible_password": "x"}, "hosts": hosts}}))
+    inventory.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "vars": {
+                        "ansible_connection": "ansible.netcommon.network_cli",
+                        "ansible_host": "127.0.0.1",
+                        "ansible_port": 9,
+                        "ansible_user": "admin",
+                        "ansible_password": "x",
+                    },
+                    "hosts": hosts,
+                }
+            }
+        )
+    )
     backups = tmp_path / "backups"
-    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "confvault.network.backup", "-i", str(inventory),
-                           "-e", f"confvault_backup_dir={backups}", *args],
-                          cwd=ROOT, env=playbook_env(backups), capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [
+            str(VENV_BIN / "ansible-playbook"),
+            "confvault.network.backup",
+            "-i",
+            str(inventory),
+            "-e",
+            f"confvault_backup_dir={backups}",
+            *args,
+        ],
+        cwd=ROOT,
+        env=playbook_env(backups),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     output = f"rc={proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     try:
         doc = json.loads(proc.stdout)  # ansible.posix.json: one document on stdout
@@ -66,14 +96,30 @@ def _validation(tasks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return tasks[name]
 
 
-@pytest.mark.parametrize("extra,problems", [
-    ({"confvault_retries": "many"}, ["argument 'confvault_retries' is of type str and we were unable to convert to int"]),
-    ({"confvault_transport": "telnet"}, ["value of confvault_transport must be one of: network_cli, netmiko, got: telnet"]),
-    ({"confvault_redact": "maybe", "confvault_min_size_ratio": "half"},
-     ["argument 'confvault_redact' is of type str and we were unable to convert to bool",
-      "argument 'confvault_min_size_ratio' is of type str and we were unable to convert to float"]),
-], ids=["int", "choice", "bool-and-float"])
-def test_wrong_value_fails_the_play_with_a_clear_message(tmp_path: Path, extra: dict[str, str], problems: list[str]) -> None:
+@pytest.mark.parametrize(
+    "extra,problems",
+    [
+        (
+            {"confvault_retries": "many"},
+            ["argument 'confvault_retries' is of type str and we were unable to convert to int"],
+        ),
+        (
+            {"confvault_transport": "telnet"},
+            ["value of confvault_transport must be one of: network_cli, netmiko, got: telnet"],
+        ),
+        (
+            {"confvault_redact": "maybe", "confvault_min_size_ratio": "half"},
+            [
+                "argument 'confvault_redact' is of type str and we were unable to convert to bool",
+                "argument 'confvault_min_size_ratio' is of type str and we were unable to convert to float",
+            ],
+        ),
+    ],
+    ids=["int", "choice", "bool-and-float"],
+)
+def test_wrong_value_fails_the_play_with_a_clear_message(
+    tmp_path: Path, extra: dict[str, str], problems: list[str]
+) -> None:
     rc, tasks, output = _play(tmp_path, {"ios-01": {"ansible_network_os": "cisco.ios.ios"}}, "-e", json.dumps(extra))
     assert rc != 0, output
     result = _validation(tasks)["ios-01"]
@@ -88,8 +134,11 @@ def test_good_values_pass_and_an_unknown_platform_keeps_its_own_error(tmp_path: 
     (the role gives it a connection plugin that loads: network_cli would refuse to) and fails
     in the backup task with UNSUPPORTED_PLATFORM, not with network_cli's bare message."""
     rc, tasks, output = _play(
-        tmp_path, {"ios-01": {"ansible_network_os": "cisco.ios.ios"}, "bad-platform": {"ansible_network_os": "foo.bar.baz"}},
-        "-e", "confvault_retries=0 confvault_redact=no confvault_transport=network_cli confvault_skip_statuses=offline")
+        tmp_path,
+        {"ios-01": {"ansible_network_os": "cisco.ios.ios"}, "bad-platform": {"ansible_network_os": "foo.bar.baz"}},
+        "-e",
+        "confvault_retries=0 confvault_redact=no confvault_transport=network_cli confvault_skip_statuses=offline",
+    )
     validation = _validation(tasks)
     for host in ("ios-01", "bad-platform"):
         assert validation[host].get("failed") is not True, validation[host]

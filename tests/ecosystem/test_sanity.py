@@ -26,11 +26,21 @@ def test_no_sanity_ignore_files() -> None:
 def test_ansible_test_sanity_passes(tmp_path: Path) -> None:
     # The copy of the collection goes to tmp_path (and goes away with it).
     env = {**os.environ, "CONFVAULT_SANITY_DIR": str(tmp_path), "NO_COLOR": "1"}
-    proc = subprocess.run([str(SCRIPT)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=1700, check=False)
+    proc = subprocess.run(
+        [str(SCRIPT)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=1700,
+        check=False,
+    )
     output = proc.stdout
     problems = "\n".join(line for line in output.splitlines() if line.startswith(("ERROR:", "FATAL:")))
-    assert proc.returncode == 0, f"scripts/sanity.sh: rc={proc.returncode}\n{problems}\n\n--- output ---\n{output[-20000:]}"
+    assert proc.returncode == 0, (
+        f"scripts/sanity.sh: rc={proc.returncode}\n{problems}\n\n--- output ---\n{output[-20000:]}"
+    )
     ran = set(re.findall(r'^Running sanity test "([\w.-]+)"', output, re.MULTILINE))
     assert MUST_RUN <= ran, f"did not run: {sorted(MUST_RUN - ran)}\n{output[-20000:]}"
     assert "Skipping sanity test" not in output, output[-20000:]

@@ -41,8 +41,13 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         (tmp_path / unit.name).write_text(unit.read_text().replace(INSTALLED, str(ROOT)))
     (exec_start,) = unit_values(tmp_path / SERVICE.name, "ExecStart")
     assert exec_start == str(SCRIPT)
-    out = subprocess.run([analyze, "verify", str(tmp_path / SERVICE.name), str(tmp_path / TIMER.name)],
-                         capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [analyze, "verify", str(tmp_path / SERVICE.name), str(tmp_path / TIMER.name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     # Unknown keys and bad values are only warnings (exit 0): any line about our units fails.
     ours = [line for line in (out.stdout + out.stderr).splitlines() if "confvault-backup" in line]
     assert out.returncode == 0 and not ours, out.stdout + out.stderr
@@ -63,20 +68,30 @@ def test_verify_catches_a_broken_unit(tmp_path: Path) -> None:
 def test_timer_and_cron_run_at_the_same_time() -> None:
     (calendar,) = unit_values(TIMER, "OnCalendar")
     if shutil.which("systemd-analyze"):
-        out = subprocess.run(["systemd-analyze", "calendar", calendar], capture_output=True, text=True, timeout=60, check=False)
+        out = subprocess.run(
+            ["systemd-analyze", "calendar", calendar], capture_output=True, text=True, timeout=60, check=False
+        )
         assert out.returncode == 0, out.stderr
     match = re.fullmatch(r"\*-\*-\* (\d\d):(\d\d):00", calendar)
     assert match, f"OnCalendar={calendar}: expected a daily *-*-* HH:MM:00"
     (job,) = cron_jobs(CRON.read_text())
-    assert (job.minute, job.hour, job.dom, job.month, job.dow) == (str(int(match[2])), str(int(match[1])), "*", "*", "*")
+    assert (job.minute, job.hour, job.dom, job.month, job.dow) == (
+        str(int(match[2])),
+        str(int(match[1])),
+        "*",
+        "*",
+        "*",
+    )
     assert unit_values(TIMER, "Unit") == [SERVICE.name]
 
 
 # -- cron.d ------------------------------------------------------------------------------------
 
 FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
-NAMES = {3: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
-         4: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]}
+NAMES = {
+    3: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+    4: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
+}
 
 
 class CronJob:
@@ -137,14 +152,18 @@ def test_cron_file() -> None:
     assert job.command.endswith("2>&1")  # the recorder's progress and failure table go to stderr
 
 
-@pytest.mark.parametrize("line", [
-    "61 2 * * * confvault /x",        # minute out of range
-    "30 2 * * confvault /x",           # a time field missing
-    "30 2 * * * confvault",            # no command
-    "30 2 * * mon-fry confvault /x",   # not a day
-    "30 2 * * * confvault date +%F",   # % is a newline to cron
-    "30 2 */0 * * confvault /x",       # zero step
-], ids=["minute", "missing-field", "no-command", "bad-day", "percent", "zero-step"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "61 2 * * * confvault /x",  # minute out of range
+        "30 2 * * confvault /x",  # a time field missing
+        "30 2 * * * confvault",  # no command
+        "30 2 * * mon-fry confvault /x",  # not a day
+        "30 2 * * * confvault date +%F",  # % is a newline to cron
+        "30 2 */0 * * confvault /x",  # zero step
+    ],
+    ids=["minute", "missing-field", "no-command", "bad-day", "percent", "zero-step"],
+)
 def test_cron_check_rejects(line: str) -> None:
     with pytest.raises(ValueError):
         cron_jobs(line + "\n")
@@ -155,10 +174,21 @@ def test_cron_check_rejects(line: str) -> None:
 
 def _run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """As cron or systemd would: a bare environment; the script finds the checkout's venv."""
-    base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
-            "CONFVAULT_ENV_FILE": str(tmp_path / "env")}
-    return subprocess.run([str(SCRIPT), *args], env={**base, **(env or {})}, capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path, check=False)
+    base = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "CONFVAULT_ENV_FILE": str(tmp_path / "env"),
+    }
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        check=False,
+    )
 
 
 def _runs(db: Path) -> list[tuple[str, int, int, int]]:

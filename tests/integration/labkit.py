@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "lab"))
 from labctl import Lab, free_ports  # noqa: E402,F401 - free_ports is re-exported to the tests
@@ -37,7 +36,12 @@ GOOD: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
 }
 FAULTY: dict[str, tuple[str, dict[str, Any], dict[str, Any], str]] = {
     "f-auth": ("confvault.network.vrp", {"auth_fail": True}, {}, "AUTH_FAILED"),
-    "f-hang": ("arista.eos.eos", {"hang": True}, {"ansible_command_timeout": 5, "confvault_retries": 0}, "COMMAND_TIMEOUT"),
+    "f-hang": (
+        "arista.eos.eos",
+        {"hang": True},
+        {"ansible_command_timeout": 5, "confvault_retries": 0},
+        "COMMAND_TIMEOUT",
+    ),
     "f-drop": ("junipernetworks.junos.junos", {"drop_after_bytes": 1500}, {"confvault_retries": 1}, "CONNECTION_LOST"),
     "f-trunc": ("confvault.network.comware", {"truncate": True}, {"confvault_retries": 0}, "INCOMPLETE_CONFIG"),
     "f-error": ("confvault.network.rgos", {"error_text": True}, {}, "COMMAND_REJECTED"),
@@ -51,7 +55,7 @@ TRANSPORTS = ["network_cli", "netmiko"]
 
 def build_inventory(tmp: Path) -> dict[str, Any]:
     names = [*GOOD, *FAULTY, BIG, "f-unreach", "maint-01", "bad-platform", "no-creds"]
-    ports = dict(zip(names, free_ports(len(names))))
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     hosts: dict[str, dict[str, Any]] = {}
     groups: dict[str, list[str]] = {"good": [], "faulty": [], "badinput": []}
 
@@ -72,8 +76,12 @@ def build_inventory(tmp: Path) -> dict[str, Any]:
     add(BIG, "confvault.network.vrp", {"config_kb": 1100}, {}, "faulty")
     groups["faulty"].remove(BIG)
     # Nothing listens on f-unreach's port.
-    hosts["f-unreach"] = {"ansible_port": ports["f-unreach"], "ansible_network_os": "cisco.nxos.nxos",
-                          "confvault_lab": {"engine": "none"}, "confvault_retries": 1}
+    hosts["f-unreach"] = {
+        "ansible_port": ports["f-unreach"],
+        "ansible_network_os": "cisco.nxos.nxos",
+        "confvault_lab": {"engine": "none"},
+        "confvault_retries": 1,
+    }
     groups["faulty"].append("f-unreach")
     add("maint-01", "cisco.nxos.nxos", {}, {"status": "maintenance"}, "badinput")
     add("bad-platform", "foo.bar.baz", {"engine": "none"}, {}, "badinput")
@@ -123,8 +131,14 @@ def db_url_for(backup_dir: Path) -> str:
     return f"sqlite:///{backup_dir.parent}/history.db"
 
 
-def playbook_env(backup_dir: Path, *, ssh_type: str | None = "libssh", log: Path | None = None,
-                 db_url: str | None = None, stdout_json: bool = True) -> dict[str, str]:
+def playbook_env(
+    backup_dir: Path,
+    *,
+    ssh_type: str | None = "libssh",
+    log: Path | None = None,
+    db_url: str | None = None,
+    stdout_json: bool = True,
+) -> dict[str, str]:
     log = log or backup_dir.parent / f"ansible-{backup_dir.name}.log"
     return {
         **os.environ,
@@ -139,30 +153,58 @@ def playbook_env(backup_dir: Path, *, ssh_type: str | None = "libssh", log: Path
     }
 
 
-def playbook_cmd(lab_env: "LabEnv", backup_dir: Path, *args: str) -> list[str]:
-    return [str(VENV_BIN / "ansible-playbook"), "confvault.network.backup", "-i", str(lab_env.inventory),
-            "-e", f"confvault_backup_dir={backup_dir}", *args]
+def playbook_cmd(lab_env: LabEnv, backup_dir: Path, *args: str) -> list[str]:
+    return [
+        str(VENV_BIN / "ansible-playbook"),
+        "confvault.network.backup",
+        "-i",
+        str(lab_env.inventory),
+        "-e",
+        f"confvault_backup_dir={backup_dir}",
+        *args,
+    ]
 
 
-def run_backup(lab_env: LabEnv, backup_dir: Path, *args: str, ssh_type: str | None = "libssh",
-               env: dict[str, str] | None = None, timeout: int = 600, log: Path | None = None,
-               db_url: str | None = None) -> Run:
+def run_backup(
+    lab_env: LabEnv,
+    backup_dir: Path,
+    *args: str,
+    ssh_type: str | None = "libssh",
+    env: dict[str, str] | None = None,
+    timeout: int = 600,
+    log: Path | None = None,
+    db_url: str | None = None,
+) -> Run:
     """Run `ansible-playbook confvault.network.backup` as a user would, results as JSON."""
     log = log or backup_dir.parent / f"ansible-{backup_dir.name}.log"
     full_env = {**playbook_env(backup_dir, ssh_type=ssh_type, log=log, db_url=db_url), **(env or {})}
-    proc = subprocess.run(playbook_cmd(lab_env, backup_dir, *args), capture_output=True, text=True,
-                          env=full_env, cwd=ROOT, timeout=timeout, check=False)
+    proc = subprocess.run(
+        playbook_cmd(lab_env, backup_dir, *args),
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
     try:
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError:
-        raise AssertionError(f"ansible-playbook printed no JSON (rc={proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"ansible-playbook printed no JSON (rc={proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        ) from None
     tasks: dict[str, dict[str, dict[str, Any]]] = {}
     for play in doc.get("plays", []):
         for task in play.get("tasks", []):
             name = task["task"]["name"].split(" : ", 1)[-1]  # "<role> : <task>"
             tasks.setdefault(name, {}).update(task["hosts"])
-    return Run(proc.returncode, proc.stdout, proc.stderr, log.read_text() if log.exists() else "",
-               tasks.get("Back up the running configuration", {}))
+    return Run(
+        proc.returncode,
+        proc.stdout,
+        proc.stderr,
+        log.read_text() if log.exists() else "",
+        tasks.get("Back up the running configuration", {}),
+    )
 
 
 def processes_with_mark(mark: str, name: str) -> list[int]:
@@ -172,8 +214,10 @@ def processes_with_mark(mark: str, name: str) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            if name in (entry / "cmdline").read_bytes().decode(errors="replace") and \
-                    f"CONFVAULT_TEST_MARK={mark}\0".encode() in (entry / "environ").read_bytes():
+            if (
+                name in (entry / "cmdline").read_bytes().decode(errors="replace")
+                and f"CONFVAULT_TEST_MARK={mark}\0".encode() in (entry / "environ").read_bytes()
+            ):
                 found.append(int(entry.name))
         except OSError:
             continue

@@ -24,17 +24,33 @@ def _slice(k: int, lab_env: LabEnv, tmp: Path, url: str, remote: Path) -> tuple[
     project = node / "project"
     project.mkdir(parents=True)
     (project / "backup.yml").write_text("- ansible.builtin.import_playbook: confvault.network.backup\n")
-    (project / "ansible.cfg").write_text((ROOT / "ansible.cfg").read_text().replace(
-        "./.collections", str(ROOT / ".collections")).replace("./inventory/lab.yml", str(lab_env.inventory)))
+    (project / "ansible.cfg").write_text(
+        (ROOT / "ansible.cfg")
+        .read_text()
+        .replace("./.collections", str(ROOT / ".collections"))
+        .replace("./inventory/lab.yml", str(lab_env.inventory))
+    )
     hosts = sorted(GOOD)[k::SLICES]  # AWX gives slice k every SLICES-th host
     repo = node / "backups"
     result = ansible_runner.run(
-        private_data_dir=str(node), playbook="backup.yml", inventory=str(lab_env.inventory), limit=",".join(hosts),
-        extravars={"awx_job_id": 9000 + k, "awx_workflow_job_id": WORKFLOW_JOB, "awx_job_template_name": "Nightly",
-                   "confvault_backup_dir": str(repo), "confvault_git_remote": str(remote)},
-        envvars={"CONFVAULT_DB_URL": url, "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
-                 "PATH": playbook_env(repo)["PATH"]},
-        quiet=True, timeout=600,
+        private_data_dir=str(node),
+        playbook="backup.yml",
+        inventory=str(lab_env.inventory),
+        limit=",".join(hosts),
+        extravars={
+            "awx_job_id": 9000 + k,
+            "awx_workflow_job_id": WORKFLOW_JOB,
+            "awx_job_template_name": "Nightly",
+            "confvault_backup_dir": str(repo),
+            "confvault_git_remote": str(remote),
+        },
+        envvars={
+            "CONFVAULT_DB_URL": url,
+            "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+            "PATH": playbook_env(repo)["PATH"],
+        },
+        quiet=True,
+        timeout=600,
     )
     return result.status, result.stdout.read()[-3000:]
 
@@ -49,8 +65,12 @@ def test_four_slices_make_one_logical_run(lab_env: LabEnv, tmp_path: Path, postg
     runs = rows(url, "SELECT * FROM runs WHERE awx_workflow_job_id = :w", w=str(WORKFLOW_JOB))
     assert sorted(r["awx_job_id"] for r in runs) == [str(9000 + k) for k in range(SLICES)]
     assert all(r["status"] == "completed" for r in runs)
-    execs = rows(url, "SELECT d.name, e.git_commit FROM executions e JOIN runs r ON r.run_id = e.run_id "
-                      "JOIN devices d ON d.id = e.device_id WHERE r.awx_workflow_job_id = :w", w=str(WORKFLOW_JOB))
+    execs = rows(
+        url,
+        "SELECT d.name, e.git_commit FROM executions e JOIN runs r ON r.run_id = e.run_id "
+        "JOIN devices d ON d.id = e.device_id WHERE r.awx_workflow_job_id = :w",
+        w=str(WORKFLOW_JOB),
+    )
     assert sorted(e["name"] for e in execs) == sorted(GOOD)  # exactly N executions, each device once
     remote_commits = set(git(remote, "log", "--format=%H", "--all").split())
     assert {e["git_commit"] for e in execs} <= remote_commits  # every config commit reached the remote

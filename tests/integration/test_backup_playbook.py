@@ -7,13 +7,16 @@ import time
 from pathlib import Path
 
 import pytest
-
 from labkit import BIG, FAULTY, GOOD, SEED, TRANSPORTS, LabEnv, Run, git, processes_with_mark, run_backup  # type: ignore[import-not-found]
 
 END_MARKERS = {  # what the last line of each platform's stored config must be
-    "cisco.ios.ios": "end", "arista.eos.eos": "end", "confvault.network.rgos": "end",
-    "confvault.network.vrp": "return", "confvault.network.comware": "return",
-    "junipernetworks.junos.junos": "}", "cisco.nxos.nxos": None,
+    "cisco.ios.ios": "end",
+    "arista.eos.eos": "end",
+    "confvault.network.rgos": "end",
+    "confvault.network.vrp": "return",
+    "confvault.network.comware": "return",
+    "junipernetworks.junos.junos": "}",
+    "cisco.nxos.nxos": None,
 }
 
 
@@ -54,7 +57,9 @@ def test_unreachable_and_bad_input(first: tuple[Run, Path, str]) -> None:
     bad = run.results["bad-platform"]
     assert bad["failed"] is True and bad["error_code"] == "UNSUPPORTED_PLATFORM"
     assert bad["msg"].startswith("bad-platform: [UNSUPPORTED_PLATFORM]")
-    assert "foo.bar.baz" in bad["msg"] and "confvault.network.vrp" in bad["msg"] and bad["msg"].startswith("bad-platform:")
+    assert (
+        "foo.bar.baz" in bad["msg"] and "confvault.network.vrp" in bad["msg"] and bad["msg"].startswith("bad-platform:")
+    )
     nocreds = run.results["no-creds"]
     assert nocreds["error_code"] == "BAD_INPUT" and "ansible_password" in nocreds["msg"]
     maint = run.results["maint-01"]
@@ -129,8 +134,9 @@ def test_other_transport(lab_env: LabEnv, tmp_path: Path, ssh_type: str) -> None
     assert len(list(repo.glob("*.cfg"))) == len(GOOD)
 
 
-@pytest.mark.parametrize("ssh_type,transport", [("paramiko", "network_cli"), ("libssh", "network_cli"),
-                                                ("libssh", "netmiko")])
+@pytest.mark.parametrize(
+    "ssh_type,transport", [("paramiko", "network_cli"), ("libssh", "network_cli"), ("libssh", "netmiko")]
+)
 def test_one_megabyte_config_stored_whole(lab_env: LabEnv, tmp_path: Path, ssh_type: str, transport: str) -> None:
     repo = tmp_path / "backups"
     run = run_backup(lab_env, repo, "--limit", BIG, "-e", f"confvault_transport={transport}", ssh_type=ssh_type)
@@ -146,8 +152,12 @@ def test_no_secret_survives_anywhere(first: tuple[Run, Path, str]) -> None:
     run, repo, _seed_commit = first
     simulated = [h for h, (_p, lab, _e) in GOOD.items() if lab.get("engine") != "fake-switches"]
     history = git(repo, "log", "-p", "--all")
-    for where, text in {"files": "".join((repo / f"{h}.cfg").read_text() for h in simulated),
-                        "git history": history, "task results": run.stdout, "ansible log": run.log}.items():
+    for where, text in {
+        "files": "".join((repo / f"{h}.cfg").read_text() for h in simulated),
+        "git history": history,
+        "task results": run.stdout,
+        "ansible log": run.log,
+    }.items():
         assert "CANARY" not in text, f"a secret reached the {where}"
     assert run.log, "the run wrote no log to check"
     for host in simulated:
@@ -176,8 +186,13 @@ def test_password_from_the_command_line(lab_env: LabEnv, tmp_path: Path) -> None
     (tmp_path / "inv.yml").write_text(yaml.safe_dump(inventory))
     (tmp_path / "pw").write_text(password + "\n")
     env = LabEnv(tmp_path / "inv.yml", lab_env.tmp, lab_env.lab)
-    run = run_backup(env, tmp_path / "backups", "--connection-password-file", str(tmp_path / "pw"),
-                     env={"SSH_AUTH_SOCK": "", "HOME": str(tmp_path)})
+    run = run_backup(
+        env,
+        tmp_path / "backups",
+        "--connection-password-file",
+        str(tmp_path / "pw"),
+        env={"SSH_AUTH_SOCK": "", "HOME": str(tmp_path)},
+    )
     assert run.results["vrp-01"].get("error_code") is None, run.results["vrp-01"].get("msg")
 
 
@@ -196,12 +211,21 @@ def test_awx_network_credential(lab_env: LabEnv, tmp_path: Path, transport: str)
         host = dict(inventory["all"]["hosts"][name])
         host.pop("ansible_become", None)  # enable comes from ANSIBLE_NET_AUTHORIZE
         hosts[name] = host
-    common = {k: v for k, v in inventory["all"]["vars"].items()
-              if k not in ("ansible_user", "ansible_password", "ansible_become_password")}
+    common = {
+        k: v
+        for k, v in inventory["all"]["vars"].items()
+        if k not in ("ansible_user", "ansible_password", "ansible_become_password")
+    }
     (tmp_path / "inv.yml").write_text(yaml.safe_dump({"all": {"vars": common, "hosts": hosts}}))
     env = LabEnv(tmp_path / "inv.yml", lab_env.tmp, lab_env.lab)
-    awx = {"ANSIBLE_NET_USERNAME": user, "ANSIBLE_NET_PASSWORD": login, "ANSIBLE_NET_AUTHORIZE": "1",
-           "ANSIBLE_NET_AUTH_PASS": enable, "SSH_AUTH_SOCK": "", "HOME": str(tmp_path)}
+    awx = {
+        "ANSIBLE_NET_USERNAME": user,
+        "ANSIBLE_NET_PASSWORD": login,
+        "ANSIBLE_NET_AUTHORIZE": "1",
+        "ANSIBLE_NET_AUTH_PASS": enable,
+        "SSH_AUTH_SOCK": "",
+        "HOME": str(tmp_path),
+    }
     # AWX passes -u root when the job has no machine credential: the network credential wins over it
     run = run_backup(env, tmp_path / "backups", "-e", f"confvault_transport={transport}", "-u", "root", env=awx)
     for name in names:
@@ -210,12 +234,24 @@ def test_awx_network_credential(lab_env: LabEnv, tmp_path: Path, transport: str)
     for text in (run.stdout, run.log):
         assert login not in text and enable not in text
     # without the credential, the same inventory is bad input, named as such
-    bare = run_backup(env, tmp_path / "bare", "-e", f"confvault_transport={transport}",
-                      env={"SSH_AUTH_SOCK": "", "HOME": str(tmp_path)})
+    bare = run_backup(
+        env,
+        tmp_path / "bare",
+        "-e",
+        f"confvault_transport={transport}",
+        env={"SSH_AUTH_SOCK": "", "HOME": str(tmp_path)},
+    )
     assert bare.results["vrp-01"]["error_code"] == "BAD_INPUT"
     # the inventory's own credentials win over a (here wrong) network credential
-    wrong = {"ANSIBLE_NET_USERNAME": "nobody", "ANSIBLE_NET_PASSWORD": "wrong", "SSH_AUTH_SOCK": "", "HOME": str(tmp_path)}
-    own = run_backup(lab_env, tmp_path / "own", "--limit", "vrp-01", "-e", f"confvault_transport={transport}", env=wrong)
+    wrong = {
+        "ANSIBLE_NET_USERNAME": "nobody",
+        "ANSIBLE_NET_PASSWORD": "wrong",
+        "SSH_AUTH_SOCK": "",
+        "HOME": str(tmp_path),
+    }
+    own = run_backup(
+        lab_env, tmp_path / "own", "--limit", "vrp-01", "-e", f"confvault_transport={transport}", env=wrong
+    )
     assert own.results["vrp-01"].get("error_code") is None, own.results["vrp-01"].get("msg")
 
 
@@ -234,8 +270,9 @@ def test_network_cli_ssh_type_default_and_users_choice(lab_env: LabEnv, tmp_path
     assert (plain.results[host]["transport"], plain.results[host]["ssh_type"]) == ("network_cli", "paramiko")
     from_env = run_backup(lab_env, tmp_path / "b", "--limit", host, ssh_type="libssh")
     assert from_env.results[host]["ssh_type"] == "libssh"
-    from_var = run_backup(lab_env, tmp_path / "c", "--limit", host, "-e", "ansible_network_cli_ssh_type=libssh",
-                          ssh_type=None)
+    from_var = run_backup(
+        lab_env, tmp_path / "c", "--limit", host, "-e", "ansible_network_cli_ssh_type=libssh", ssh_type=None
+    )
     assert from_var.results[host]["ssh_type"] == "libssh"
     netmiko = run_backup(lab_env, tmp_path / "d", "--limit", host, "-e", "confvault_transport=netmiko")
     assert netmiko.results[host]["transport"] == "netmiko" and "ssh_type" not in netmiko.results[host]
@@ -268,13 +305,23 @@ def test_silent_device_fails_within_connect_timeout(lab_env: LabEnv, tmp_path: P
     thread.start()
     inventory = yaml.safe_load(lab_env.inventory.read_text())
     connect_timeout = 4
-    host = {"ansible_port": listener.getsockname()[1], "ansible_network_os": "confvault.network.vrp",
-            "ansible_connect_timeout": connect_timeout, "confvault_retries": 0}
-    (tmp_path / "inv.yml").write_text(yaml.safe_dump({"all": {"vars": inventory["all"]["vars"],
-                                                               "hosts": {"silent-01": host}}}))
+    host = {
+        "ansible_port": listener.getsockname()[1],
+        "ansible_network_os": "confvault.network.vrp",
+        "ansible_connect_timeout": connect_timeout,
+        "confvault_retries": 0,
+    }
+    (tmp_path / "inv.yml").write_text(
+        yaml.safe_dump({"all": {"vars": inventory["all"]["vars"], "hosts": {"silent-01": host}}})
+    )
     try:
-        run = run_backup(LabEnv(tmp_path / "inv.yml", lab_env.tmp, lab_env.lab), tmp_path / "backups",
-                         "-e", f"confvault_transport={transport}", ssh_type=None)
+        run = run_backup(
+            LabEnv(tmp_path / "inv.yml", lab_env.tmp, lab_env.lab),
+            tmp_path / "backups",
+            "-e",
+            f"confvault_transport={transport}",
+            ssh_type=None,
+        )
     finally:
         stop.set()
         thread.join()

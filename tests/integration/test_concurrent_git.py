@@ -12,16 +12,30 @@ HOSTS = [h for h, (_p, lab, _e) in GOOD.items()]
 
 
 def _parallel(lab_env: LabEnv, jobs: list[tuple[Path, list[str]]]) -> list[dict]:
-    procs = [subprocess.Popen(playbook_cmd(lab_env, repo, *args), env=playbook_env(repo), cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for repo, args in jobs]
+    procs = [
+        subprocess.Popen(
+            playbook_cmd(lab_env, repo, *args),
+            env=playbook_env(repo),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for repo, args in jobs
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[0][-3000:] + o[1][-1000:] for o in outs]
     return [json.loads(o[0]) for o in outs]
 
 
 def _commits(doc: dict) -> set[str]:
-    return {r["commit"] for play in doc["plays"] for task in play["tasks"] for r in task["hosts"].values()
-            if r.get("commit")}
+    return {
+        r["commit"]
+        for play in doc["plays"]
+        for task in play["tasks"]
+        for r in task["hosts"].values()
+        if r.get("commit")
+    }
 
 
 def test_overlapping_runs_share_one_repository(lab_env: LabEnv, tmp_path: Path) -> None:
@@ -42,9 +56,10 @@ def test_two_controllers_push_to_one_remote(lab_env: LabEnv, tmp_path: Path) -> 
     half = len(HOSTS) // 2
     for i in range(2):
         (tmp_path / f"controller-{i}").mkdir()
-    jobs = [(tmp_path / f"controller-{i}" / "backups",
-             ["--limit", ",".join(part), "-e", f"confvault_git_remote={remote}"])
-            for i, part in enumerate([HOSTS[:half], HOSTS[half:]])]
+    jobs = [
+        (tmp_path / f"controller-{i}" / "backups", ["--limit", ",".join(part), "-e", f"confvault_git_remote={remote}"])
+        for i, part in enumerate([HOSTS[:half], HOSTS[half:]])
+    ]
     docs = _parallel(lab_env, jobs)
     remote_log = set(git(remote, "log", "--format=%H", "--all").split())
     for doc in docs:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-
 from labkit import LabEnv, free_ports, run_backup  # type: ignore[import-not-found]
 
 TOKEN = "tok-CANARY-webhook"
@@ -60,18 +60,26 @@ def smtp() -> Iterator[tuple[int, Mailbox]]:
     controller.stop()
 
 
-def test_webhook_and_email_on_failures(lab_env: LabEnv, tmp_path: Path, webhook: str,
-                                       smtp: tuple[int, Mailbox]) -> None:
+def test_webhook_and_email_on_failures(
+    lab_env: LabEnv, tmp_path: Path, webhook: str, smtp: tuple[int, Mailbox]
+) -> None:
     port, box = smtp
-    env = {"CONFVAULT_NOTIFY_WEBHOOK": webhook, "CONFVAULT_NOTIFY_WEBHOOK_TOKEN": TOKEN,
-           "CONFVAULT_NOTIFY_EMAIL_TO": "noc@example.net,oncall@example.net", "CONFVAULT_SMTP_HOST": "127.0.0.1",
-           "CONFVAULT_SMTP_PORT": str(port), "CONFVAULT_SMTP_PASSWORD": SMTP_PASSWORD}
+    env = {
+        "CONFVAULT_NOTIFY_WEBHOOK": webhook,
+        "CONFVAULT_NOTIFY_WEBHOOK_TOKEN": TOKEN,
+        "CONFVAULT_NOTIFY_EMAIL_TO": "noc@example.net,oncall@example.net",
+        "CONFVAULT_SMTP_HOST": "127.0.0.1",
+        "CONFVAULT_SMTP_PORT": str(port),
+        "CONFVAULT_SMTP_PASSWORD": SMTP_PASSWORD,
+    }
     run = run_backup(lab_env, tmp_path / "backups", "--limit", "vrp-01,nxos-01,f-auth,f-error", env=env)
-    (headers, payload), = Hook.received
+    ((headers, payload),) = Hook.received
     assert headers["Authorization"] == f"Bearer {TOKEN}"
     assert payload["status"] == "partial" and payload["counts"] == {"total": 4, "success": 2, "failed": 2, "skipped": 0}
     assert {f["device"]: f["error_code"] for f in payload["failed_devices"]} == {
-        "f-auth": "AUTH_FAILED", "f-error": "COMMAND_REJECTED"}
+        "f-auth": "AUTH_FAILED",
+        "f-error": "COMMAND_REJECTED",
+    }
     (raw,) = box.messages
     mail = message_from_bytes(raw)
     assert mail["To"] == "noc@example.net, oncall@example.net"
@@ -84,14 +92,24 @@ def test_webhook_and_email_on_failures(lab_env: LabEnv, tmp_path: Path, webhook:
 def test_only_on_failure_by_default(lab_env: LabEnv, tmp_path: Path, webhook: str) -> None:
     run_backup(lab_env, tmp_path / "ok", "--limit", "vrp-01", env={"CONFVAULT_NOTIFY_WEBHOOK": webhook})
     assert Hook.received == []
-    run_backup(lab_env, tmp_path / "always", "--limit", "vrp-01",
-               env={"CONFVAULT_NOTIFY_WEBHOOK": webhook, "CONFVAULT_NOTIFY_ON": "always"})
+    run_backup(
+        lab_env,
+        tmp_path / "always",
+        "--limit",
+        "vrp-01",
+        env={"CONFVAULT_NOTIFY_WEBHOOK": webhook, "CONFVAULT_NOTIFY_ON": "always"},
+    )
     assert [p["status"] for _h, p in Hook.received] == ["completed"]
 
 
 def test_unreachable_webhook_warns_and_the_run_goes_on(lab_env: LabEnv, tmp_path: Path) -> None:
     url = f"http://user:pw-CANARY-url@127.0.0.1:{free_ports(1)[0]}/hook"
-    run = run_backup(lab_env, tmp_path / "b", "--limit", "vrp-01",
-                     env={"CONFVAULT_NOTIFY_WEBHOOK": url, "CONFVAULT_NOTIFY_ON": "always"})
+    run = run_backup(
+        lab_env,
+        tmp_path / "b",
+        "--limit",
+        "vrp-01",
+        env={"CONFVAULT_NOTIFY_WEBHOOK": url, "CONFVAULT_NOTIFY_ON": "always"},
+    )
     assert run.rc == 0 and "notification not sent: webhook 127.0.0.1" in run.stderr
     assert "CANARY" not in run.stderr + run.stdout

@@ -27,10 +27,19 @@ def synthetic_year(url: str, now: float) -> None:
         for i, device in enumerate(devices):
             ok = (day + i) % 5 != 0
             ended = now - day * DAY - i * 60
-            store.record_execution(ExecutionInfo(
-                run_id=run_id, device=device.name, status="success" if ok else "failed",
-                error_code=None if ok else "COMMAND_TIMEOUT", started_at=ended - 3, completed_at=ended, duration=3.0,
-                sha256=f"{day // 30:064x}" if ok else None, config_text=f"hostname {device.name}\n! v{day // 30}\n" if ok else None))
+            store.record_execution(
+                ExecutionInfo(
+                    run_id=run_id,
+                    device=device.name,
+                    status="success" if ok else "failed",
+                    error_code=None if ok else "COMMAND_TIMEOUT",
+                    started_at=ended - 3,
+                    completed_at=ended,
+                    duration=3.0,
+                    sha256=f"{day // 30:064x}" if ok else None,
+                    config_text=f"hostname {device.name}\n! v{day // 30}\n" if ok else None,
+                )
+            )
         store.finish_run(run_id)
     store.close()
 
@@ -50,9 +59,22 @@ def test_prune_keeps_the_kept_period_and_every_version(tmp_path: Path) -> None:
         git(repo, "add", "-A")
         git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", f"v{i}")
 
-    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "confvault.network.prune", "-e", "confvault_keep_days=90",
-                           "-e", f"confvault_backup_dir={repo}"], cwd=ROOT, capture_output=True, text=True,
-                          env=playbook_env(repo, db_url=url, stdout_json=False), timeout=300, check=False)
+    proc = subprocess.run(
+        [
+            str(VENV_BIN / "ansible-playbook"),
+            "confvault.network.prune",
+            "-e",
+            "confvault_keep_days=90",
+            "-e",
+            f"confvault_backup_dir={repo}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=playbook_env(repo, db_url=url, stdout_json=False),
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert rows(url, PER_DAY, since=since) == before  # the kept period's numbers are untouched
     oldest = rows(url, "SELECT MIN(completed_at) AS t FROM executions")[0]["t"]
@@ -60,8 +82,13 @@ def test_prune_keeps_the_kept_period_and_every_version(tmp_path: Path) -> None:
     assert rows(url, "SELECT COUNT(*) AS n FROM executions")[0]["n"] < 4 * 91
     assert rows(url, "SELECT COUNT(*) AS n FROM config_versions")[0]["n"] == versions
     assert rows(url, "SELECT COUNT(*) AS n FROM runs")[0]["n"] == 365  # runs stay, with their totals
-    assert rows(url, "SELECT COUNT(*) AS n FROM attempts a LEFT JOIN executions e ON e.id = a.execution_id "
-                     "WHERE e.id IS NULL")[0]["n"] == 0
+    assert (
+        rows(
+            url,
+            "SELECT COUNT(*) AS n FROM attempts a LEFT JOIN executions e ON e.id = a.execution_id WHERE e.id IS NULL",
+        )[0]["n"]
+        == 0
+    )
     assert (tmp_path / "history.db").stat().st_size < size_before  # VACUUM gave the space back
     assert "count: 0" in git(repo, "count-objects", "-v")  # git gc packed the loose objects
     assert "localhost" not in {r["name"] for r in rows(url, "SELECT name FROM devices")}  # not recorded as a run

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from labkit import (  # type: ignore[import-not-found]
     FAULTY,
     GOOD,
@@ -62,22 +61,36 @@ def check_first_run(run: Run, url: str) -> None:
     assert run_row["success"] == len(GOOD) and run_row["skipped"] == 1
     assert run_row["failed"] == len(hosts) - len(GOOD) - 1
     assert run_row["controller_pid"] and run_row["completed_at"] >= run_row["started_at"]
-    execs = {r["name"]: r for r in rows(url, "SELECT e.*, d.name FROM executions e JOIN devices d ON d.id = e.device_id "
-                                             "WHERE e.run_id = :r", r=run_id)}
+    execs = {
+        r["name"]: r
+        for r in rows(
+            url,
+            "SELECT e.*, d.name FROM executions e JOIN devices d ON d.id = e.device_id WHERE e.run_id = :r",
+            r=run_id,
+        )
+    }
     assert set(execs) == hosts
     for host in GOOD:
         e, result = execs[host], run.results[host]
         assert e["status"] == "success" and e["error_code"] is None
         assert (e["sha256"], e["config_size"], e["line_count"], e["git_commit"]) == (
-            result["sha256"], result["size"], result["lines"], result["commit"])
+            result["sha256"],
+            result["size"],
+            result["lines"],
+            result["commit"],
+        )
         assert e["duration"] > 0 and e["started_at"] <= e["completed_at"]
     for host, (_p, _l, _x, code) in FAULTY.items():
         assert execs[host]["error_code"] == code
         assert execs[host]["status"] == EXPECTED_STATUS.get(host, "failed")
     assert execs["bad-platform"]["error_code"] == "UNSUPPORTED_PLATFORM"
     assert execs["maint-01"]["status"] == "skipped" and execs["maint-01"]["skip_reason"] == "status is maintenance"
-    (drop,) = rows(url, "SELECT COUNT(*) AS n FROM attempts a JOIN executions e ON e.id = a.execution_id "
-                        "JOIN devices d ON d.id = e.device_id WHERE d.name = 'f-drop' AND e.run_id = :r", r=run_id)
+    (drop,) = rows(
+        url,
+        "SELECT COUNT(*) AS n FROM attempts a JOIN executions e ON e.id = a.execution_id "
+        "JOIN devices d ON d.id = e.device_id WHERE d.name = 'f-drop' AND e.run_id = :r",
+        r=run_id,
+    )
     assert drop["n"] == 2
     versions = rows(url, "SELECT COUNT(*) AS n FROM config_versions WHERE run_id = :r", r=run_id)[0]["n"]
     assert versions == len(GOOD)
@@ -97,8 +110,9 @@ def test_first_run_recorded(first: tuple[Run, Path, str]) -> None:
 def test_same_suite_on_postgresql(lab_env: LabEnv, tmp_path: Path, postgres_server: str) -> None:
     url = new_pg_database(postgres_server)
     repo = tmp_path / "backups"
-    run = run_backup(lab_env, repo, "--limit", "all:!big-01", db_url=url,
-                     env={"SSH_AUTH_SOCK": "", "HOME": str(tmp_path)})
+    run = run_backup(
+        lab_env, repo, "--limit", "all:!big-01", db_url=url, env={"SSH_AUTH_SOCK": "", "HOME": str(tmp_path)}
+    )
     check_first_run(run, url)
 
 
@@ -122,9 +136,15 @@ def test_database_unavailable_does_not_fail_the_run(lab_env: LabEnv, tmp_path: P
 
 def _start(lab_env: LabEnv, repo: Path, *args: str) -> subprocess.Popen[str]:
     env = {**playbook_env(repo, stdout_json=False)}
-    return subprocess.Popen(playbook_cmd(lab_env, repo, "--limit", "good", "--forks", "1", *args), env=env,
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        playbook_cmd(lab_env, repo, "--limit", "good", "--forks", "1", *args),
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _wait_done(url: str, n: int, proc: subprocess.Popen[str], timeout: float = 120) -> None:
@@ -162,8 +182,9 @@ def test_sigkill_keeps_finished_devices_and_is_marked_interrupted(lab_env: LabEn
     run_backup(lab_env, tmp_path / "next", "--limit", "vrp-01", db_url=url)
     killed = rows(url, "SELECT * FROM runs WHERE run_id != (SELECT run_id FROM runs ORDER BY created_at DESC LIMIT 1)")
     assert [r["status"] for r in killed] == ["interrupted"]
-    statuses = rows(url, "SELECT status, COUNT(*) AS n FROM executions WHERE run_id = :r GROUP BY status",
-                    r=killed[0]["run_id"])
+    statuses = rows(
+        url, "SELECT status, COUNT(*) AS n FROM executions WHERE run_id = :r GROUP BY status", r=killed[0]["run_id"]
+    )
     by = {r["status"]: r["n"] for r in statuses}
     assert by.get("success", 0) >= after and "pending" not in by
     assert by.get("success", 0) + by.get("interrupted", 0) == len(GOOD)
@@ -194,9 +215,17 @@ def test_eight_concurrent_runs_on_one_sqlite_file(lab_env: LabEnv, tmp_path: Pat
     for i in range(8):
         repo = tmp_path / f"backups-{i}"
         env = playbook_env(repo, db_url=url, stdout_json=False)
-        limit = ",".join(hosts[i % len(hosts): i % len(hosts) + 2])
-        procs.append(subprocess.Popen(playbook_cmd(lab_env, repo, "--limit", limit), env=env, cwd=ROOT,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        limit = ",".join(hosts[i % len(hosts) : i % len(hosts) + 2])
+        procs.append(
+            subprocess.Popen(
+                playbook_cmd(lab_env, repo, "--limit", limit),
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     errors = [p.communicate(timeout=600)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), errors
     assert not any("locked" in e or "recorder: cannot" in e for e in errors), errors
@@ -216,18 +245,35 @@ def test_ansible_runner_with_awx_metadata(lab_env: LabEnv, tmp_path: Path) -> No
     project = private / "project"
     project.mkdir(parents=True)
     (project / "backup.yml").write_text("- ansible.builtin.import_playbook: confvault.network.backup\n")
-    (project / "ansible.cfg").write_text((ROOT / "ansible.cfg").read_text().replace(
-        "./.collections", str(ROOT / ".collections")).replace("./inventory/lab.yml", str(lab_env.inventory)))
+    (project / "ansible.cfg").write_text(
+        (ROOT / "ansible.cfg")
+        .read_text()
+        .replace("./.collections", str(ROOT / ".collections"))
+        .replace("./inventory/lab.yml", str(lab_env.inventory))
+    )
     repo = tmp_path / "backups"
     url = db_url_for(repo)
-    awx = {"awx_job_id": 4242, "awx_job_template_id": 17, "awx_job_template_name": "Nightly config backup",
-           "awx_schedule_id": 7, "awx_workflow_job_id": 99, "awx_user_name": "netops"}
+    awx = {
+        "awx_job_id": 4242,
+        "awx_job_template_id": 17,
+        "awx_job_template_name": "Nightly config backup",
+        "awx_schedule_id": 7,
+        "awx_workflow_job_id": 99,
+        "awx_user_name": "netops",
+    }
     result = ansible_runner.run(
-        private_data_dir=str(private), playbook="backup.yml", inventory=str(lab_env.inventory),
-        limit="vrp-01,nxos-01,f-auth", extravars={**awx, "confvault_backup_dir": str(repo)},
-        envvars={"CONFVAULT_DB_URL": url, "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
-                 "PATH": playbook_env(repo)["PATH"]},
-        quiet=True, timeout=300,
+        private_data_dir=str(private),
+        playbook="backup.yml",
+        inventory=str(lab_env.inventory),
+        limit="vrp-01,nxos-01,f-auth",
+        extravars={**awx, "confvault_backup_dir": str(repo)},
+        envvars={
+            "CONFVAULT_DB_URL": url,
+            "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+            "PATH": playbook_env(repo)["PATH"],
+        },
+        quiet=True,
+        timeout=300,
     )
     assert result.status == "failed" and result.rc == 2  # f-auth fails on purpose
     events = [e for e in result.events if e.get("event") == "runner_on_ok"]
@@ -235,8 +281,13 @@ def test_ansible_runner_with_awx_metadata(lab_env: LabEnv, tmp_path: Path) -> No
     stdout = result.stdout.read()
     assert "CANARY" not in stdout and "[confvault] run " in stdout
     (run,) = rows(url, "SELECT * FROM runs")
-    assert (run["awx_job_id"], run["awx_job_template_name"], run["awx_schedule_id"], run["awx_workflow_job_id"],
-            run["user_name"]) == ("4242", "Nightly config backup", "7", "99", "netops")
+    assert (
+        run["awx_job_id"],
+        run["awx_job_template_name"],
+        run["awx_schedule_id"],
+        run["awx_workflow_job_id"],
+        run["user_name"],
+    ) == ("4242", "Nightly config backup", "7", "99", "netops")
     assert (run["status"], run["total"], run["success"], run["failed"]) == ("partial", 3, 2, 1)
 
 
@@ -244,9 +295,74 @@ def test_devices_never_reached_are_recorded_skipped(lab_env: LabEnv, tmp_path: P
     """A run stopped by max_fail_percentage leaves no execution pending."""
     repo = tmp_path / "backups"
     url = db_url_for(repo)
-    run_backup(lab_env, repo, "--limit", "f-auth,f-error", "-e", "confvault_serial=1",
-               "-e", "confvault_max_fail_percentage=0")
-    by = {r["name"]: r for r in rows(url, "SELECT d.name, e.status, e.skip_reason FROM executions e "
-                                          "JOIN devices d ON d.id = e.device_id")}
+    run_backup(
+        lab_env, repo, "--limit", "f-auth,f-error", "-e", "confvault_serial=1", "-e", "confvault_max_fail_percentage=0"
+    )
+    by = {
+        r["name"]: r
+        for r in rows(
+            url, "SELECT d.name, e.status, e.skip_reason FROM executions e JOIN devices d ON d.id = e.device_id"
+        )
+    }
     assert by["f-auth"]["status"] == "failed"
     assert by["f-error"]["status"] == "skipped" and "play ended" in by["f-error"]["skip_reason"]
+
+
+def test_ansible_runner_with_awx_network_credential(lab_env: LabEnv, tmp_path: Path) -> None:
+    """AWX with a Network credential and no Machine credential: ansible-runner, `-u root`
+    on the command line (what AWX passes then), the credential as ANSIBLE_NET_* variables,
+    an inventory without any credentials. The devices are backed up, the secrets appear
+    nowhere in the job output or the history."""
+    import ansible_runner
+    import yaml
+
+    inventory = yaml.safe_load(lab_env.inventory.read_text())
+    common = dict(inventory["all"]["vars"])
+    login, enable, user = (
+        common.pop("ansible_password"),
+        common.pop("ansible_become_password"),
+        common.pop("ansible_user"),
+    )
+    hosts = {name: dict(inventory["all"]["hosts"][name]) for name in ("ios-sim-01", "vrp-01")}
+    for host in hosts.values():
+        host.pop("ansible_become", None)  # enable comes from ANSIBLE_NET_AUTHORIZE
+    (tmp_path / "inv.yml").write_text(yaml.safe_dump({"all": {"vars": common, "hosts": hosts}}))
+    private = tmp_path / "runner"
+    project = private / "project"
+    project.mkdir(parents=True)
+    (project / "backup.yml").write_text("- ansible.builtin.import_playbook: confvault.network.backup\n")
+    (project / "ansible.cfg").write_text(
+        (ROOT / "ansible.cfg")
+        .read_text()
+        .replace("./.collections", str(ROOT / ".collections"))
+        .replace("./inventory/lab.yml", str(tmp_path / "inv.yml"))
+    )
+    repo = tmp_path / "backups"
+    url = db_url_for(repo)
+    result = ansible_runner.run(
+        private_data_dir=str(private),
+        playbook="backup.yml",
+        inventory=str(tmp_path / "inv.yml"),
+        cmdline="-u root",
+        extravars={"awx_job_id": 4343, "confvault_backup_dir": str(repo)},
+        envvars={
+            "CONFVAULT_DB_URL": url,
+            "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+            "PATH": playbook_env(repo)["PATH"],
+            "ANSIBLE_NET_USERNAME": user,
+            "ANSIBLE_NET_PASSWORD": login,
+            "ANSIBLE_NET_AUTHORIZE": "1",
+            "ANSIBLE_NET_AUTH_PASS": enable,
+            "HOME": str(tmp_path),
+            "SSH_AUTH_SOCK": "",
+        },
+        quiet=True,
+        timeout=300,
+    )
+    stdout = result.stdout.read()
+    assert result.status == "successful" and result.rc == 0, stdout[-3000:]
+    assert (repo / "ios-sim-01.cfg").read_text().rstrip().endswith("end")
+    assert login not in stdout and enable not in stdout
+    (run,) = rows(url, "SELECT * FROM runs")
+    assert (run["awx_job_id"], run["status"], run["success"]) == ("4343", "completed", 2)
+    assert login not in dump(url) and enable not in dump(url)

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from labkit import (  # type: ignore[import-not-found]
     GOOD,
     ROOT,
@@ -33,15 +32,36 @@ def run_playbook(lab_env: LabEnv, repo: Path, playbook: str, *args: str, env: di
     """resume/retry_failed: the lab inventory plus the history source, as users run them."""
     full_env = {**playbook_env(repo, stdout_json=False), **(env or {})}
     proc = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), f"confvault.network.{playbook}", "-i", str(lab_env.inventory),
-         "-i", str(history_source(repo.parent)), "-e", f"confvault_backup_dir={repo}", *args],
-        capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=600, check=False)
+        [
+            str(VENV_BIN / "ansible-playbook"),
+            f"confvault.network.{playbook}",
+            "-i",
+            str(lab_env.inventory),
+            "-i",
+            str(history_source(repo.parent)),
+            "-e",
+            f"confvault_backup_dir={repo}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
     return Run(proc.returncode, proc.stdout, proc.stderr, "", {})
 
 
 def executions(url: str, run_id: str) -> dict[str, dict]:
-    return {r["name"]: r for r in rows(url, "SELECT d.name, e.* FROM executions e JOIN devices d "
-                                            "ON d.id = e.device_id WHERE e.run_id = :r", r=run_id)}
+    return {
+        r["name"]: r
+        for r in rows(
+            url,
+            "SELECT d.name, e.* FROM executions e JOIN devices d ON d.id = e.device_id WHERE e.run_id = :r",
+            r=run_id,
+        )
+    }
 
 
 def test_resume_after_kill_backs_up_exactly_the_missing_devices(lab_env: LabEnv, tmp_path: Path) -> None:
@@ -89,16 +109,16 @@ def test_retry_failed_runs_only_the_failed_devices(lab_env: LabEnv, failed_run: 
     assert set(ran) == {"f-auth", "f-drop", "f-error"}
     assert ran["f-drop"]["attempts"] == 4  # 2 in the original run + 2 now
     assert ran["f-auth"]["attempts"] == 2
-    numbers = rows(url, "SELECT a.number FROM attempts a WHERE a.execution_id = :e ORDER BY a.number",
-                   e=ran["f-drop"]["id"])
+    numbers = rows(
+        url, "SELECT a.number FROM attempts a WHERE a.execution_id = :e ORDER BY a.number", e=ran["f-drop"]["id"]
+    )
     assert [n["number"] for n in numbers] == [1, 2, 3, 4]
 
 
 def test_retry_one_device(lab_env: LabEnv, failed_run: tuple[Path, str]) -> None:
     repo, parent = failed_run
     url = db_url_for(repo)
-    run_playbook(lab_env, repo, "retry_failed", "-e", "confvault_device=f-error",
-                 env={"CONFVAULT_HISTORY_RUN": parent})
+    run_playbook(lab_env, repo, "retry_failed", "-e", "confvault_device=f-error", env={"CONFVAULT_HISTORY_RUN": parent})
     child = rows(url, "SELECT * FROM runs WHERE parent_run_id = :p ORDER BY created_at DESC", p=parent)[0]
     assert set(executions(url, child["run_id"])) == {"f-error"}
 
@@ -106,9 +126,20 @@ def test_retry_one_device(lab_env: LabEnv, failed_run: tuple[Path, str]) -> None
 def test_history_groups(lab_env: LabEnv, failed_run: tuple[Path, str]) -> None:
     repo, parent = failed_run
     out = subprocess.run(
-        [str(VENV_BIN / "ansible-inventory"), "-i", str(lab_env.inventory), "-i", str(history_source(repo.parent)),
-         "--graph"], capture_output=True, text=True, cwd=ROOT, check=True,
-        env={**playbook_env(repo, stdout_json=False), "CONFVAULT_HISTORY_RUN": parent})
+        [
+            str(VENV_BIN / "ansible-inventory"),
+            "-i",
+            str(lab_env.inventory),
+            "-i",
+            str(history_source(repo.parent)),
+            "--graph",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        env={**playbook_env(repo, stdout_json=False), "CONFVAULT_HISTORY_RUN": parent},
+    )
     graph = out.stdout
     failed_block = graph.split("@confvault_failed:")[1].split("@")[0]
     assert {"f-auth", "f-drop", "f-error"} == {ln.strip(" |-") for ln in failed_block.splitlines() if ln.strip(" |-")}

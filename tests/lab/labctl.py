@@ -90,8 +90,10 @@ def relocate(inventory: Path, out: Path) -> int:
     for group in data.values():
         walk(group or {})
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(f"# generated from {inventory} by tests/lab/labctl.py ({moved} busy port(s) moved)\n"
-                   + yaml.safe_dump(data, sort_keys=False))
+    out.write_text(
+        f"# generated from {inventory} by tests/lab/labctl.py ({moved} busy port(s) moved)\n"
+        + yaml.safe_dump(data, sort_keys=False)
+    )
     return moved
 
 
@@ -99,7 +101,10 @@ def host_specs(inventory: Path) -> list[dict[str, Any]]:
     """Resolve the inventory with ansible-inventory and turn each loopback host into a device spec."""
     proc = subprocess.run(
         [_venv_bin("ansible-inventory"), "-i", str(inventory), "--list"],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     if proc.returncode != 0:
         raise LabError(f"ansible-inventory failed on {inventory}: {proc.stderr.strip()}")
@@ -116,16 +121,18 @@ def host_specs(inventory: Path) -> list[dict[str, Any]]:
         lab = dict(hv.get("confvault_lab") or {})
         if lab.get("engine") == "none":
             continue  # deliberately not simulated (tests of unreachable devices)
-        specs.append({
-            "name": name,
-            "port": int(hv["ansible_port"]),
-            "platform": str(hv.get("ansible_network_os", "")),
-            "username": str(hv.get("ansible_user", "admin")),
-            "password": str(hv.get("ansible_password", "")),
-            "enable_password": str(hv.get("ansible_become_password", hv.get("ansible_password", ""))),
-            "engine": lab.pop("engine", "asyncssh"),
-            "lab": lab,
-        })
+        specs.append(
+            {
+                "name": name,
+                "port": int(hv["ansible_port"]),
+                "platform": str(hv.get("ansible_network_os", "")),
+                "username": str(hv.get("ansible_user", "admin")),
+                "password": str(hv.get("ansible_password", "")),
+                "enable_password": str(hv.get("ansible_become_password", hv.get("ansible_password", ""))),
+                "engine": lab.pop("engine", "asyncssh"),
+                "lab": lab,
+            }
+        )
     return specs
 
 
@@ -139,7 +146,7 @@ class Lab:
         self.procs: list[subprocess.Popen[str]] = []
         self.specs: list[dict[str, Any]] = []
 
-    def start(self) -> "Lab":
+    def start(self) -> Lab:
         self.specs = host_specs(self.inventory)
         if not self.specs:
             raise LabError(f"{self.inventory} has no hosts on 127.0.0.0/8 with ansible_port: nothing to simulate")
@@ -147,7 +154,9 @@ class Lab:
         by_engine: dict[str, list[dict[str, Any]]] = {}
         for spec in self.specs:
             if spec["engine"] not in ENGINES:
-                raise LabError(f"host {spec['name']}: unknown lab engine {spec['engine']!r} (use one of {sorted(ENGINES)})")
+                raise LabError(
+                    f"host {spec['name']}: unknown lab engine {spec['engine']!r} (use one of {sorted(ENGINES)})"
+                )
             by_engine.setdefault(spec["engine"], []).append(spec)
         try:
             for engine, specs in by_engine.items():
@@ -165,7 +174,11 @@ class Lab:
         with open(out_path, "w") as out, open(self.state_dir / f"{engine}.log", "w") as log:
             proc = subprocess.Popen(
                 [sys.executable, str(ENGINES[engine]), "--spec", str(spec_file)],
-                stdout=out, stderr=log, text=True, cwd=ROOT, start_new_session=True,
+                stdout=out,
+                stderr=log,
+                text=True,
+                cwd=ROOT,
+                start_new_session=True,
             )
         self.procs.append(proc)
         deadline = time.monotonic() + self.timeout
@@ -188,7 +201,7 @@ class Lab:
         self.procs = []
         (self.state_dir / "lab.pids").unlink(missing_ok=True)
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -215,8 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["start", "stop", "serve"])
     parser.add_argument("--inventory", default=str(ROOT / "inventory" / "lab.yml"))
     parser.add_argument("--state-dir", default=str(DEFAULT_STATE))
-    parser.add_argument("--relocate", metavar="OUT",
-                        help="serve a copy of the inventory written to OUT, with busy ports moved to free ones")
+    parser.add_argument(
+        "--relocate",
+        metavar="OUT",
+        help="serve a copy of the inventory written to OUT, with busy ports moved to free ones",
+    )
     args = parser.parse_args(argv)
     state = Path(args.state_dir)
     if args.command == "stop":
@@ -230,8 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         if moved:
             print(f"lab: {moved} port(s) of {args.inventory} were busy; using {inventory}")
     lab = Lab(inventory, state).start()
-    print(f"lab: {len(lab.specs)} simulated devices on 127.0.0.1 "
-          f"(ports {min(s['port'] for s in lab.specs)}-{max(s['port'] for s in lab.specs)}); logs in {state}")
+    print(
+        f"lab: {len(lab.specs)} simulated devices on 127.0.0.1 "
+        f"(ports {min(s['port'] for s in lab.specs)}-{max(s['port'] for s in lab.specs)}); logs in {state}"
+    )
     if args.command == "start":
         return 0  # the simulators run on in their own sessions; `stop` finds them by the pidfile
 

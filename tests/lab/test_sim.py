@@ -61,8 +61,15 @@ FAULTS: dict[str, dict[str, Any]] = {
 
 
 def host_entry(name: str, port: int, platform: str, **lab: Any) -> dict[str, Any]:
-    return {"name": name, "port": port, "platform": platform, "username": "admin",
-            "password": "admin", "enable_password": ENPW, "lab": lab}
+    return {
+        "name": name,
+        "port": port,
+        "platform": platform,
+        "username": "admin",
+        "password": "admin",
+        "enable_password": ENPW,
+        "lab": lab,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +80,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     config_file = tmp / "ios-file.cfg"
     config_file.write_text("hostname {{hostname}}\n! version one\nend\n")
     spec = [host_entry(n, ports[n], PLATFORMS[n][0]) for n in PLATFORMS]
-    spec += [host_entry(n, ports[n], "vrp" if n.startswith("vrp") else "cisco.ios.ios", **lab)
-             for n, lab in FAULTS.items()]
+    spec += [
+        host_entry(n, ports[n], "vrp" if n.startswith("vrp") else "cisco.ios.ios", **lab) for n, lab in FAULTS.items()
+    ]
     spec[-1]["lab"]["config_file"] = config_file.name  # relative: resolved against the spec
     server = SimServer(tmp, spec).start()
     yield {"ports": ports, "config_file": config_file}
@@ -89,6 +97,7 @@ def raw(lab: dict[str, Any]) -> Iterator[Callable[..., RawShell]]:
     def connect(name: str, **kwargs: Any) -> RawShell:
         shells.append(RawShell(lab["ports"][name], **kwargs))
         return shells[-1]
+
     yield connect
     for shell in shells:
         shell.close()
@@ -109,9 +118,18 @@ def test_netmiko_fetches_config(lab: dict[str, Any], name: str) -> None:
     from netmiko import ConnectHandler
 
     _platform, device_type, command = PLATFORMS[name]
-    conn = ConnectHandler(device_type=device_type, host="127.0.0.1", port=lab["ports"][name],
-                          username="admin", password="admin", secret=ENPW, conn_timeout=5,
-                          auth_timeout=5, banner_timeout=5, read_timeout_override=10)
+    conn = ConnectHandler(
+        device_type=device_type,
+        host="127.0.0.1",
+        port=lab["ports"][name],
+        username="admin",
+        password="admin",
+        secret=ENPW,
+        conn_timeout=5,
+        auth_timeout=5,
+        banner_timeout=5,
+        read_timeout_override=10,
+    )
     try:
         if device_type in ("cisco_ios", "arista_eos", "ruijie_os"):
             conn.enable()
@@ -127,8 +145,7 @@ def test_netmiko_fetches_config(lab: dict[str, Any], name: str) -> None:
 def terminal_plugin(platform: str) -> Any:
     collection, _dot, os_name = platform.rpartition(".")
     try:
-        module = importlib.import_module(
-            f"ansible_collections.{collection}.plugins.terminal.{os_name}")
+        module = importlib.import_module(f"ansible_collections.{collection}.plugins.terminal.{os_name}")
     except ImportError as exc:
         pytest.skip(f"no terminal plugin for {platform}: {exc}")
     return module.TerminalModule
@@ -139,14 +156,23 @@ OPEN_COMMANDS = {
     "cisco.ios.ios": ["terminal length 0", "terminal width 512", "terminal width 0"],
     "cisco.nxos.nxos": ["terminal length 0", "terminal width 511"],
     "arista.eos.eos": ["terminal length 0", "terminal width 512"],
-    "junipernetworks.junos.junos": ["set cli timestamp disable", "set cli screen-length 0",
-                                    "set cli screen-width 1024"],
+    "junipernetworks.junos.junos": [
+        "set cli timestamp disable",
+        "set cli screen-length 0",
+        "set cli screen-width 1024",
+    ],
     "confvault.network.vrp": ["screen-length 0 temporary"],
     "confvault.network.comware": ["screen-length disable"],
     "confvault.network.rgos": ["terminal length 0", "terminal width 256"],
 }
-TERMINATOR = {"ios": b"\r\nend\r\n", "eos": b"\r\nend\r\n", "rgos": b"\r\nend\r\n",
-              "vrp": b"\r\nreturn\r\n", "comware": b"\r\nreturn\r\n", "junos": b"\r\n}\r\n"}
+TERMINATOR = {
+    "ios": b"\r\nend\r\n",
+    "eos": b"\r\nend\r\n",
+    "rgos": b"\r\nend\r\n",
+    "vrp": b"\r\nreturn\r\n",
+    "comware": b"\r\nreturn\r\n",
+    "junos": b"\r\n}\r\n",
+}
 
 
 @pytest.mark.parametrize("name", list(PLATFORMS))
@@ -242,8 +268,9 @@ def test_volatile_lines_change_on_every_fetch(raw: Callable[..., RawShell]) -> N
     assert len(one) == len(two)
 
 
-@pytest.mark.parametrize(("name", "password"), [("ios-auth", "admin"), ("ios-01", "nope")],
-                         ids=["auth_fail", "wrong-password"])
+@pytest.mark.parametrize(
+    ("name", "password"), [("ios-auth", "admin"), ("ios-01", "nope")], ids=["auth_fail", "wrong-password"]
+)
 def test_auth_rejected(lab: dict[str, Any], name: str, password: str) -> None:
     with pytest.raises(paramiko.AuthenticationException):
         RawShell(lab["ports"][name], password=password)
@@ -322,8 +349,7 @@ def test_password_expiry_question(raw: Callable[..., RawShell]) -> None:
     assert shell.cmd("N", rb"<vrp-expire>$")
 
 
-def test_config_file_is_read_at_every_fetch(lab: dict[str, Any],
-                                            raw: Callable[..., RawShell]) -> None:
+def test_config_file_is_read_at_every_fetch(lab: dict[str, Any], raw: Callable[..., RawShell]) -> None:
     shell = raw("ios-file")
     assert b"hostname ios-file\r\n! version one\r\nend\r\n" in fetch_as_enable(shell)
     lab["config_file"].write_text("hostname {{hostname}}\n! version two\nend\n")
@@ -345,8 +371,8 @@ def test_sigterm_with_hung_session_exits_fast(tmp_path: Path) -> None:
 
 def test_bad_spec_exits_2(tmp_path: Path) -> None:
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps([{"name": "x", "port": 1, "platform": "cisco.ios.ios",
-                                 "lab": {"latncy": 1}}]))
-    proc = subprocess.run([sys.executable, str(SERVER), "--spec", str(spec)],
-                          capture_output=True, text=True, timeout=20, check=False)
+    spec.write_text(json.dumps([{"name": "x", "port": 1, "platform": "cisco.ios.ios", "lab": {"latncy": 1}}]))
+    proc = subprocess.run(
+        [sys.executable, str(SERVER), "--spec", str(spec)], capture_output=True, text=True, timeout=20, check=False
+    )
     assert proc.returncode == 2 and "latncy" in proc.stderr and "READY" not in proc.stdout

@@ -19,7 +19,9 @@ import known_history  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, known_history.Clock, list[known_history.Execution]]:
+def history(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, known_history.Clock, list[known_history.Execution]]:
     db = tmp_path_factory.mktemp("reporting") / "history.db"
     clock, executions = known_history.build(db)
     return db, clock, executions

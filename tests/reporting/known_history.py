@@ -31,9 +31,11 @@ from ansible_collections.confvault.network.plugins.plugin_utils.db.models import
 
 NIGHTS = range(9, -1, -1)
 DEVICES = ("core-01", "edge-01", "edge-02", "new-01", "maint-01")
-ERRORS = {"failed": ("AUTH_FAILED", "authentication failed"),
-          "timeout": ("COMMAND_TIMEOUT", "no prompt after 30 s"),
-          "unreachable": ("UNREACHABLE", "connection refused")}
+ERRORS = {
+    "failed": ("AUTH_FAILED", "authentication failed"),
+    "timeout": ("COMMAND_TIMEOUT", "no prompt after 30 s"),
+    "unreachable": ("UNREACHABLE", "connection refused"),
+}
 DURATION = {"core-01": 2.0, "edge-01": 4.0, "edge-02": 3.0, "new-01": 10.0, "old-01": 5.0}
 BASE = "hostname {name}\ninterface Gi0/1\n description uplink\nsnmp-server community public RO\n"
 CORE = {  # core-01's config by the first night it was seen
@@ -86,8 +88,11 @@ class Clock:
 
 
 def plan(clock: Clock) -> list[Execution]:
-    out = [Execution(f"night-{d}", name, d, status_of(name, d), clock.night(d) + i)
-           for d in NIGHTS for i, name in enumerate(DEVICES)]
+    out = [
+        Execution(f"night-{d}", name, d, status_of(name, d), clock.night(d) + i)
+        for d in NIGHTS
+        for i, name in enumerate(DEVICES)
+    ]
     out.append(Execution("night-20", "old-01", 20, "success", clock.night(20)))
     out.append(Execution("live", "core-01", 0, "success", clock.in_progress()))
     return out
@@ -122,8 +127,7 @@ def build(db: Path | str) -> tuple[Clock, list[Execution]]:
             now[0] = mine[0].at - 5
             store.start_run(RunInfo(run_id=run, playbook="confvault.network.backup"))
             names = [e.device for e in mine] + (["edge-02"] if run == "live" else [])
-            store.add_pending(run, [DeviceInfo(n, platform="cisco.ios.ios", site="lab")
-                                    for n in names])
+            store.add_pending(run, [DeviceInfo(n, platform="cisco.ios.ios", site="lab") for n in names])
             for e in mine:
                 now[0] = e.at + 60
                 store.record_execution(_execution(e))

@@ -51,9 +51,9 @@ def test_with_a_password_everything_needs_a_login(history: History) -> None:
     assert fetch(db, "/confvault/overview.json").status_code == 200  # loopback, no password
 
 
-def test_beyond_loopback_without_a_password_it_refuses(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_beyond_loopback_without_a_password_it_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv(app.HASH_ENV, raising=False)
     with pytest.raises(SystemExit) as exit_:
         app.main([str(tmp_path / "x.db"), "--host", "0.0.0.0"])
@@ -61,9 +61,11 @@ def test_beyond_loopback_without_a_password_it_refuses(tmp_path: Path,
     assert not (tmp_path / "x.db").exists()
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("", "~/.confvault/confvault.db"), ("sqlite:////srv/cv/history.db", "/srv/cv/history.db")],
-    ids=["default", "sqlite-url"])
+@pytest.mark.parametrize(
+    "url, expected",
+    [("", "~/.confvault/confvault.db"), ("sqlite:////srv/cv/history.db", "/srv/cv/history.db")],
+    ids=["default", "sqlite-url"],
+)
 def test_default_database(monkeypatch: pytest.MonkeyPatch, url: str, expected: str) -> None:
     monkeypatch.setenv("CONFVAULT_DB_URL", url)
     assert app.default_db() == Path(expected).expanduser()

@@ -25,9 +25,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "output" / "screenshots"
 INSTALL_SCRIPT = ROOT / "scripts" / "install-system-deps.sh"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--window-size=1280,1400")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,1400",
+)
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -49,8 +56,10 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, timeout=900, check=False)
         found = _chromium()
     if found is None:
-        _unavailable("Debian's chromium and chromium-driver are not installed "
-                     "(scripts/install-system-deps.sh as root installs them)")
+        _unavailable(
+            "Debian's chromium and chromium-driver are not installed "
+            "(scripts/install-system-deps.sh as root installs them)"
+        )
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -76,9 +85,12 @@ def server(history: tuple[Path, Any, Any]) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([str(ROOT / "scripts" / "serve-reporting.sh"), str(history[0]),
-                             "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(ROOT / "scripts" / "serve-reporting.sh"), str(history[0]), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         printed = proc.stdout.readline()
@@ -119,21 +131,20 @@ def _all(driver: Any, css: str) -> list[Any]:
 
 
 def test_overview_draws_the_status_split(chromium: Any, server: str) -> None:
-    d = _open(chromium, f"{server}/confvault/overview?days=7", "svg.cv-chart-donut path",
-              "overview")
-    slices = {p.get_attribute("data-series"): int(p.get_attribute("data-value"))
-              for p in _all(d, "svg.cv-chart-donut path.cv-slice")}
+    d = _open(chromium, f"{server}/confvault/overview?days=7", "svg.cv-chart-donut path", "overview")
+    slices = {
+        p.get_attribute("data-series"): int(p.get_attribute("data-value"))
+        for p in _all(d, "svg.cv-chart-donut path.cv-slice")
+    }
     assert slices == {"success": 18, "failed": 3, "timeout": 1, "unreachable": 7, "skipped": 7}
     assert [b.text for b in _all(d, "td .cv-badge")] == ["failing"]
 
 
 def test_trend_draws_stacked_bars_and_the_duration_line(chromium: Any, server: str) -> None:
-    d = _open(chromium, f"{server}/confvault/trend?days=7", "svg.cv-chart-stacked-bars rect",
-              "trend")
+    d = _open(chromium, f"{server}/confvault/trend?days=7", "svg.cv-chart-stacked-bars rect", "trend")
     bars = _all(d, "svg.cv-chart-stacked-bars rect.cv-bar")
     assert sum(int(b.get_attribute("data-value")) for b in bars) == 36
-    assert {b.get_attribute("data-series") for b in bars} == {
-        "success", "failed", "timeout", "unreachable", "other"}
+    assert {b.get_attribute("data-series") for b in bars} == {"success", "failed", "timeout", "unreachable", "other"}
     assert all(float(b.get_attribute("height")) > 0 for b in bars)
     points = _all(d, "svg.cv-chart-line polyline.cv-line")[0].get_attribute("points").split()
     assert len(points) == 7
@@ -153,18 +164,18 @@ def test_a_running_run_refreshes_itself(chromium: Any, server: str) -> None:
 
 
 def test_config_diff_shows_the_change(chromium: Any, server: str) -> None:
-    d = _open(chromium, f"{server}/confvault/config_diff?device=core-01", "pre.cv-diff",
-              "config_diff")
-    assert [s.text for s in _all(d, "pre.cv-diff .cv-del")] == [
-        "-snmp-server community public RO"]
-    assert [s.text for s in _all(d, "pre.cv-diff .cv-add")] == [
-        "+snmp-server community <redacted> RO"]
+    d = _open(chromium, f"{server}/confvault/config_diff?device=core-01", "pre.cv-diff", "config_diff")
+    assert [s.text for s in _all(d, "pre.cv-diff .cv-del")] == ["-snmp-server community public RO"]
+    assert [s.text for s in _all(d, "pre.cv-diff .cv-add")] == ["+snmp-server community <redacted> RO"]
 
 
 def test_pages_without_charts_render(chromium: Any, server: str) -> None:
-    for name, path in [("recent_runs", "recent_runs"), ("failing_devices", "failing_devices"),
-                       ("config_search", "config_search?q=snmp-server+community+public"),
-                       ("executions", "executions?_sort_desc=started_at&_nocount=1"),
-                       ("health", "health")]:
+    for name, path in [
+        ("recent_runs", "recent_runs"),
+        ("failing_devices", "failing_devices"),
+        ("config_search", "config_search?q=snmp-server+community+public"),
+        ("executions", "executions?_sort_desc=started_at&_nocount=1"),
+        ("health", "health"),
+    ]:
         d = _open(chromium, f"{server}/confvault/{path}", "table.rows-and-columns", name)
         assert _all(d, "table.rows-and-columns tbody tr"), name

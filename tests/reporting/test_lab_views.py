@@ -27,8 +27,7 @@ def lab_runs(lab_env: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     head, _end, tail = (repo / f"{CHANGED}.cfg").read_text().rpartition("\nend")  # the last line
     override.write_text(f"{head}\n{NTP}\nend{tail}")
     try:
-        second = run_backup(lab_env, repo, "--limit", ",".join(HOSTS), db_url=f"sqlite:///{db}",
-                            env=env)
+        second = run_backup(lab_env, repo, "--limit", ",".join(HOSTS), db_url=f"sqlite:///{db}", env=env)
     finally:
         override.unlink()
     return db, first, second
@@ -71,16 +70,18 @@ def test_device_status_and_failing_devices(lab_runs: tuple[Path, Any, Any]) -> N
     db = lab_runs[0]
     status = {r["device"]: r for r in rows(db, "device_status")}
     assert {d: r["attention"] for d, r in status.items()} == {
-        "f-auth": "never backed up", "f-unreach": "never backed up",
-        "ios-sim-01": "ok", "nxos-01": "ok"}
+        "f-auth": "never backed up",
+        "f-unreach": "never backed up",
+        "ios-sim-01": "ok",
+        "nxos-01": "ok",
+    }
     assert status["ios-sim-01"]["total_backups"] == 2
     assert status["f-auth"]["last_error"].startswith("AUTH_FAILED")
     failing = {r["device"]: r["failures"] for r in rows(db, "failing_devices", days=1)}
     assert failing == {"f-auth": 2, "f-unreach": 2}
 
 
-def test_the_changed_config_shows_in_history_diff_and_search(
-        lab_runs: tuple[Path, Any, Any]) -> None:
+def test_the_changed_config_shows_in_history_diff_and_search(lab_runs: tuple[Path, Any, Any]) -> None:
     db = lab_runs[0]
     assert len(rows(db, "config_history", device=CHANGED)) == 2
     assert len(rows(db, "config_history", device="nxos-01")) == 1

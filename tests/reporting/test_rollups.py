@@ -11,9 +11,10 @@ from typing import Any
 import known_history
 import pytest
 import sqlalchemy as sa
+from pg import new_pg_database
+
 from ansible_collections.confvault.network.plugins.plugin_utils.db import migrations, rollups
 from ansible_collections.confvault.network.plugins.plugin_utils.db.dialect import Database
-from pg import new_pg_database
 
 TABLES = {"daily_stats": "day", "device_stats": "device_id"}
 
@@ -27,8 +28,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     with db.read() as conn:
-        return {t: [tuple(r) for r in conn.exec_driver_sql(f"select * from {t} order by {k}")]
-                for t, k in TABLES.items()}
+        return {
+            t: [tuple(r) for r in conn.exec_driver_sql(f"select * from {t} order by {k}")] for t, k in TABLES.items()
+        }
 
 
 def rebuilt(db: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -37,8 +39,9 @@ def rebuilt(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         trans = conn.begin()
         for statement in rollups.backfill_statements():
             conn.exec_driver_sql(statement)
-        out = {t: [tuple(r) for r in conn.exec_driver_sql(f"select * from {t} order by {k}")]
-               for t, k in TABLES.items()}
+        out = {
+            t: [tuple(r) for r in conn.exec_driver_sql(f"select * from {t} order by {k}")] for t, k in TABLES.items()
+        }
         trans.rollback()
     return out
 
@@ -58,10 +61,13 @@ def test_triggers_keep_the_rollups_exact(db_url: str) -> None:
         yesterday = (clock.midnight - timedelta(days=1)).date().isoformat()
         assert days[yesterday][1:5] == (5, 1, 1, 1)  # executions, success, failed, timeout
         with db.write() as conn:  # a cancelled pending row, an edited row, a pruned run
-            conn.exec_driver_sql("update executions set status = 'cancelled', "
-                                 "completed_at = started_at where status = 'pending'")
-            conn.exec_driver_sql("update executions set completed_at = (select min(completed_at)"
-                                 " from executions) where status = 'cancelled'")
+            conn.exec_driver_sql(
+                "update executions set status = 'cancelled', completed_at = started_at where status = 'pending'"
+            )
+            conn.exec_driver_sql(
+                "update executions set completed_at = (select min(completed_at)"
+                " from executions) where status = 'cancelled'"
+            )
             conn.exec_driver_sql("update executions set duration = 99 where status = 'timeout'")
             conn.exec_driver_sql("delete from executions where run_id = 'night-20'")
         after = snapshot(db)

@@ -19,9 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 History = tuple[Path, Any, list[Execution]]
 
 
-@pytest.mark.parametrize("days, period", [("7", 7), ("1", 1), ("365", 365), ("0", 1),
-                                          ("9999", 365), ("", 30), ("x", 1)],
-                         ids=["week", "today", "year", "zero-is-1", "capped", "default", "junk"])
+@pytest.mark.parametrize(
+    "days, period",
+    [("7", 7), ("1", 1), ("365", 365), ("0", 1), ("9999", 365), ("", 30), ("x", 1)],
+    ids=["week", "today", "year", "zero-is-1", "capped", "default", "junk"],
+)
 def test_overview(history: History, days: str, period: int) -> None:
     db, _clock, executions = history
     (row,) = rows(db, "overview", days=days)
@@ -55,18 +57,23 @@ def canned(name: str) -> str:
     return metadata["databases"]["confvault"]["queries"][name]["sql"]
 
 
-@pytest.mark.parametrize("success, failed, badge", [
-    (95, 5, "healthy"), (949, 51, "degraded"), (80, 20, "degraded"), (799, 201, "failing"),
-    (0, 0, "no data")], ids=["95-healthy", "94.9-degraded", "80-degraded", "79.9-failing",
-                             "nothing-attempted"])
+@pytest.mark.parametrize(
+    "success, failed, badge",
+    [(95, 5, "healthy"), (949, 51, "degraded"), (80, 20, "degraded"), (799, 201, "failing"), (0, 0, "no data")],
+    ids=["95-healthy", "94.9-degraded", "80-degraded", "79.9-failing", "nothing-attempted"],
+)
 def test_health_badge_thresholds(tmp_path: Path, success: int, failed: int, badge: str) -> None:
     """The overview's SQL, over a rollup table filled by hand."""
     conn = sqlite3.connect(tmp_path / "t.db")
-    conn.executescript("create table devices (last_seen text); create table daily_stats (day text,"
-                       " executions, success, failed, timeout, unreachable, skipped, cancelled,"
-                       " interrupted, duration_sum, duration_count, config_bytes)")
-    conn.execute("insert into daily_stats values (date('now'), ?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0)",
-                 (success + failed, success, failed))
+    conn.executescript(
+        "create table devices (last_seen text); create table daily_stats (day text,"
+        " executions, success, failed, timeout, unreachable, skipped, cancelled,"
+        " interrupted, duration_sum, duration_count, config_bytes)"
+    )
+    conn.execute(
+        "insert into daily_stats values (date('now'), ?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0)",
+        (success + failed, success, failed),
+    )
     assert conn.execute(canned("overview"), {"days": "1"}).fetchone()[2] == badge
 
 
@@ -77,7 +84,11 @@ def test_trend(history: History) -> None:
     for age, row in zip(range(6, -1, -1), trend, strict=True):
         c = Counter(e.status for e in executions if e.day == age)
         assert (row["success"], row["failed"], row["timeout"], row["unreachable"]) == (
-            c["success"], c["failed"], c["timeout"], c["unreachable"]), row["day"]
+            c["success"],
+            c["failed"],
+            c["timeout"],
+            c["unreachable"],
+        ), row["day"]
         assert row["other"] == c["skipped"]
     assert [len(rows(db, "trend", days=d)) for d in ("3", "200", "")] == [7, 90, 30]
 
@@ -86,8 +97,13 @@ def test_device_status(history: History) -> None:
     db = history[0]
     status = {r["device"]: r for r in rows(db, "device_status")}
     assert [(d, r["attention"]) for d, r in status.items()] == [
-        ("maint-01", "never backed up"), ("new-01", "never backed up"), ("edge-01", "failing"),
-        ("old-01", "stale"), ("core-01", "ok"), ("edge-02", "ok")]
+        ("maint-01", "never backed up"),
+        ("new-01", "never backed up"),
+        ("edge-01", "failing"),
+        ("old-01", "stale"),
+        ("core-01", "ok"),
+        ("edge-02", "ok"),
+    ]
     edge = status["edge-01"]
     assert (edge["last_status"], edge["total_backups"], edge["executions"]) == ("failed", 7, 10)
     assert (edge["success_rate"], edge["last_error"]) == (70.0, "AUTH_FAILED authentication failed")
@@ -102,8 +118,10 @@ def test_device_status(history: History) -> None:
 def test_failing_devices(history: History) -> None:
     week = rows(history[0], "failing_devices", days=7)
     assert [(r["device"], r["failures"], r["error_code"]) for r in week] == [
-        ("new-01", 7, "UNREACHABLE"), ("edge-01", 3, "AUTH_FAILED"),
-        ("edge-02", 1, "COMMAND_TIMEOUT")]
+        ("new-01", 7, "UNREACHABLE"),
+        ("edge-01", 3, "AUTH_FAILED"),
+        ("edge-02", 1, "COMMAND_TIMEOUT"),
+    ]
     assert week[2]["current_status"] == "success"
     today = rows(history[0], "failing_devices", days=1)
     assert sorted((r["device"], r["failures"]) for r in today) == [("edge-01", 1), ("new-01", 1)]
@@ -116,14 +134,12 @@ def test_runs(history: History) -> None:
     live = runs[0]
     assert (live["status"], live["progress"], live["progress_pct"]) == ("running", "1 / 2", 50)
     night1 = next(r for r in runs if r["run_id"] == "night-1")
-    assert (night1["status"], night1["success"], night1["failed"], night1["skipped"]) == (
-        "partial", 1, 3, 1)
+    assert (night1["status"], night1["success"], night1["failed"], night1["skipped"]) == ("partial", 1, 3, 1)
     assert len(rows(db, "recent_runs", status="completed")) == 1  # night-20
     (latest,) = rows(db, "run")
     assert (latest["run_id"], latest["not_done"]) == ("live", 1)
     failures = rows(db, "run_failures", run_id="night-1")
-    expected = sorted((e.device, e.status) for e in executions
-                      if e.run == "night-1" and e.status in FAILED)
+    expected = sorted((e.device, e.status) for e in executions if e.run == "night-1" and e.status in FAILED)
     assert sorted((r["device"], r["status"]) for r in failures) == expected
     assert {r["error_code"] for r in failures} == {"AUTH_FAILED", "COMMAND_TIMEOUT", "UNREACHABLE"}
     report = rows(db, "run_report", run_id="night-1")
@@ -147,10 +163,12 @@ def test_config_history_diff_and_search(history: History) -> None:
     assert [v["device"] for v in everyone].count("core-01") == 3 and len(everyone) == 6
     (diff,) = rows(db, "config_diff", device="core-01")
     assert (diff["from_version"], diff["to_version"], diff["changes"]) == (
-        versions[1]["version"], versions[0]["version"], "+1 -1")
+        versions[1]["version"],
+        versions[0]["version"],
+        "+1 -1",
+    )
     assert "-snmp-server community public RO\n+snmp-server community <redacted> RO" in diff["diff"]
-    (first,) = rows(db, "config_diff", **{"from": versions[2]["version"],
-                                          "to": versions[0]["version"]})
+    (first,) = rows(db, "config_diff", **{"from": versions[2]["version"], "to": versions[0]["version"]})
     assert first["changes"] == "+2 -1"
     latest = rows(db, "config_search", q="snmp-server community public")
     assert [r["device"] for r in latest] == ["edge-01", "edge-02", "old-01"]

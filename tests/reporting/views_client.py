@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 from reporting.app import build
 
 
-def fetch(db: Path, path: str, password_hash: str | None = None,
-          headers: dict[str, str] | None = None) -> Any:
+def fetch(db: Path, path: str, password_hash: str | None = None, headers: dict[str, str] | None = None) -> Any:
     """GET ``path`` from a fresh Datasette over ``db``; the httpx response."""
+
     async def go() -> Any:
         ds = build(db, password_hash)
         await ds.invoke_startup()

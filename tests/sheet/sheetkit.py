@@ -28,8 +28,14 @@ import labkit as integration  # noqa: E402,F401 - re-exported to the sheet tests
 HEADERS = ["hostname", "address", "platform", "vendor", "site", "role", "status", "port"]
 
 
-def write_xlsx(path: Path, rows: Sequence[Sequence[Any]], *, title: str = "Devices",
-               merges: Sequence[str] = (), first_tab: str | None = None) -> Path:
+def write_xlsx(
+    path: Path,
+    rows: Sequence[Sequence[Any]],
+    *,
+    title: str = "Devices",
+    merges: Sequence[str] = (),
+    first_tab: str | None = None,
+) -> Path:
     book = openpyxl.Workbook()
     tab = book.active
     if first_tab:  # another tab before ours: the plugin must still pick "Devices"
@@ -81,15 +87,28 @@ class Inventory:
 
 
 def inventory_env() -> dict[str, str]:
-    return {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_DEPRECATION_WARNINGS": "False",
-            "ANSIBLE_NOCOLOR": "1", "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        "ANSIBLE_NOCOLOR": "1",
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
 
 
 def run_inventories(configs: Sequence[Path], *args: str) -> list[Inventory]:
     """`ansible-inventory -i CONFIG --list` for each config, all started at once."""
-    procs = [subprocess.Popen([str(VENV_BIN / "ansible-inventory"), "-i", str(c), "--list", *args],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=inventory_env(), cwd=ROOT)
-             for c in configs]
+    procs = [
+        subprocess.Popen(
+            [str(VENV_BIN / "ansible-inventory"), "-i", str(c), "--list", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=inventory_env(),
+            cwd=ROOT,
+        )
+        for c in configs
+    ]
     out = []
     for proc in procs:
         stdout, stderr = proc.communicate(timeout=120)

@@ -16,9 +16,6 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
-    RecorderStore,
-)
 from sheetkit import (  # type: ignore[import-not-found]
     HEADERS,
     LAB_HOSTS,
@@ -27,6 +24,10 @@ from sheetkit import (  # type: ignore[import-not-found]
     integration,
     write_config,
     write_xlsx,
+)
+
+from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+    RecorderStore,
 )
 
 
@@ -43,10 +44,26 @@ def sheet_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SheetLab]:
         yield SheetLab(inventory, integration.LabEnv(path, tmp, lab))
 
 
-EXPECTED = {"ios-sim-01": "success", "nxos-01": "success", "vrp-01": "success", "f-error": "failed",
-            "maint-01": "skipped"}
-EXEC_HEADERS = ["Device", "Status", "Error code", "Message", "Duration (s)", "Size (bytes)", "Commit", "Changed",
-                "Attempts", "Started (UTC)", "Completed (UTC)"]
+EXPECTED = {
+    "ios-sim-01": "success",
+    "nxos-01": "success",
+    "vrp-01": "success",
+    "f-error": "failed",
+    "maint-01": "skipped",
+}
+EXEC_HEADERS = [
+    "Device",
+    "Status",
+    "Error code",
+    "Message",
+    "Duration (s)",
+    "Size (bytes)",
+    "Commit",
+    "Changed",
+    "Attempts",
+    "Started (UTC)",
+    "Completed (UTC)",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +73,21 @@ def sheet_run(sheet_lab: SheetLab, tmp_path_factory: pytest.TempPathFactory) -> 
     for name in LAB_HOSTS:
         hv = lab["hosts"][name]
         status = hv.get("status", "online")  # maint-01 is in maintenance: the role must skip it
-        rows.append([name, "127.0.0.1", hv["ansible_network_os"], None, "lab", None, status, hv["ansible_port"],
-                     "lab", hv.get("ansible_become"), hv.get("ansible_become_method")])
+        rows.append(
+            [
+                name,
+                "127.0.0.1",
+                hv["ansible_network_os"],
+                None,
+                "lab",
+                None,
+                status,
+                hv["ansible_port"],
+                "lab",
+                hv.get("ansible_become"),
+                hv.get("ansible_become_method"),
+            ]
+        )
     base = tmp_path_factory.mktemp("sheetrun")
     (base / "inventory" / "group_vars").mkdir(parents=True)
     write_xlsx(base / "inventory" / "devices.xlsx", rows)
@@ -65,7 +95,8 @@ def sheet_run(sheet_lab: SheetLab, tmp_path_factory: pytest.TempPathFactory) -> 
     # The secrets come from the credential set's group, never from the sheet.
     secrets = {k: lab["vars"][k] for k in ("ansible_user", "ansible_password", "ansible_become_password")}
     (base / "inventory" / "group_vars" / "credential_lab.yml").write_text(
-        yaml.safe_dump({**secrets, "ansible_command_timeout": 60, "confvault_retry_delay": 0.5}))
+        yaml.safe_dump({**secrets, "ansible_command_timeout": 60, "confvault_retry_delay": 0.5})
+    )
     backup_dir = base / "backups"
     run = integration.run_backup(dataclasses.replace(sheet_lab.env, inventory=config), backup_dir, timeout=300)
     return run, backup_dir, config
@@ -91,9 +122,23 @@ def _utc(text: str | None) -> dt.datetime | None:
 def test_report_cell_by_cell(sheet_run: tuple[Any, Path, Path], tmp_path: Path) -> None:
     run, backup_dir, config = sheet_run
     db = integration.db_url_for(backup_dir)
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "run-report.py"), "--db", db,
-                          "--xlsx", str(tmp_path / "run.xlsx"), "--csv", str(tmp_path / "run.csv")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "run-report.py"),
+            "--db",
+            db,
+            "--xlsx",
+            str(tmp_path / "run.xlsx"),
+            "--csv",
+            str(tmp_path / "run.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     store = RecorderStore(db)
     run_id = _only_run(store)
@@ -111,11 +156,19 @@ def test_report_cell_by_cell(sheet_run: tuple[Any, Path, Path], tmp_path: Path) 
         host = e["device"]
         result = run.results[host]
         ok = EXPECTED[host] == "success"
-        expected = [host, EXPECTED[host], result.get("error_code"),
-                    "status is maintenance" if host == "maint-01" else e["error_message"],
-                    round(e["duration"], 3) if e["duration"] is not None else None,
-                    result["size"] if ok else None, result["commit"] if ok else None,
-                    True if ok else None, e["attempts"], _utc(e["started_at"]), _utc(e["completed_at"])]
+        expected = [
+            host,
+            EXPECTED[host],
+            result.get("error_code"),
+            "status is maintenance" if host == "maint-01" else e["error_message"],
+            round(e["duration"], 3) if e["duration"] is not None else None,
+            result["size"] if ok else None,
+            result["commit"] if ok else None,
+            True if ok else None,
+            e["attempts"],
+            _utc(e["started_at"]),
+            _utc(e["completed_at"]),
+        ]
         assert [c.value for c in tab[number]] == expected, host
         if host == "f-error":
             assert tab.cell(number, 4).value and tab.cell(number, 4).data_type == "s"
@@ -145,6 +198,7 @@ def test_report_cell_by_cell(sheet_run: tuple[Any, Path, Path], tmp_path: Path) 
 def _only_run(store: RecorderStore) -> str:
     """The one run in this database (the sheet backup above)."""
     import sqlalchemy as sa
+
     from ansible_collections.confvault.network.plugins.plugin_utils.db import (
         schema as s,
     )
@@ -161,12 +215,27 @@ def test_report_by_run_id_and_errors(sheet_run: tuple[Any, Path, Path], tmp_path
     run_id = _only_run(store)
     store.close()
     script = [sys.executable, str(ROOT / "scripts" / "run-report.py")]
-    by_id = subprocess.run([*script, "--db", db, "--run", run_id, "--csv", str(tmp_path / "a.csv")],
-                           capture_output=True, text=True, cwd=ROOT, check=False)
+    by_id = subprocess.run(
+        [*script, "--db", db, "--run", run_id, "--csv", str(tmp_path / "a.csv")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert by_id.returncode == 0 and (tmp_path / "a.csv").read_text().count("\n") == 1 + len(LAB_HOSTS)
-    unknown = subprocess.run([*script, "--db", db, "--run", "nope", "--csv", str(tmp_path / "b.csv")],
-                             capture_output=True, text=True, cwd=ROOT, check=False)
+    unknown = subprocess.run(
+        [*script, "--db", db, "--run", "nope", "--csv", str(tmp_path / "b.csv")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert unknown.returncode == 1 and "no run 'nope' in the database" in unknown.stderr
-    nodb = subprocess.run([*script, "--db", f"sqlite:///{tmp_path}/none.db", "--csv", str(tmp_path / "c.csv")],
-                          capture_output=True, text=True, cwd=ROOT, check=False)
+    nodb = subprocess.run(
+        [*script, "--db", f"sqlite:///{tmp_path}/none.db", "--csv", str(tmp_path / "c.csv")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert nodb.returncode == 1 and "no database at" in nodb.stderr and not (tmp_path / "none.db").exists()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sheetkit import HEADERS, ROOT, write_xlsx  # type: ignore[import-not-found]
+
 from ansible_collections.confvault.network.plugins.module_utils.platforms import (
     PLATFORMS,
 )
@@ -30,35 +32,60 @@ from ansible_collections.confvault.network.plugins.plugin_utils.sheet.validate i
     check_address,
     check_port,
 )
-from sheetkit import HEADERS, ROOT, write_xlsx  # type: ignore[import-not-found]
 
 ROW = ["sw1", "10.0.0.1", "ios", None, "lon", None, None, 22]
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("10.0.0.1", "10.0.0.1"), ("2001:DB8::1", "2001:db8::1"), ("sw1.example.net", "sw1.example.net"),
-    ("core-01", "core-01"), ("fe80::1%eth0", "fe80::1%eth0"),
-], ids=["ipv4", "ipv6-normalised", "fqdn", "short-name", "ipv6-scoped"])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("10.0.0.1", "10.0.0.1"),
+        ("2001:DB8::1", "2001:db8::1"),
+        ("sw1.example.net", "sw1.example.net"),
+        ("core-01", "core-01"),
+        ("fe80::1%eth0", "fe80::1%eth0"),
+    ],
+    ids=["ipv4", "ipv6-normalised", "fqdn", "short-name", "ipv6-scoped"],
+)
 def test_good_addresses(text: str, expected: str) -> None:
     assert check_address(text) == expected
 
 
-@pytest.mark.parametrize("text,why", [
-    ("10.0.0.256", "not a valid IPv4 address"), ("10.0.0", "not a valid IPv4 address"),
-    ("010.0.0.1", "not a valid IPv4 address"), ("10.0.0.0/24", "is a network (CIDR)"),
-    ("sw1:2222", "has a port: put 2222 in the port column"), ("2001:db8::g", "not a valid IPv6 address"),
-    ("my switch", "neither an IP address nor a valid DNS name"), ("-sw.example", "neither an IP address"),
-    ("sw-zürich.example", "non-ASCII character 'ü' (U+00FC)"),
-], ids=["octet-256", "three-octets", "leading-zero", "cidr", "host-port", "bad-ipv6", "space", "leading-dash",
-        "non-ascii"])
+@pytest.mark.parametrize(
+    "text,why",
+    [
+        ("10.0.0.256", "not a valid IPv4 address"),
+        ("10.0.0", "not a valid IPv4 address"),
+        ("010.0.0.1", "not a valid IPv4 address"),
+        ("10.0.0.0/24", "is a network (CIDR)"),
+        ("sw1:2222", "has a port: put 2222 in the port column"),
+        ("2001:db8::g", "not a valid IPv6 address"),
+        ("my switch", "neither an IP address nor a valid DNS name"),
+        ("-sw.example", "neither an IP address"),
+        ("sw-zürich.example", "non-ASCII character 'ü' (U+00FC)"),
+    ],
+    ids=[
+        "octet-256",
+        "three-octets",
+        "leading-zero",
+        "cidr",
+        "host-port",
+        "bad-ipv6",
+        "space",
+        "leading-dash",
+        "non-ascii",
+    ],
+)
 def test_bad_addresses(text: str, why: str) -> None:
     with pytest.raises(ValueError, match=re.escape(why)):
         check_address(text)
 
 
-@pytest.mark.parametrize("value,ok", [(22, 22), (22.0, 22), ("830", 830), (0, None), (65536, None), (22.5, None),
-                                      ("ssh", None), (True, None)],
-                         ids=["int", "excel-float", "text", "zero", "too-big", "fraction", "word", "bool"])
+@pytest.mark.parametrize(
+    "value,ok",
+    [(22, 22), (22.0, 22), ("830", 830), (0, None), (65536, None), (22.5, None), ("ssh", None), (True, None)],
+    ids=["int", "excel-float", "text", "zero", "too-big", "fraction", "word", "bool"],
+)
 def test_ports(value: object, ok: int | None) -> None:
     if ok is None:
         with pytest.raises(ValueError, match="not a TCP port number"):
@@ -67,17 +94,36 @@ def test_ports(value: object, ok: int | None) -> None:
         assert check_port(value, str(int(value) if isinstance(value, float) else value)) == ok
 
 
-@pytest.mark.parametrize("header,name", [("Hostname", "hostname"), ("Mgmt IP", "address"), ("IP-Address", "address"),
-                                         ("Network OS", "platform"), ("Rack Unit", "rack_unit"), ("SSH Port", "port")])
+@pytest.mark.parametrize(
+    "header,name",
+    [
+        ("Hostname", "hostname"),
+        ("Mgmt IP", "address"),
+        ("IP-Address", "address"),
+        ("Network OS", "platform"),
+        ("Rack Unit", "rack_unit"),
+        ("SSH Port", "port"),
+    ],
+)
 def test_header_spellings(header: str, name: str) -> None:
     assert normalize_header(header) == name
 
 
-@pytest.mark.parametrize("name,secret", [("password", True), ("enable_secret", True), ("ansible_ssh_pass", True),
-                                         ("ansible_become_password", True), ("snmp_community", True),
-                                         ("api_token", True),
-                                         ("passive_mode", False), ("bypass", False), ("credential", False),
-                                         ("ansible_user", False)])
+@pytest.mark.parametrize(
+    "name,secret",
+    [
+        ("password", True),
+        ("enable_secret", True),
+        ("ansible_ssh_pass", True),
+        ("ansible_become_password", True),
+        ("snmp_community", True),
+        ("api_token", True),
+        ("passive_mode", False),
+        ("bypass", False),
+        ("credential", False),
+        ("ansible_user", False),
+    ],
+)
 def test_secret_headers(name: str, secret: bool) -> None:
     assert is_secret(name) is secret
 
@@ -105,7 +151,8 @@ def test_title_rows_above_the_header(tmp_path: Path) -> None:
 def test_empty_sheet_is_an_error(tmp_path: Path) -> None:
     result = load_sheet(str(write_xlsx(tmp_path / "d.xlsx", [HEADERS])))
     assert [str(p) for p in result.problems] == [
-        f"{tmp_path}/d.xlsx, sheet 'Devices', row 1, column A (hostname): no device rows under the header"]
+        f"{tmp_path}/d.xlsx, sheet 'Devices', row 1, column A (hostname): no device rows under the header"
+    ]
 
 
 def test_groups_and_vars(tmp_path: Path) -> None:
@@ -162,13 +209,28 @@ def test_shipped_template_is_current_and_documents_every_column(tmp_path: Path) 
 
 def test_report_writes_text_as_text(tmp_path: Path) -> None:
     run = {"run_id": "r1", "status": "failed", "created_at": "2026-11-23T09:15:02.123Z"}
-    execution = {"device": "=cmd|' /C calc'!A0", "status": "failed", "error_code": "COMMAND_REJECTED",
-                 "error_message": "=== banner ===\x1b[0m", "duration": 1.23456, "config_size": None,
-                 "git_commit": None, "changed": None, "attempts": 1, "started_at": None, "completed_at": None}
+    execution = {
+        "device": "=cmd|' /C calc'!A0",
+        "status": "failed",
+        "error_code": "COMMAND_REJECTED",
+        "error_message": "=== banner ===\x1b[0m",
+        "duration": 1.23456,
+        "config_size": None,
+        "git_commit": None,
+        "changed": None,
+        "attempts": 1,
+        "started_at": None,
+        "completed_at": None,
+    }
     report.write_xlsx(report.RunReport(run, [execution]), str(tmp_path / "r.xlsx"))
     tab = openpyxl.load_workbook(tmp_path / "r.xlsx")["Executions"]
-    assert [c.value for c in tab[2]][:5] == ["=cmd|' /C calc'!A0", "failed", "COMMAND_REJECTED",
-                                             "=== banner ===\ufffd[0m", 1.235]
+    assert [c.value for c in tab[2]][:5] == [
+        "=cmd|' /C calc'!A0",
+        "failed",
+        "COMMAND_REJECTED",
+        "=== banner ===\ufffd[0m",
+        1.235,
+    ]
     assert tab["A2"].data_type == "s" and tab["D2"].data_type == "s"
     summary = openpyxl.load_workbook(tmp_path / "r.xlsx")["Summary"]
     assert summary["B7"].value.isoformat() == "2026-11-23T09:15:02.123000"  # Created (UTC) as a date

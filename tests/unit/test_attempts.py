@@ -22,8 +22,15 @@ def _run(results, retries=2, deadline=1000.0):
         clock.now += 1
         return next(calls)
 
-    out = run_attempts(attempt, lambda: resets.append(clock.now), retries=retries, delay=5, deadline=deadline,
-                       clock=clock, sleep=clock.sleep)
+    out = run_attempts(
+        attempt,
+        lambda: resets.append(clock.now),
+        retries=retries,
+        delay=5,
+        deadline=deadline,
+        clock=clock,
+        sleep=clock.sleep,
+    )
     return out, resets, clock
 
 

@@ -3,11 +3,18 @@
 
 import pytest
 
-from ansible_collections.confvault.network.plugins.module_utils.errors import ERROR_CODES, classify_message, is_retryable
+from ansible_collections.confvault.network.plugins.module_utils.errors import (
+    ERROR_CODES,
+    classify_message,
+    is_retryable,
+)
 
 CASES = [
-    ("ssh connection failed: Failed to authenticate with password: Access denied for 'password'. "
-     "Authentication that can continue: password", "AUTH_FAILED"),
+    (
+        "ssh connection failed: Failed to authenticate with password: Access denied for 'password'. "
+        "Authentication that can continue: password",
+        "AUTH_FAILED",
+    ),
     ("Failed to authenticate: Authentication failed.", "AUTH_FAILED"),
     ("command timeout triggered, timeout value is 10 secs.\nSee the timeout setting options", "COMMAND_TIMEOUT"),
     ("persistent connection idle timeout triggered, timeout value is 30 secs.", "CONNECT_TIMEOUT"),
@@ -16,8 +23,10 @@ CASES = [
     ("[Errno -2] Name or service not known", "UNREACHABLE"),
     ("Failed to write to ssh channel", "CONNECTION_LOST"),
     ("Socket is closed", "CONNECTION_LOST"),
-    ("unable to elevate privilege to enable mode, at prompt [b'\\nsw01>'] with error: % Access denied",
-     "PRIVILEGE_DENIED"),
+    (
+        "unable to elevate privilege to enable mode, at prompt [b'\\nsw01>'] with error: % Access denied",
+        "PRIVILEGE_DENIED",
+    ),
 ]
 
 

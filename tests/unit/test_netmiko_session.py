@@ -46,6 +46,7 @@ def feed(channel: SocketChannel, parts: list[bytes], close: bool = False, gap: f
             time.sleep(gap)
         if close:
             channel.theirs.close()
+
     thread = threading.Thread(target=run)
     thread.start()
     return thread
@@ -85,12 +86,18 @@ def test_silence_is_a_command_timeout() -> None:
     assert err.value.code == "COMMAND_TIMEOUT"
 
 
-@pytest.mark.parametrize("exc,code", [
-    (type("NetmikoAuthenticationException", (Exception,), {})("Authentication to device failed."), "AUTH_FAILED"),
-    (type("NetmikoTimeoutException", (Exception,), {})("TCP connection to device failed.\n\nCommon causes"), "UNREACHABLE"),
-    (type("NetmikoTimeoutException", (Exception,), {})("Connection to device timed-out"), "CONNECT_TIMEOUT"),
-    (EOFError("EOF during negotiation"), "CONNECTION_LOST"),
-])
+@pytest.mark.parametrize(
+    "exc,code",
+    [
+        (type("NetmikoAuthenticationException", (Exception,), {})("Authentication to device failed."), "AUTH_FAILED"),
+        (
+            type("NetmikoTimeoutException", (Exception,), {})("TCP connection to device failed.\n\nCommon causes"),
+            "UNREACHABLE",
+        ),
+        (type("NetmikoTimeoutException", (Exception,), {})("Connection to device timed-out"), "CONNECT_TIMEOUT"),
+        (EOFError("EOF during negotiation"), "CONNECTION_LOST"),
+    ],
+)
 def test_login_errors_get_stable_codes(exc: Exception, code: str) -> None:
     assert ns.classify_login_error(exc) == code
 
@@ -105,6 +112,7 @@ def test_connect_kwargs_follow_ansible_settings() -> None:
 def test_open_session_reports_login_failure_with_its_code() -> None:
     def factory(**_kw: object) -> None:
         raise type("NetmikoAuthenticationException", (Exception,), {})("Authentication to device failed.\nmore")
+
     params = ns.SessionParams("huawei", "192.0.2.1", 22, "u", "p", None, False, None, False, 5, 5)
     with pytest.raises(ns.TransportError) as err:
         ns.open_session(params, factory=factory)
@@ -112,8 +120,12 @@ def test_open_session_reports_login_failure_with_its_code() -> None:
 
 
 def test_awx_network_credential_fills_only_gaps() -> None:
-    env = {"ANSIBLE_NET_USERNAME": "netops", "ANSIBLE_NET_PASSWORD": "s3", "ANSIBLE_NET_AUTHORIZE": "1",
-           "ANSIBLE_NET_AUTH_PASS": "en"}
+    env = {
+        "ANSIBLE_NET_USERNAME": "netops",
+        "ANSIBLE_NET_PASSWORD": "s3",
+        "ANSIBLE_NET_AUTHORIZE": "1",
+        "ANSIBLE_NET_AUTH_PASS": "en",
+    }
     nothing = Gaps(False, False, False, False, False)
     assert fill_gaps(env, nothing) == {"remote_user": "netops", "password": "s3", "become": True, "become_pass": "en"}
     assert fill_gaps(env, Gaps(True, True, False, True, True)) == {}

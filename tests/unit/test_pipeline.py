@@ -35,13 +35,17 @@ def test_clean_terminal_removes_pager_and_escapes():
     assert clean_terminal(raw) == "line1\nline2\n"
 
 
-@pytest.mark.parametrize("raw,code", [
-    ("", "EMPTY_CONFIG"),
-    ("   \n\n", "EMPTY_CONFIG"),
-    ("                  ^\n% Invalid input detected at '^' marker.\n", "COMMAND_REJECTED"),
-    ("Building configuration...\nhostname sw01\ninterface Gi0/1\n", "INCOMPLETE_CONFIG"),
-    ("No such command : show running-config\n", "COMMAND_REJECTED"),
-], ids=["empty", "blank", "ios-error-text", "truncated-no-end", "fake-switches-error"])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        ("", "EMPTY_CONFIG"),
+        ("   \n\n", "EMPTY_CONFIG"),
+        ("                  ^\n% Invalid input detected at '^' marker.\n", "COMMAND_REJECTED"),
+        ("Building configuration...\nhostname sw01\ninterface Gi0/1\n", "INCOMPLETE_CONFIG"),
+        ("No such command : show running-config\n", "COMMAND_REJECTED"),
+    ],
+    ids=["empty", "blank", "ios-error-text", "truncated-no-end", "fake-switches-error"],
+)
 def test_ios_refused(raw, code):
     result = prepare(raw, resolve("cisco.ios.ios"))
     assert isinstance(result, Problem) and result.code == code
@@ -60,7 +64,9 @@ def test_network_cli_error_message_classified():
     as_repr = str(b"show running-config\r\n             ^\r\n% Unknown command.\r\n\r\nrgos-01#")
     assert classify_failure(as_repr, resolve("rgos")).code == "COMMAND_REJECTED"
     assert classify_failure(as_repr.replace("#", ">"), resolve("rgos")).code == "PRIVILEGE_DENIED"
-    vrp = "display current-configuration\n               ^\nError: Unrecognized command found at '^' position.\n<vrp-01>"
+    vrp = (
+        "display current-configuration\n               ^\nError: Unrecognized command found at '^' position.\n<vrp-01>"
+    )
     assert classify_failure(vrp, resolve("vrp")).code == "COMMAND_REJECTED"
 
 
@@ -94,8 +100,15 @@ def test_unknown_platform_lists_supported():
         resolve(None)
 
 
-@pytest.mark.parametrize("alias,fqcn", [("ios", "cisco.ios.ios"), ("huawei", "confvault.network.vrp"),
-                                        ("hp_comware", "confvault.network.comware"), ("EOS", "arista.eos.eos")])
+@pytest.mark.parametrize(
+    "alias,fqcn",
+    [
+        ("ios", "cisco.ios.ios"),
+        ("huawei", "confvault.network.vrp"),
+        ("hp_comware", "confvault.network.comware"),
+        ("EOS", "arista.eos.eos"),
+    ],
+)
 def test_aliases(alias, fqcn):
     assert resolve(alias).network_os == fqcn
 

@@ -61,8 +61,12 @@ def _descendants(conn: Any, run_id: str) -> list[str]:
     found: list[str] = []
     frontier = [run_id]
     while frontier:
-        children = [row.run_id for row in conn.execute(
-            sa.select(r.c.run_id).where(r.c.parent_run_id.in_(frontier)).order_by(r.c.created_at))]
+        children = [
+            row.run_id
+            for row in conn.execute(
+                sa.select(r.c.run_id).where(r.c.parent_run_id.in_(frontier)).order_by(r.c.created_at)
+            )
+        ]
         found.extend(children)
         frontier = children
     return found
@@ -79,8 +83,9 @@ def effective_status(conn: Any, run_id: str) -> dict[str, str]:
     return status
 
 
-def select(store: Any, which: str, run: str | None = None, stale_days: float = 7.0,
-           now: float | None = None) -> tuple[str | None, list[str]]:
+def select(
+    store: Any, which: str, run: str | None = None, stale_days: float = 7.0, now: float | None = None
+) -> tuple[str | None, list[str]]:
     """(run id it is relative to, device names) for a selection.
 
     - ``unfinished``: devices of the run (with its earlier resumes) that have no successful
@@ -96,11 +101,18 @@ def select(store: Any, which: str, run: str | None = None, stale_days: float = 7
         if which in ("unfinished", "failed"):
             run_id = resolve_run(store, run)
             statuses = effective_status(conn, run_id)
-            wanted = (lambda st: st not in ("success", "skipped")) if which == "unfinished" else (
-                lambda st: st in FAILED_STATUSES)
+            wanted = (
+                (lambda st: st not in ("success", "skipped"))
+                if which == "unfinished"
+                else (lambda st: st in FAILED_STATUSES)
+            )
             return run_id, sorted(n for n, st in statuses.items() if wanted(st))
-        last_ok = (sa.select(e.c.device_id, sa.func.max(e.c.completed_at).label("last_ok"))
-                   .where(e.c.status == "success").group_by(e.c.device_id).subquery())
+        last_ok = (
+            sa.select(e.c.device_id, sa.func.max(e.c.completed_at).label("last_ok"))
+            .where(e.c.status == "success")
+            .group_by(e.c.device_id)
+            .subquery()
+        )
         query = sa.select(d.c.name, last_ok.c.last_ok).outerjoin(last_ok, last_ok.c.device_id == d.c.id)
         devices = list(conn.execute(query))
     if which == "never_backed_up":
@@ -128,9 +140,13 @@ def attempts_by_device(store: Any, run_id: str) -> dict[str, list[AttemptInfo]]:
             chain.insert(0, parent)
         out: dict[str, list[AttemptInfo]] = {}
         for rid in chain:
-            query = (sa.select(d.c.name, a.c.started_at, a.c.duration, a.c.error_code, a.c.error)
-                     .join(e, e.c.id == a.c.execution_id).join(d, d.c.id == e.c.device_id)
-                     .where(e.c.run_id == rid).order_by(a.c.number))
+            query = (
+                sa.select(d.c.name, a.c.started_at, a.c.duration, a.c.error_code, a.c.error)
+                .join(e, e.c.id == a.c.execution_id)
+                .join(d, d.c.id == e.c.device_id)
+                .where(e.c.run_id == rid)
+                .order_by(a.c.number)
+            )
             for name, started, duration, code, error in conn.execute(query):
                 items = out.setdefault(name, [])
                 items.append(AttemptInfo(len(items) + 1, _epoch(started), duration or 0.0, code, error))
@@ -154,9 +170,18 @@ def reconcile_parent(store: Any, parent_id: str, child_id: str) -> str:
         new = "completed" if counts["failed"] == 0 else ("partial" if counts["success"] else "failed")
         extra = rows.decode(conn.execute(sa.select(r).where(r.c.run_id == parent_id)).one()._mapping)["extra"]
         extra = {**(extra or {}), "reconciled_by": [*(extra or {}).get("reconciled_by", []), child_id]}
-        conn.execute(sa.update(r).where(r.c.run_id == parent_id).values(
-            status=new, success=counts["success"], failed=counts["failed"], skipped=counts["skipped"],
-            completed=len(statuses), extra=json.dumps(extra, sort_keys=True)))
+        conn.execute(
+            sa.update(r)
+            .where(r.c.run_id == parent_id)
+            .values(
+                status=new,
+                success=counts["success"],
+                failed=counts["failed"],
+                skipped=counts["skipped"],
+                completed=len(statuses),
+                extra=json.dumps(extra, sort_keys=True),
+            )
+        )
     return new
 
 
@@ -170,8 +195,7 @@ def prune(store: Any, keep_days: float, now: float | None = None) -> dict[str, i
         raise ValueError("keep_days must be at least 1")
     cutoff = iso((time.time() if now is None else now) - keep_days * 86400)
     e, a = s.executions, s.attempts
-    old = sa.select(e.c.id).where(sa.func.coalesce(e.c.completed_at, e.c.started_at) < cutoff,
-                                  e.c.status != "pending")
+    old = sa.select(e.c.id).where(sa.func.coalesce(e.c.completed_at, e.c.started_at) < cutoff, e.c.status != "pending")
     with store._db.write() as conn:  # noqa: SLF001 - same package; the store's write discipline
         attempts = conn.execute(sa.delete(a).where(a.c.execution_id.in_(old))).rowcount
         executions = conn.execute(sa.delete(e).where(e.c.id.in_(old))).rowcount

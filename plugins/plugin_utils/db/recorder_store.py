@@ -135,11 +135,7 @@ class RecorderStore:
     @_locked
     def heartbeat(self, run_id: str) -> None:
         with self._db.write() as conn:
-            conn.execute(
-                sa.update(s.runs)
-                .where(s.runs.c.run_id == run_id)
-                .values(heartbeat_at=iso(time.time()))
-            )
+            conn.execute(sa.update(s.runs).where(s.runs.c.run_id == run_id).values(heartbeat_at=iso(time.time())))
 
     @_locked
     def finish_run(self, run_id: str, status: str | None = None, error: str | None = None) -> str:
@@ -149,9 +145,7 @@ class RecorderStore:
         now = iso(time.time())
         with self._db.write() as conn:
             counts = self._refresh_totals(conn, run_id, now)
-            current = conn.execute(
-                sa.select(s.runs.c.status).where(s.runs.c.run_id == run_id)
-            ).scalar_one()
+            current = conn.execute(sa.select(s.runs.c.status).where(s.runs.c.run_id == run_id)).scalar_one()
             final = status or rows.derive_run_status(current, counts)
             values: dict[str, Any] = {"status": final, "completed_at": now, "heartbeat_at": now}
             if error is not None:
@@ -208,9 +202,7 @@ class RecorderStore:
                 ).scalar()
                 if last is None:
                     continue
-                self._settle_pending(
-                    conn, run_id, "interrupted", "INTERRUPTED", reason, iso(time.time())
-                )
+                self._settle_pending(conn, run_id, "interrupted", "INTERRUPTED", reason, iso(time.time()))
                 self._refresh_totals(conn, run_id, None)
                 conn.execute(
                     sa.update(r)
@@ -259,24 +251,18 @@ class RecorderStore:
                 self._add_version(conn, info, device_id, seen)
             self._refresh_totals(conn, info.run_id, now)
 
-    def _device_id(
-        self, conn: sa.engine.Connection, name: str, device: DeviceInfo | None, now: str
-    ) -> int:
+    def _device_id(self, conn: sa.engine.Connection, name: str, device: DeviceInfo | None, now: str) -> int:
         row = rows.device_row(name, device, now)
         merge = {"last_seen": "excluded.last_seen"}
         if device is not None:
             # An unknown (None, or no groups) never erases what is known.
             merge.update({f: f"COALESCE(excluded.{f}, devices.{f})" for f in rows.DEVICE_FIELDS})
-            merge["groups"] = (
-                "CASE WHEN excluded.groups = '[]' THEN devices.groups ELSE excluded.groups END"
-            )
+            merge["groups"] = "CASE WHEN excluded.groups = '[]' THEN devices.groups ELSE excluded.groups END"
         upsert(conn, s.devices, row, ["name"], merge)
         return conn.execute(sa.select(s.devices.c.id).where(s.devices.c.name == name)).scalar_one()
 
     @staticmethod
-    def _add_version(
-        conn: sa.engine.Connection, info: ExecutionInfo, device_id: int, seen: str
-    ) -> None:
+    def _add_version(conn: sa.engine.Connection, info: ExecutionInfo, device_id: int, seen: str) -> None:
         content = rows.content_row(info.sha256 or "", info.config_text or "")
         upsert(conn, s.config_contents, content, ["sha256"])  # stored once per sha256
         v = s.config_versions
@@ -295,9 +281,7 @@ class RecorderStore:
             )
 
     @staticmethod
-    def _settle_pending(
-        conn: sa.engine.Connection, run_id: str, status: str, code: str, reason: str, now: str
-    ) -> None:
+    def _settle_pending(conn: sa.engine.Connection, run_id: str, status: str, code: str, reason: str, now: str) -> None:
         e = s.executions
         conn.execute(
             sa.update(e)
@@ -347,17 +331,13 @@ class RecorderStore:
         v, d, c = s.config_versions, s.devices, s.config_contents
         if self._fts:
             phrase = '"' + text.replace('"', '""') + '"'
-            fts = sa.text(
-                "SELECT rowid FROM config_contents_fts WHERE config_contents_fts MATCH :q"
-            )
+            fts = sa.text("SELECT rowid FROM config_contents_fts WHERE config_contents_fts MATCH :q")
             match = c.c.id.in_(fts.bindparams(q=phrase).columns(sa.column("rowid", sa.Integer)))
         else:
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             match = c.c.content.ilike(f"%{escaped}%", escape="\\")
         query = (
-            sa.select(
-                d.c.name.label("device"), v.c.sha256, v.c.git_commit, v.c.run_id, v.c.first_seen
-            )
+            sa.select(d.c.name.label("device"), v.c.sha256, v.c.git_commit, v.c.run_id, v.c.first_seen)
             .join(d, d.c.id == v.c.device_id)
             .join(c, c.c.sha256 == v.c.sha256)
             .where(match)
@@ -365,11 +345,7 @@ class RecorderStore:
         )
         if latest_only:
             w = s.config_versions.alias("w2")
-            newest = (
-                sa.select(sa.func.max(w.c.id))
-                .where(w.c.device_id == v.c.device_id)
-                .scalar_subquery()
-            )
+            newest = sa.select(sa.func.max(w.c.id)).where(w.c.device_id == v.c.device_id).scalar_subquery()
             query = query.where(v.c.id == newest)
         with self._db.read() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]

@@ -72,8 +72,7 @@ def apply_statements(row: str, sign: str) -> list[str]:
 def _sqlite_trigger(name: str, event: str, row: str, sign: str) -> str:
     body = "; ".join(apply_statements(row, sign))
     when = COUNTED.format(row=row)
-    return (f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON executions WHEN {when} "
-            f"BEGIN {body}; END")
+    return f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON executions WHEN {when} BEGIN {body}; END"
 
 
 SQLITE_DDL = (

@@ -43,9 +43,7 @@ SQLITE_FTS_DDL = (
 _FAILED = "status IN ('failed', 'timeout', 'unreachable')"
 
 # Every execution status but pending: the rollup tables' count columns (rollups.py).
-ROLLUP_STATUSES = (
-    "success", "failed", "timeout", "unreachable", "skipped", "cancelled", "interrupted"
-)
+ROLLUP_STATUSES = ("success", "failed", "timeout", "unreachable", "skipped", "cancelled", "interrupted")
 
 # Columns holding JSON text, decoded by the store's readers.
 JSON_COLUMNS = ("extra", "groups")
@@ -130,9 +128,7 @@ if sa is not None:
         "executions",
         metadata,
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "run_id", _text, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("run_id", _text, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
         sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), nullable=False),
         sa.Column("status", _text, nullable=False),
         sa.Column("error_code", _text),
@@ -233,8 +229,7 @@ if sa is not None:
     device_stats = sa.Table(
         "device_stats",
         metadata,
-        sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), primary_key=True,
-                  autoincrement=False),
+        sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), primary_key=True, autoincrement=False),
         *_measures(),
         sa.Column("last_success_at", _text),
     )

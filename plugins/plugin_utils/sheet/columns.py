@@ -22,23 +22,46 @@ class Column:
 
 
 COLUMNS: Final[tuple[Column, ...]] = (
-    Column("hostname", True, "Inventory hostname: unique (case-insensitive), ASCII letters, digits, '.', '-', '_'. "
-           "Also the backup file name.", "core-sw-01"),
-    Column("address", True, "Management address: IPv4, IPv6 or a DNS name (becomes ansible_host). "
-           "No port here: use the port column.", "192.0.2.10"),
-    Column("platform", True, "Network OS: a fully qualified name from the Platforms list, or an alias "
-           "(ios, nxos, eos, junos, vrp, huawei, comware, h3c, rgos, ruijie...). Becomes ansible_network_os.",
-           "cisco.ios.ios"),
-    Column("vendor", False, "Vendor; empty: the platform's vendor (cisco, arista, juniper, huawei, h3c, "
-           "ruijie).", "cisco"),
+    Column(
+        "hostname",
+        True,
+        "Inventory hostname: unique (case-insensitive), ASCII letters, digits, '.', '-', '_'. "
+        "Also the backup file name.",
+        "core-sw-01",
+    ),
+    Column(
+        "address",
+        True,
+        "Management address: IPv4, IPv6 or a DNS name (becomes ansible_host). No port here: use the port column.",
+        "192.0.2.10",
+    ),
+    Column(
+        "platform",
+        True,
+        "Network OS: a fully qualified name from the Platforms list, or an alias "
+        "(ios, nxos, eos, junos, vrp, huawei, comware, h3c, rgos, ruijie...). Becomes ansible_network_os.",
+        "cisco.ios.ios",
+    ),
+    Column(
+        "vendor", False, "Vendor; empty: the platform's vendor (cisco, arista, juniper, huawei, h3c, ruijie).", "cisco"
+    ),
     Column("site", False, "Site or location code; makes the group site_<value>. ASCII only.", "lon"),
     Column("role", False, "Device role (core, access, firewall...). ASCII only.", "core"),
-    Column("status", False, "online (default), maintenance or offline. The backup skips maintenance and "
-           "offline devices.", "online"),
+    Column(
+        "status",
+        False,
+        "online (default), maintenance or offline. The backup skips maintenance and offline devices.",
+        "online",
+    ),
     Column("port", False, "SSH port, 1-65535; empty: 22 (or your group_vars).", "22"),
     Column("model", False, "Hardware model, recorded with each run.", "C9300-48P"),
-    Column("credential", False, "Name of a credential set defined in group_vars / vault / AWX (becomes "
-           "confvault_credential and the group credential_<name>). A name, never a secret.", "netops"),
+    Column(
+        "credential",
+        False,
+        "Name of a credential set defined in group_vars / vault / AWX (becomes "
+        "confvault_credential and the group credential_<name>). A name, never a secret.",
+        "netops",
+    ),
 )
 COLUMN_NAMES: Final[frozenset[str]] = frozenset(c.name for c in COLUMNS)
 REQUIRED: Final[tuple[str, ...]] = tuple(c.name for c in COLUMNS if c.required)
@@ -50,10 +73,20 @@ GROUP_VALUE_COLUMNS: Final[frozenset[str]] = frozenset({"vendor", "site", "role"
 
 # Other spellings of our headers seen in device lists (after normalize_header).
 HEADER_ALIASES: Final[dict[str, str]] = {
-    "host": "hostname", "host_name": "hostname", "device": "hostname", "device_name": "hostname",
-    "ip": "address", "ip_address": "address", "mgmt_ip": "address", "management_ip": "address",
-    "network_os": "platform", "os": "platform",
-    "ssh_port": "port", "location": "site", "state": "status", "credential_ref": "credential",
+    "host": "hostname",
+    "host_name": "hostname",
+    "device": "hostname",
+    "device_name": "hostname",
+    "ip": "address",
+    "ip_address": "address",
+    "mgmt_ip": "address",
+    "management_ip": "address",
+    "network_os": "platform",
+    "os": "platform",
+    "ssh_port": "port",
+    "location": "site",
+    "state": "status",
+    "credential_ref": "credential",
 }
 
 # Host vars that a column must not set, and the column that sets them instead.
@@ -89,8 +122,10 @@ def header_problem(name: str, raw: str) -> str | None:
     if bad:
         return f"header {raw!r} has the non-ASCII character {bad}; headers become variable names: use ASCII"
     if is_secret(name):
-        return (f"column {raw!r} looks like a password or secret: secrets never live in the sheet; keep them "
-                "in vault or AWX credentials and name the credential set in a 'credential' column")
+        return (
+            f"column {raw!r} looks like a password or secret: secrets never live in the sheet; keep them "
+            "in vault or AWX credentials and name the credential set in a 'credential' column"
+        )
     if name in RESERVED:
         return f"column {raw!r} is not allowed: {RESERVED[name]}"
     if not name.isidentifier() or keyword.iskeyword(name):

@@ -71,13 +71,14 @@ class SheetResult:
     def error_text(self) -> str:
         """The error that stops the whole inventory."""
         hint = "" if self.fatal else "; fix them, or set skip_bad_rows: true to load only the good rows"
-        head = (f"{self.file}, sheet '{self.sheet}': {len(self.problems)} problem(s), no device was loaded"
-                f"{hint}")
+        head = f"{self.file}, sheet '{self.sheet}': {len(self.problems)} problem(s), no device was loaded{hint}"
         return "\n".join([head, *(str(p) for p in self.problems)])
 
     def skipped_text(self) -> str:
         """The warning listing what skip_bad_rows left out."""
         rows = ", ".join(map(str, self.bad_rows))
-        head = (f"{self.file}, sheet '{self.sheet}': skipped {len(self.bad_rows)} bad row(s) ({rows}); "
-                f"loaded {len(self.devices)} device(s)")
+        head = (
+            f"{self.file}, sheet '{self.sheet}': skipped {len(self.bad_rows)} bad row(s) ({rows}); "
+            f"loaded {len(self.devices)} device(s)"
+        )
         return "\n".join([head, *(str(p) for p in self.problems)])

@@ -73,8 +73,9 @@ def _read_csv(path: str) -> Grid:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
     except UnicodeDecodeError as exc:
-        raise SheetError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                         "save it as 'CSV UTF-8' or as .xlsx") from exc
+        raise SheetError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as 'CSV UTF-8' or as .xlsx"
+        ) from exc
     try:  # Excel writes ';' or tabs in locales whose decimal mark is ','
         dialect: Any = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
     except csv.Error:

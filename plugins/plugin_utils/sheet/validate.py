@@ -42,16 +42,27 @@ _DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _CREDENTIAL = re.compile(r"[A-Za-z0-9_.:/@-]{1,128}")
 
 
-def load_sheet(path: str, *, sheet: str | None = None, header_row: int = 1,
-               statuses: Sequence[str] = DEFAULT_STATUSES,
-               group_by: Sequence[str] = DEFAULT_GROUP_BY) -> SheetResult:
+def load_sheet(
+    path: str,
+    *,
+    sheet: str | None = None,
+    header_row: int = 1,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    group_by: Sequence[str] = DEFAULT_GROUP_BY,
+) -> SheetResult:
     """Read and check a device sheet. Raises SheetError when it is not a sheet at all."""
     grid = read_grid(path, sheet)
     return check_grid(grid, path, header_row=header_row, statuses=statuses, group_by=group_by)
 
 
-def check_grid(grid: Grid, file: str, *, header_row: int = 1, statuses: Sequence[str] = DEFAULT_STATUSES,
-               group_by: Sequence[str] = DEFAULT_GROUP_BY) -> SheetResult:
+def check_grid(
+    grid: Grid,
+    file: str,
+    *,
+    header_row: int = 1,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    group_by: Sequence[str] = DEFAULT_GROUP_BY,
+) -> SheetResult:
     result = SheetResult(file=file, sheet=grid.sheet)
     checker = _Checker(result, grid, header_row, [s.lower() for s in statuses], list(group_by))
     checker.run()
@@ -60,8 +71,9 @@ def check_grid(grid: Grid, file: str, *, header_row: int = 1, statuses: Sequence
 
 
 class _Checker:
-    def __init__(self, result: SheetResult, grid: Grid, header_row: int, statuses: list[str],
-                 group_by: list[str]) -> None:
+    def __init__(
+        self, result: SheetResult, grid: Grid, header_row: int, statuses: list[str], group_by: list[str]
+    ) -> None:
         self.result, self.grid, self.header_row = result, grid, header_row
         self.statuses, self.group_by = statuses, group_by
         self.columns: dict[int, str] = {}  # column number -> normalized header
@@ -96,8 +108,12 @@ class _Checker:
         row, seen = self.header_row, dict[str, int]()  # name -> column number
         for index, cell in enumerate(self.grid.rows.get(row, []), start=1):
             if cell.formula or cell.error:
-                self.problem(row, index, f"the header is a formula or error value ({cell.formula or cell.error}); "
-                             "type the column name", header=True)
+                self.problem(
+                    row,
+                    index,
+                    f"the header is a formula or error value ({cell.formula or cell.error}); type the column name",
+                    header=True,
+                )
                 continue
             raw = _text(cell.value)
             if not raw:
@@ -114,10 +130,17 @@ class _Checker:
         found = ", ".join(f"{column_letter(i)} {n}" for i, n in sorted(self.columns.items())) or "nothing"
         for name in REQUIRED:
             if name not in seen:
-                self.result.problems.append(Problem(
-                    self.result.file, self.result.sheet, row, repr(name),
-                    f"required column missing (required: {', '.join(REQUIRED)}); row {row} has: {found}",
-                    header=True, index=0))
+                self.result.problems.append(
+                    Problem(
+                        self.result.file,
+                        self.result.sheet,
+                        row,
+                        repr(name),
+                        f"required column missing (required: {', '.join(REQUIRED)}); row {row} has: {found}",
+                        header=True,
+                        index=0,
+                    )
+                )
 
     def check_unnamed_columns(self, filled: list[int]) -> None:
         named = set(self.columns) | {p.index for p in self.result.problems if p.header}
@@ -126,8 +149,13 @@ class _Checker:
             for index, cell in enumerate(self.grid.rows[number], start=1):
                 if index not in named and index not in reported and not _empty(cell):
                     reported.add(index)
-                    self.problem(self.header_row, index, f"column {column_letter(index)} has values (first in "
-                                 f"row {number}) but no header; name it or delete the column", header=True)
+                    self.problem(
+                        self.header_row,
+                        index,
+                        f"column {column_letter(index)} has values (first in "
+                        f"row {number}) but no header; name it or delete the column",
+                        header=True,
+                    )
 
     def check_merges(self, last: int) -> None:
         width = max([*self.columns, *(p.index for p in self.result.problems if p.header), 0])
@@ -153,8 +181,12 @@ class _Checker:
             if (number, index) in self.merged:
                 continue  # reported once, as merged
             if cell.formula:
-                self.problem(number, index, f"a formula ({cell.formula}): the sheet must hold values; replace it "
-                             "with its value (copy, then Paste Special > Values)")
+                self.problem(
+                    number,
+                    index,
+                    f"a formula ({cell.formula}): the sheet must hold values; replace it "
+                    "with its value (copy, then Paste Special > Values)",
+                )
             elif cell.error:
                 self.problem(number, index, f"the cell shows the error value {cell.error}")
             else:
@@ -195,12 +227,16 @@ class _Checker:
         if name in GROUP_VALUE_COLUMNS or name == "hostname":
             bad = first_non_ascii(text)
             if bad:
-                raise ValueError(f"{text!r} has the non-ASCII character {bad}; {name} values become "
-                                 "names in Ansible: use ASCII letters, digits, '.', '-', '_'")
+                raise ValueError(
+                    f"{text!r} has the non-ASCII character {bad}; {name} values become "
+                    "names in Ansible: use ASCII letters, digits, '.', '-', '_'"
+                )
         if name == "hostname":
             if not _HOSTNAME.fullmatch(text):
-                raise ValueError(f"hostname {text!r} is not a valid inventory name: use ASCII letters, digits, "
-                                 "'.', '-', '_' (no spaces), starting and ending with a letter or digit")
+                raise ValueError(
+                    f"hostname {text!r} is not a valid inventory name: use ASCII letters, digits, "
+                    "'.', '-', '_' (no spaces), starting and ending with a letter or digit"
+                )
             hostvars["inventory_hostname"] = text
         elif name == "address":
             hostvars["ansible_host"] = check_address(text)
@@ -208,9 +244,10 @@ class _Checker:
             try:
                 platform = platforms.resolve(text)
             except platforms.UnsupportedPlatform:
-                raise ValueError(f"unknown platform {text!r}; supported: {', '.join(platforms.supported())} "
-                                 "(or an alias such as ios, nxos, eos, junos, vrp, huawei, comware, h3c, rgos, ruijie)"
-                                 ) from None
+                raise ValueError(
+                    f"unknown platform {text!r}; supported: {', '.join(platforms.supported())} "
+                    "(or an alias such as ios, nxos, eos, junos, vrp, huawei, comware, h3c, rgos, ruijie)"
+                ) from None
             hostvars["ansible_network_os"] = platform.network_os
             hostvars["ansible_connection"] = CONNECTION
             hostvars.setdefault("vendor", platform.vendor)
@@ -222,15 +259,20 @@ class _Checker:
             hostvars["ansible_port"] = check_port(value, text)
         elif name == "credential":
             if not _CREDENTIAL.fullmatch(text):
-                raise ValueError(f"credential {text!r} is not a credential name (letters, digits, '_', '-', '.', ':', "
-                                 "'/', '@'); the column names a credential set, it never holds a secret")
+                raise ValueError(
+                    f"credential {text!r} is not a credential name (letters, digits, '_', '-', '.', ':', "
+                    "'/', '@'); the column names a credential set, it never holds a secret"
+                )
             hostvars["confvault_credential"] = text
         else:  # vendor, site, role, model
             hostvars[name] = text
 
     def groups(self, hostvars: dict[str, Any]) -> list[str]:
-        values = {**hostvars, "credential": hostvars.get("confvault_credential"),
-                  "platform": platforms.resolve(hostvars["ansible_network_os"]).short}
+        values = {
+            **hostvars,
+            "credential": hostvars.get("confvault_credential"),
+            "platform": platforms.resolve(hostvars["ansible_network_os"]).short,
+        }
         found = [group_name(key, str(values[key])) for key in self.group_by if values.get(key) not in (None, "")]
         return [g for g in found if g]
 
@@ -241,8 +283,11 @@ class _Checker:
         for rows in self.hostnames.values():
             for n, host in rows if len(rows) > 1 else ():
                 others = ", ".join(str(o) for o, _host in rows if o != n)
-                self.problem(n, index, f"duplicate hostname {host!r}: also in row(s) {others} "
-                             "(hostnames are compared ignoring case)")
+                self.problem(
+                    n,
+                    index,
+                    f"duplicate hostname {host!r}: also in row(s) {others} (hostnames are compared ignoring case)",
+                )
                 bad.add(n)
         return bad
 

@@ -5,13 +5,15 @@ enable password compared as str, ``show privilege``, user-EXEC ``terminal``,
 ``disable`` back to ``>``, IOS ``% Invalid input`` error text, and an IOS-looking
 ``show running-config`` with the volatile lines a backup tool must normalise.
 """
+
 from __future__ import annotations
 
 import logging
 import random
 import re
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple, Type
+from collections.abc import Callable
+from typing import Any
 
 from fake_switches.cisco.cisco_core import (
     BaseCiscoSwitchCore,
@@ -37,7 +39,7 @@ from fake_switches.switch_configuration import Port, SwitchConfiguration
 
 # model name -> (ports factory, config-interface processor class)
 _CFG_IF = ConfigInterfaceCommandProcessor
-MODELS: Dict[str, Tuple[Callable[[], List[Port]], Type[Any]]] = {
+MODELS: dict[str, tuple[Callable[[], list[Port]], type[Any]]] = {
     "cisco_generic": (CiscoSwitchCore.get_default_ports, _CFG_IF),
     "cisco_2960_24TT_L": (Cisco2960_24TT_L_SwitchCore.get_default_ports, _CFG_IF),
     "cisco_2960_48TT_L": (Cisco2960_48TT_L_SwitchCore.get_default_ports, _CFG_IF),
@@ -70,11 +72,11 @@ def _is(word: str, full: str, min_len: int = 1) -> bool:
 class IosUserExec(DefaultCommandProcessor):
     """User EXEC (``host>``)."""
 
-    def __init__(self, enabled: "IosEnabled") -> None:
+    def __init__(self, enabled: IosEnabled) -> None:
         super().__init__(enabled)
 
     def delegate_to_sub_processor(self, line: str) -> bool:
-        sub: Any = getattr(self, "sub_processor")
+        sub: Any = self.sub_processor
         processed: bool = sub.process_command(line)
         if sub.is_done:
             if getattr(sub, "disabled", False):  # 'disable' -> back to '>'
@@ -157,7 +159,11 @@ class IosEnabled(EnabledCommandProcessor):
         conf = self.switch_configuration
         now = time.gmtime()
         stamp = "%s UTC %s %d %s" % (
-            time.strftime("%H:%M:%S", now), time.strftime("%a %b", now), now.tm_mday, now.tm_year)
+            time.strftime("%H:%M:%S", now),
+            time.strftime("%a %b", now),
+            now.tm_mday,
+            now.tm_year,
+        )
         data = [
             "!",
             "! Last configuration change at %s by %s" % (stamp, self.username),
@@ -243,23 +249,25 @@ class IosShellSession(ShellSession):
 class LabIosCore(BaseCiscoSwitchCore):
     """One simulated IOS switch; ``launch`` is called once per SSH shell."""
 
-    def __init__(self, name: str, enable_password: str, username: str = "admin",
-                 model: str = DEFAULT_MODEL) -> None:
+    def __init__(self, name: str, enable_password: str, username: str = "admin", model: str = DEFAULT_MODEL) -> None:
         if model not in MODELS:
             raise ValueError("unknown model %r (known: %s)" % (model, ", ".join(sorted(MODELS))))
         ports_factory, self.config_interface_cls = MODELS[model]
-        super().__init__(SwitchConfiguration(
-            "127.0.0.1", name=name, privileged_passwords=[enable_password], ports=ports_factory()))
+        super().__init__(
+            SwitchConfiguration("127.0.0.1", name=name, privileged_passwords=[enable_password], ports=ports_factory())
+        )
         self.username = username
         # one logger per switch (upstream creates a new, never-freed logger per connection)
         self.logger = logging.getLogger("fake_switches.cisco.%s" % name)
 
     def new_command_processor(self) -> IosEnabled:
-        enabled = IosEnabled(config=ConfigCommandProcessor(
-            config_vlan=ConfigVlanCommandProcessor(),
-            config_vrf=ConfigVRFCommandProcessor(),
-            config_interface=self.config_interface_cls(),
-        ))
+        enabled = IosEnabled(
+            config=ConfigCommandProcessor(
+                config_vlan=ConfigVlanCommandProcessor(),
+                config_vrf=ConfigVRFCommandProcessor(),
+                config_interface=self.config_interface_cls(),
+            )
+        )
         enabled.username = self.username
         return enabled
 
@@ -268,11 +276,10 @@ class LabIosCore(BaseCiscoSwitchCore):
         if not self.switch_configuration.auto_enabled:
             processor = IosUserExec(processor)
         # no LoggingTerminalController: it formats every reply eagerly even when DEBUG is off
-        processor.init(self.switch_configuration, terminal_controller, self.logger,
-                       PipingProcessor(self.logger))
+        processor.init(self.switch_configuration, terminal_controller, self.logger, PipingProcessor(self.logger))
         return IosShellSession(processor)
 
 
-def is_show_running(line: Optional[str]) -> bool:
+def is_show_running(line: str | None) -> bool:
     words = (line or "").split()
     return len(words) >= 2 and _is(words[0], "show", 2) and _is(words[1], "running-config", 3)

@@ -5,12 +5,13 @@ Replaces ``SwitchSshService.hook_to_reactor`` so that the RSA host key is parsed
 per-session FIFO that can delay it (``reactor.callLater``, never ``time.sleep``), swallow
 ``show running-config`` (hang) or abort the TCP connection part-way through its output.
 """
+
 from __future__ import annotations
 
 import collections
 import functools
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, Optional, Tuple
+from typing import Any
 
 from fake_switches.terminal import TerminalController
 from fake_switches.terminal.ssh import SwitchSSHShell
@@ -40,20 +41,24 @@ class LabFaults:
     hang: bool = False  # 'show running-config' is never answered
 
     @classmethod
-    def from_dict(cls, data: Optional[Dict[str, Any]]) -> "LabFaults":
+    def from_dict(cls, data: dict[str, Any] | None) -> LabFaults:
         data = dict(data or {})
         unknown = set(data) - {"latency", "auth_fail", "drop_after_bytes", "hang"}
         if unknown:
             raise ValueError("unknown lab keys: %s" % ", ".join(sorted(unknown)))
-        faults = cls(float(data.get("latency", 0.0)), bool(data.get("auth_fail", False)),
-                     int(data.get("drop_after_bytes", 0)), bool(data.get("hang", False)))
+        faults = cls(
+            float(data.get("latency", 0.0)),
+            bool(data.get("auth_fail", False)),
+            int(data.get("drop_after_bytes", 0)),
+            bool(data.get("hang", False)),
+        )
         if faults.latency < 0 or faults.drop_after_bytes < 0:
             raise ValueError("latency and drop_after_bytes must be >= 0")
         return faults
 
 
-@functools.lru_cache(maxsize=None)
-def host_keys() -> Tuple[keys.Key, keys.Key]:
+@functools.cache
+def host_keys() -> tuple[keys.Key, keys.Key]:
     """fake-switches' built-in RSA host key, parsed once for all switches."""
     public, private = getRSAKeys()
     return keys.Key.fromString(data=public.encode()), keys.Key.fromString(data=private.encode())
@@ -62,7 +67,7 @@ def host_keys() -> Tuple[keys.Key, keys.Key]:
 class LabTerminalController(TerminalController):
     """What command processors write to; knows the line being processed (for the caret)."""
 
-    def __init__(self, shell: "LabShell") -> None:
+    def __init__(self, shell: LabShell) -> None:
         self.shell = shell
         self.current_line = ""
 
@@ -82,11 +87,11 @@ class LabShell(SwitchSSHShell):
     def __init__(self, user: Any, switch_core: Any, faults: LabFaults) -> None:
         super().__init__(user, switch_core)
         self.faults = faults
-        self.queue: Deque[bytes] = collections.deque()
+        self.queue: collections.deque[bytes] = collections.deque()
         self.timer: Any = None
-        self.budget: Optional[int] = None  # bytes left before the drop, while answering show run
+        self.budget: int | None = None  # bytes left before the drop, while answering show run
         self.frozen = False  # hung or dropped: ignore all further input and output
-        self.controller: Optional[LabTerminalController] = None
+        self.controller: LabTerminalController | None = None
 
     def connectionMade(self) -> None:
         super(SwitchSSHShell, self).connectionMade()  # HistoricRecvLine's, not upstream's launch
@@ -140,7 +145,7 @@ class LabShell(SwitchSSHShell):
             return
         if self.budget is not None:
             if len(data) > self.budget:
-                data = data[:self.budget]
+                data = data[: self.budget]
                 self.frozen = True
                 REACTOR.callLater(ABORT_GRACE, self.abort_tcp)
             self.budget -= len(data)
@@ -160,8 +165,7 @@ class LabAvatar(SSHDemoAvatar):
         self.faults = faults
 
     def openShell(self, protocol: Any) -> None:
-        server_protocol = insults.ServerProtocol(LabShell, self, switch_core=self.switch_core,
-                                                 faults=self.faults)
+        server_protocol = insults.ServerProtocol(LabShell, self, switch_core=self.switch_core, faults=self.faults)
         server_protocol.makeConnection(protocol)
         protocol.makeConnection(session.wrapProtocol(server_protocol))
 
@@ -176,12 +180,10 @@ class LabRealm:
         if conchinterfaces.IConchUser not in interfaces:
             raise NotImplementedError("no supported interface")
         avatar_name = avatar_id.decode() if isinstance(avatar_id, bytes) else str(avatar_id)
-        return (conchinterfaces.IConchUser, LabAvatar(avatar_name, self.switch_core, self.faults),
-                lambda: None)
+        return (conchinterfaces.IConchUser, LabAvatar(avatar_name, self.switch_core, self.faults), lambda: None)
 
 
-def listen(core: Any, port: int, username: str, password: str, faults: LabFaults,
-           interface: str = "127.0.0.1") -> Any:
+def listen(core: Any, port: int, username: str, password: str, faults: LabFaults, interface: str = "127.0.0.1") -> Any:
     """Start one switch's SSH server on ``interface:port``; returns the listening port."""
     ssh_factory: Any = factory.SSHFactory()
     realm: Any = LabRealm(core, faults)

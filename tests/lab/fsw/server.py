@@ -12,6 +12,7 @@ Only ``name`` and ``port`` are required; ``platform`` must be ``cisco.ios.ios`` 
 absent). Any spec error exits 2 with a message on stderr. Listens on 127.0.0.1 only,
 prints ``READY <n>`` on stdout once every switch listens, exits 0 on SIGTERM/SIGINT.
 """
+
 from __future__ import annotations
 
 import signal
@@ -24,8 +25,9 @@ if __name__ == "__main__":  # a signal while still importing or binding: leave q
 import argparse  # noqa: E402  (after the handlers: twisted's imports take ~0.3 s)
 import json  # noqa: E402
 import logging  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
-from typing import Any, List, Optional, Sequence  # noqa: E402
+from typing import Any
 
 from twisted.internet.error import ReactorNotRunning  # noqa: E402
 
@@ -52,7 +54,7 @@ class HostSpec:
     faults: LabFaults = field(default_factory=LabFaults)
 
     @classmethod
-    def from_dict(cls, data: Any) -> "HostSpec":
+    def from_dict(cls, data: Any) -> HostSpec:
         if not isinstance(data, dict) or "name" not in data or "port" not in data:
             raise ValueError("each host needs at least 'name' and 'port': %r" % (data,))
         unknown = set(data) - HOST_KEYS
@@ -62,17 +64,23 @@ class HostSpec:
         if not 0 < port < 65536:
             raise ValueError("%s: bad port %r" % (data["name"], port))
         password = str(data.get("password", "admin"))
-        return cls(str(data["name"]), port, str(data.get("username", "admin")), password,
-                   str(data.get("enable_password", password)),
-                   str(data.get("model", DEFAULT_MODEL)), LabFaults.from_dict(data.get("lab")))
+        return cls(
+            str(data["name"]),
+            port,
+            str(data.get("username", "admin")),
+            password,
+            str(data.get("enable_password", password)),
+            str(data.get("model", DEFAULT_MODEL)),
+            LabFaults.from_dict(data.get("lab")),
+        )
 
 
-def load_spec(path: str) -> List[HostSpec]:
+def load_spec(path: str) -> list[HostSpec]:
     with open(path, encoding="utf-8") as handle:
         raw = json.load(handle)
     if not isinstance(raw, list):
         raise ValueError("spec must be a JSON list of host objects")
-    hosts: List[HostSpec] = []
+    hosts: list[HostSpec] = []
     for entry in raw:
         platform = entry.get("platform", "cisco.ios.ios") if isinstance(entry, dict) else None
         if platform not in IOS_PLATFORMS:  # the caller mixed engines up: fail, don't skip
@@ -87,11 +95,17 @@ def load_spec(path: str) -> List[HostSpec]:
 
 def setup_logging() -> None:
     """WARNING everywhere: fake-switches hard-codes DEBUG and twisted buffers all events."""
-    from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
-                                STDLibLogObserver, globalLogBeginner)
+    from twisted.logger import (
+        FilteringLogObserver,
+        LogLevel,
+        LogLevelFilterPredicate,
+        STDLibLogObserver,
+        globalLogBeginner,
+    )
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("fake_switches").setLevel(logging.WARNING)
     predicate: Any = LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)
@@ -100,13 +114,12 @@ def setup_logging() -> None:
     globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 
 
-def start(hosts: Sequence[HostSpec]) -> List[Any]:
+def start(hosts: Sequence[HostSpec]) -> list[Any]:
     """Bind every switch (synchronously: raises CannotListenError on a busy port)."""
     ports = []
     for host in hosts:
         core = LabIosCore(host.name, host.enable_password, host.username, host.model)
-        ports.append(listen(core, host.port, host.username, host.password, host.faults,
-                            interface=LISTEN_HOST))
+        ports.append(listen(core, host.port, host.username, host.password, host.faults, interface=LISTEN_HOST))
     return ports
 
 
@@ -118,7 +131,7 @@ def stop() -> None:
             pass
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--spec", required=True, help="JSON list of hosts (see module doc)")
     args = parser.parse_args(argv)

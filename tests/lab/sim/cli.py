@@ -65,12 +65,16 @@ class Cli:
         now = datetime.now(UTC)
         up = time.time() - self.device.booted
         values = {
-            "hostname": self.host.name, "user": self.host.username, "arg": arg,
+            "hostname": self.host.name,
+            "user": self.host.username,
+            "arg": arg,
             "now_iso": now.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            "now_clock": (now.strftime("%H:%M:%S.") + f"{now.microsecond // 1000:03d}"
-                          + now.strftime(" UTC %a %b %d %Y")),
+            "now_clock": (
+                now.strftime("%H:%M:%S.") + f"{now.microsecond // 1000:03d}" + now.strftime(" UTC %a %b %d %Y")
+            ),
             "boot_iso": datetime.fromtimestamp(self.device.booted, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-            "uptime": _uptime(up), "uptime_s": f"{up:.2f}",
+            "uptime": _uptime(up),
+            "uptime_s": f"{up:.2f}",
             "level": "1" if self.mode == USER else "15",
         }
         for key, value in values.items():
@@ -98,7 +102,7 @@ class Cli:
         lines = text.splitlines(keepends=True)
         pos, step = 0, page
         while pos < len(lines):
-            await self.term.send("".join(lines[pos:pos + step]))
+            await self.term.send("".join(lines[pos : pos + step]))
             pos += step
             if pos >= len(lines):
                 break
@@ -171,8 +175,7 @@ class Cli:
             template = p.err_invalid
         return self.error_text(template, toks, found.fail, line_len)
 
-    async def dispatch(self, found: Match, filters: list[tuple[str, str]],
-                       toks: list[Token], line_len: int) -> bool:
+    async def dispatch(self, found: Match, filters: list[tuple[str, str]], toks: list[Token], line_len: int) -> bool:
         assert found.cmd is not None
         action, arg = found.cmd.action, (found.args[0] if found.args else "")
         text = self.render(found.cmd.text, arg)

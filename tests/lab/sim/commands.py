@@ -83,8 +83,7 @@ def match(commands: Iterable[Cmd], toks: list[str], mode: str) -> Match:
     return Match(DENIED if denied else INVALID, fail=min(fail, max(len(toks) - 1, 0)))
 
 
-_FILTERS = ("include", "exclude", "begin", "section", "count", "no-more", "match", "except",
-            "display")
+_FILTERS = ("include", "exclude", "begin", "section", "count", "no-more", "match", "except", "display")
 _ALIASES = {"match": "include", "except": "exclude"}
 
 
@@ -100,7 +99,7 @@ def parse_filters(toks: list[str]) -> tuple[list[tuple[str, str]], int]:
             return filters, i - 1
         name = next((f for f in _FILTERS if f.startswith(toks[i].lower())), "")
         end = toks.index("|", i) if "|" in toks[i:] else len(toks)
-        arg = " ".join(toks[i + 1:end])
+        arg = " ".join(toks[i + 1 : end])
         if not name:
             return filters, i
         if name == "display":

@@ -33,10 +33,12 @@ RenderFn = Callable[[str, str, datetime, int], str]
 
 def builtin_render(text: str, hostname: str, now: datetime, clock_period: int) -> str:
     """Fallback for tests/lab/configs.py:render_template (same contract)."""
-    out = (text.replace("{{hostname}}", hostname)
-           .replace("{{now}}", now.strftime(NOW_FMT))
-           .replace("{{now_iso}}", now.strftime(NOW_ISO_FMT))
-           .replace("{{clock_period}}", str(clock_period)))
+    out = (
+        text.replace("{{hostname}}", hostname)
+        .replace("{{now}}", now.strftime(NOW_FMT))
+        .replace("{{now_iso}}", now.strftime(NOW_ISO_FMT))
+        .replace("{{clock_period}}", str(clock_period))
+    )
     while "{{random}}" in out:  # a Huawei cipher body, re-encrypted on every display
         body = "".join(random.choices(string.ascii_letters + string.digits, k=24))
         out = out.replace("{{random}}", body, 1)

@@ -51,8 +51,7 @@ async def login(cli: Cli) -> bool:
     return True
 
 
-async def serve_config(cli: Cli, filters: list[tuple[str, str]],
-                       toks: list[Token], line_len: int) -> None:
+async def serve_config(cli: Cli, filters: list[tuple[str, str]], toks: list[Token], line_len: int) -> None:
     """The config command, with lab.hang / error_text / empty / truncate / drop_after_bytes."""
     lab, term = cli.host.lab, cli.term
     if lab.hang:

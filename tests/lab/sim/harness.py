@@ -37,8 +37,9 @@ class SimServer:
         spec_path = self.workdir / "spec.json"
         spec_path.write_text(json.dumps(self.spec, indent=1))
         with open(self.stderr_path, "wb") as err:  # a file, not a pipe nobody drains
-            self.proc = subprocess.Popen([sys.executable, str(SERVER), "--spec", str(spec_path)],
-                                         stdout=subprocess.PIPE, stderr=err, text=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, str(SERVER), "--spec", str(spec_path)], stdout=subprocess.PIPE, stderr=err, text=True
+            )
         assert self.proc.stdout is not None
         ready = select.select([self.proc.stdout], [], [], self.ready_timeout)[0]
         line = self.proc.stdout.readline() if ready else ""
@@ -88,14 +89,21 @@ class RawShell:
     def __init__(self, port: int, username: str = "admin", password: str = "admin") -> None:
         self.client = paramiko.SSHClient()
         self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        self.client.connect("127.0.0.1", port=port, username=username, password=password,
-                            timeout=5, auth_timeout=5, banner_timeout=5,
-                            look_for_keys=False, allow_agent=False)
+        self.client.connect(
+            "127.0.0.1",
+            port=port,
+            username=username,
+            password=password,
+            timeout=5,
+            auth_timeout=5,
+            banner_timeout=5,
+            look_for_keys=False,
+            allow_agent=False,
+        )
         self.chan = self.client.invoke_shell(width=200, height=50)
         self.chan.settimeout(0.1)
 
-    def recv_until(self, done: Callable[[bytes], bool], timeout: float = 5.0,
-                   settle: float = 0.0) -> bytes:
+    def recv_until(self, done: Callable[[bytes], bool], timeout: float = 5.0, settle: float = 0.0) -> bytes:
         """Read until ``done(buffer)``, then until ``settle`` seconds pass without data
         (what network_cli's buffer_read_timeout does against false prompt matches)."""
         buf, deadline = b"", time.monotonic() + timeout

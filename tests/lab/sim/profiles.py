@@ -36,21 +36,21 @@ def cmd(pattern: str, action: str, modes: frozenset[str] = EXEC, text: str = "")
 @dataclass(frozen=True)
 class Profile:
     platform: str
-    short: str                      # fixture name: tests/fixtures/configs/<short>.cfg
-    prompts: Mapping[str, str]      # mode -> prompt, with {host} and {user}
+    short: str  # fixture name: tests/fixtures/configs/<short>.cfg
+    prompts: Mapping[str, str]  # mode -> prompt, with {host} and {user}
     login_mode: str
     commands: tuple[Cmd, ...]
-    err_invalid: str                # {caret} = caret line, {word} = offending word
+    err_invalid: str  # {caret} = caret line, {word} = offending word
     err_incomplete: str
     more_prompt: str
     more_erase: str
     config_template: str
     pad_block: str
-    pad_anchor: str                 # regex: padding goes before the last match...
-    pad_after: str = ""             # ...or before the first match after this line
+    pad_anchor: str  # regex: padding goes before the last match...
+    pad_after: str = ""  # ...or before the first match after this line
     pad_wrap: tuple[str, str] = ("", "")
-    err_first_word: str = ""        # error when the first word is unknown (Junos)
-    err_denied: str = ""            # command exists but needs a higher mode (EOS)
+    err_first_word: str = ""  # error when the first word is unknown (Junos)
+    err_denied: str = ""  # command exists but needs a higher mode (EOS)
     blank_before_prompt: bool = False
     login_text: str = ""
     expiry_text: str = texts.GENERIC_EXPIRY
@@ -90,38 +90,49 @@ _IOS_COMMON = (
 )
 
 IOS = Profile(
-    platform="cisco.ios.ios", short="ios",
-    prompts=_prompts("{host}>", "{host}#", "{host}(config)#"), login_mode=USER,
+    platform="cisco.ios.ios",
+    short="ios",
+    prompts=_prompts("{host}>", "{host}#", "{host}(config)#"),
+    login_mode=USER,
     commands=(*_IOS_COMMON, cmd("show version", "text", text=texts.IOS_VERSION)),
     err_invalid="{caret}\n% Invalid input detected at '^' marker.\n\n",
     err_incomplete="% Incomplete command.\n\n",
-    more_prompt=_CISCO_MORE, more_erase=_BS_ERASE,
-    config_template=templates.IOS_CONFIG, pad_block=templates.PAD_BLOCKS["ios"],
+    more_prompt=_CISCO_MORE,
+    more_erase=_BS_ERASE,
+    config_template=templates.IOS_CONFIG,
+    pad_block=templates.PAD_BLOCKS["ios"],
     pad_anchor=r"^end$",
 )
 
 RGOS = Profile(
-    platform="confvault.network.rgos", short="rgos",
-    prompts=_prompts("{host}>", "{host}#", "{host}(config)#"), login_mode=USER,
+    platform="confvault.network.rgos",
+    short="rgos",
+    prompts=_prompts("{host}>", "{host}#", "{host}(config)#"),
+    login_mode=USER,
     commands=(*_IOS_COMMON, cmd("show version", "text", text=texts.RGOS_VERSION)),
     err_invalid="{caret}\n% Unknown command.\n\n",
     err_incomplete="% Incomplete command.\n\n",
-    more_prompt=_CISCO_MORE, more_erase=_BS_ERASE,
-    config_template=templates.RGOS_CONFIG, pad_block=templates.PAD_BLOCKS["rgos"],
+    more_prompt=_CISCO_MORE,
+    more_erase=_BS_ERASE,
+    config_template=templates.RGOS_CONFIG,
+    pad_block=templates.PAD_BLOCKS["rgos"],
     pad_anchor=r"^end$",
 )
 
 NXOS = Profile(
-    platform="cisco.nxos.nxos", short="nxos",
-    prompts=_prompts("{host}#", "{host}#", "{host}(config)#"), login_mode=ENABLE,
+    platform="cisco.nxos.nxos",
+    short="nxos",
+    prompts=_prompts("{host}#", "{host}#", "{host}(config)#"),
+    login_mode=ENABLE,
     commands=(
         cmd("terminal length <n>", "page_len"),
         cmd("terminal width <n>", "silent"),
-        cmd("show privilege", "text",
-            text="User name: {{user}}\nUser privilege level: 15\nFeature privilege: Enabled"),
-        cmd("show user-account <word>", "text",
-            text="user:{{user}}\n        this user account has no expiry date\n"
-                 "        roles:network-admin"),
+        cmd("show privilege", "text", text="User name: {{user}}\nUser privilege level: 15\nFeature privilege: Enabled"),
+        cmd(
+            "show user-account <word>",
+            "text",
+            text="user:{{user}}\n        this user account has no expiry date\n        roles:network-admin",
+        ),
         cmd("show version", "text", text=texts.NXOS_VERSION),
         cmd("show inventory", "text", text=texts.NXOS_INVENTORY),
         cmd("show clock", "text", text="{{now_clock}}\nTime source is NTP"),
@@ -135,14 +146,18 @@ NXOS = Profile(
     ),
     err_invalid="{caret}\n% Invalid command at '^' marker.\n",
     err_incomplete="{caret}\n% Incomplete command at '^' marker.\n",
-    more_prompt=_CISCO_MORE, more_erase=_CR_ERASE,
-    config_template=templates.NXOS_CONFIG, pad_block=templates.PAD_BLOCKS["nxos"],
+    more_prompt=_CISCO_MORE,
+    more_erase=_CR_ERASE,
+    config_template=templates.NXOS_CONFIG,
+    pad_block=templates.PAD_BLOCKS["nxos"],
     pad_anchor=r"^line console",
 )
 
 EOS = Profile(
-    platform="arista.eos.eos", short="eos",
-    prompts=_prompts("{host}>", "{host}#", "{host}(config)#"), login_mode=USER,
+    platform="arista.eos.eos",
+    short="eos",
+    prompts=_prompts("{host}>", "{host}#", "{host}(config)#"),
+    login_mode=USER,
     commands=(
         cmd("enable", "enable"),
         cmd("disable", "disable", PRIV),
@@ -153,8 +168,7 @@ EOS = Profile(
         cmd("show version", "text", text=texts.EOS_VERSION),
         cmd("show version | json", "text", text=texts.EOS_VERSION_JSON),
         cmd("show hostname", "text", text="Hostname: {{hostname}}\nFQDN:     {{hostname}}"),
-        cmd("show hostname | json", "text",
-            text='{"hostname": "{{hostname}}", "fqdn": "{{hostname}}"}'),
+        cmd("show hostname | json", "text", text='{"hostname": "{{hostname}}", "fqdn": "{{hostname}}"}'),
         cmd("show clock", "text", text="{{now_clock}}\nTimezone: UTC\nClock source: NTP"),
         cmd("bash <rest>", "text", PRIV, "SWI=flash:/EOS-4.28.3M.swi"),
         cmd("show running-config", "config", PRIV),
@@ -170,14 +184,17 @@ EOS = Profile(
     err_invalid="% Invalid input\n",
     err_denied="% Invalid input (privileged mode required)\n",
     err_incomplete="% Incomplete command\n",
-    more_prompt=_CISCO_MORE, more_erase=_CR_ERASE,
-    config_template=templates.EOS_CONFIG, pad_block=templates.PAD_BLOCKS["eos"],
+    more_prompt=_CISCO_MORE,
+    more_erase=_CR_ERASE,
+    config_template=templates.EOS_CONFIG,
+    pad_block=templates.PAD_BLOCKS["eos"],
     pad_anchor=r"^end$",
 )
 
 _JUNOS_EXIT = "Exiting configuration mode"
 JUNOS = Profile(
-    platform="junipernetworks.junos.junos", short="junos",
+    platform="junipernetworks.junos.junos",
+    short="junos",
     prompts=_prompts("{user}@{host}> ", "{user}@{host}> ", "\n[edit]\n{user}@{host}# "),
     login_mode=ENABLE,
     commands=(
@@ -187,8 +204,7 @@ JUNOS = Profile(
         cmd("set cli timestamp disable", "silent"),
         cmd("set cli complete-on-space off", "silent", text="Disabling complete-on-space"),
         cmd("show version", "text", text=texts.JUNOS_VERSION),
-        cmd("show system uptime", "text",
-            text="Current time: {{now_iso}}\nSystem booted: {{boot_iso}}"),
+        cmd("show system uptime", "text", text="Current time: {{now_iso}}\nSystem booted: {{boot_iso}}"),
         cmd("show configuration", "config"),
         cmd("configure", "config_enter", text="Entering configuration mode"),
         cmd("configure private", "config_enter", text="Entering configuration mode"),
@@ -204,10 +220,15 @@ JUNOS = Profile(
     err_first_word="error: unknown command: {word}\n",
     err_invalid="{caret}\nsyntax error, expecting <command>.\n",
     err_incomplete="{caret}\nsyntax error, expecting <command>.\n",
-    more_prompt="---(more)---", more_erase="\r" + " " * 12 + "\r",
-    config_template=templates.JUNOS_CONFIG, pad_block=templates.PAD_BLOCKS["junos"],
-    pad_anchor=r"^\}", pad_after=r"^interfaces \{", pad_wrap=("interfaces {\n", "}\n"),
-    blank_before_prompt=True, login_text=texts.JUNOS_LOGIN,
+    more_prompt="---(more)---",
+    more_erase="\r" + " " * 12 + "\r",
+    config_template=templates.JUNOS_CONFIG,
+    pad_block=templates.PAD_BLOCKS["junos"],
+    pad_anchor=r"^\}",
+    pad_after=r"^interfaces \{",
+    pad_wrap=("interfaces {\n", "}\n"),
+    blank_before_prompt=True,
+    login_text=texts.JUNOS_LOGIN,
 )
 
 
@@ -223,31 +244,41 @@ def _huawei_views(version: str) -> tuple[Cmd, ...]:
 
 
 VRP = Profile(
-    platform="confvault.network.vrp", short="vrp",
-    prompts=_prompts("<{host}>", "<{host}>", "[{host}]"), login_mode=ENABLE,
+    platform="confvault.network.vrp",
+    short="vrp",
+    prompts=_prompts("<{host}>", "<{host}>", "[{host}]"),
+    login_mode=ENABLE,
     commands=(
-        cmd("screen-length 0 temporary", "page_len",
-            text="Info: The configuration takes effect on the current user terminal "
-                 "interface only."),
-        cmd("screen-length <n> temporary", "page_len",
-            text="Info: The configuration takes effect on the current user terminal "
-                 "interface only."),
+        cmd(
+            "screen-length 0 temporary",
+            "page_len",
+            text="Info: The configuration takes effect on the current user terminal interface only.",
+        ),
+        cmd(
+            "screen-length <n> temporary",
+            "page_len",
+            text="Info: The configuration takes effect on the current user terminal interface only.",
+        ),
         cmd("screen-width <n>", "silent"),
-        cmd("system-view", "config_enter",
-            text="Enter system view, return user view with Ctrl+Z."),
+        cmd("system-view", "config_enter", text="Enter system view, return user view with Ctrl+Z."),
         *_huawei_views(texts.VRP_VERSION),
     ),
     err_invalid="{caret}\nError: Unrecognized command found at '^' position.\n",
     err_incomplete="{caret}\nError: Incomplete command found at '^' position.\n",
-    more_prompt=_HUAWEI_MORE, more_erase=_HUAWEI_ERASE,
-    config_template=templates.VRP_CONFIG, pad_block=templates.PAD_BLOCKS["vrp"],
+    more_prompt=_HUAWEI_MORE,
+    more_erase=_HUAWEI_ERASE,
+    config_template=templates.VRP_CONFIG,
+    pad_block=templates.PAD_BLOCKS["vrp"],
     pad_anchor=r"^return$",
-    login_text=texts.VRP_LOGIN, expiry_text=texts.VRP_EXPIRY,
+    login_text=texts.VRP_LOGIN,
+    expiry_text=texts.VRP_EXPIRY,
 )
 
 COMWARE = Profile(
-    platform="confvault.network.comware", short="comware",
-    prompts=_prompts("<{host}>", "<{host}>", "[{host}]"), login_mode=ENABLE,
+    platform="confvault.network.comware",
+    short="comware",
+    prompts=_prompts("<{host}>", "<{host}>", "[{host}]"),
+    login_mode=ENABLE,
     commands=(
         cmd("screen-length disable", "page_len"),
         cmd("system-view", "config_enter", text="System View: return to User View with Ctrl+Z."),
@@ -255,13 +286,15 @@ COMWARE = Profile(
     ),
     err_invalid="{caret}\n% Unrecognized command found at '^' position.\n",
     err_incomplete="{caret}\n% Incomplete command found at '^' position.\n",
-    more_prompt=_HUAWEI_MORE, more_erase=_HUAWEI_ERASE,
-    config_template=templates.COMWARE_CONFIG, pad_block=templates.PAD_BLOCKS["comware"],
+    more_prompt=_HUAWEI_MORE,
+    more_erase=_HUAWEI_ERASE,
+    config_template=templates.COMWARE_CONFIG,
+    pad_block=templates.PAD_BLOCKS["comware"],
     pad_anchor=r"^return$",
 )
 
-PROFILES: Mapping[str, Profile] = MappingProxyType(
-    {p.platform: p for p in (IOS, NXOS, EOS, JUNOS, VRP, COMWARE, RGOS)})
+PROFILES: Mapping[str, Profile] = MappingProxyType({p.platform: p for p in (IOS, NXOS, EOS, JUNOS, VRP, COMWARE, RGOS)})
 # Accepted in a spec's "platform": the FQCN above, or the short name (ios, vrp, ...).
 PLATFORM_NAMES: Mapping[str, str] = MappingProxyType(
-    {**{p.short: p.platform for p in PROFILES.values()}, **{k: k for k in PROFILES}})
+    {**{p.short: p.platform for p in PROFILES.values()}, **{k: k for k in PROFILES}}
+)

@@ -72,13 +72,22 @@ class DeviceServer(asyncssh.SSHServer):
         return Terminal(self._conn, partial(start_session, device=self._device))
 
 
-async def _listen(host: HostSpec, device: Device, key: asyncssh.SSHKey,
-                  live: set[asyncssh.SSHServerConnection]) -> asyncssh.SSHAcceptor:
+async def _listen(
+    host: HostSpec, device: Device, key: asyncssh.SSHKey, live: set[asyncssh.SSHServerConnection]
+) -> asyncssh.SSHAcceptor:
     return await asyncssh.listen(
-        BIND, host.port, server_factory=partial(DeviceServer, device, live),
-        server_host_keys=[key], line_editor=False, encoding="utf-8",
-        reuse_address=True, login_timeout=30, agent_forwarding=False,
-        x11_forwarding=False, allow_scp=False)
+        BIND,
+        host.port,
+        server_factory=partial(DeviceServer, device, live),
+        server_host_keys=[key],
+        line_editor=False,
+        encoding="utf-8",
+        reuse_address=True,
+        login_timeout=30,
+        agent_forwarding=False,
+        x11_forwarding=False,
+        allow_scp=False,
+    )
 
 
 async def serve(hosts: list[HostSpec]) -> int:
@@ -116,11 +125,11 @@ async def serve(hosts: list[HostSpec]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--spec", required=True, type=Path, help="JSON list of hosts")
-    parser.add_argument("--log-level", default="WARNING",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     asyncssh.set_log_level(args.log_level)
     try:
         hosts = load_spec(args.spec, PLATFORM_NAMES)

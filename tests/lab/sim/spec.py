@@ -43,10 +43,20 @@ class HostSpec:
 
 
 _HOST_KEYS = {f.name for f in fields(HostSpec)}
-_LAB_TYPES: dict[str, type] = {"latency": float, "auth_fail": bool, "drop_after_bytes": int,
-                               "hang": bool, "truncate": bool, "error_text": bool,
-                               "empty": bool, "banner": str, "motd": str,
-                               "password_expiry": bool, "config_kb": int, "config_file": str}
+_LAB_TYPES: dict[str, type] = {
+    "latency": float,
+    "auth_fail": bool,
+    "drop_after_bytes": int,
+    "hang": bool,
+    "truncate": bool,
+    "error_text": bool,
+    "empty": bool,
+    "banner": str,
+    "motd": str,
+    "password_expiry": bool,
+    "config_kb": int,
+    "config_file": str,
+}
 
 
 def _lab_options(host: str, raw: Any) -> LabOptions:
@@ -92,8 +102,7 @@ def _host(raw: Any, index: int, platforms: Mapping[str, str]) -> HostSpec:
             if not isinstance(raw[key], str):
                 raise SpecError(f"{name}: {key!r} must be a string")
             creds[key] = raw[key]
-    return HostSpec(name=name, port=port, platform=platform,
-                    lab=_lab_options(name, raw.get("lab")), **creds)
+    return HostSpec(name=name, port=port, platform=platform, lab=_lab_options(name, raw.get("lab")), **creds)
 
 
 def parse_spec(data: Any, platforms: Mapping[str, str]) -> list[HostSpec]:
@@ -120,6 +129,9 @@ def load_spec(path: Path, platforms: Mapping[str, str]) -> list[HostSpec]:
         raise SpecError(f"cannot read spec {path}: {exc}") from exc
     hosts = parse_spec(data, platforms)
     base = path.resolve().parent
-    return [replace(h, lab=replace(h.lab, config_file=str(base / h.lab.config_file)))
-            if h.lab.config_file and not Path(h.lab.config_file).is_absolute() else h
-            for h in hosts]
+    return [
+        replace(h, lab=replace(h.lab, config_file=str(base / h.lab.config_file)))
+        if h.lab.config_file and not Path(h.lab.config_file).is_absolute()
+        else h
+        for h in hosts
+    ]

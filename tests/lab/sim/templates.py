@@ -364,19 +364,16 @@ end
 # make interface numbers unique and plausible.
 PAD_BLOCKS = {
     "ios": "interface GigabitEthernet{a}/0/{b}\n description access port {n}\n"
-           " switchport access vlan 100\n switchport mode access\n spanning-tree portfast\n!\n",
-    "rgos": "interface GigabitEthernet {a}/{b}\n description access port {n}\n"
-            " switchport access vlan 100\n!\n",
-    "eos": "interface Ethernet{a}/{b}\n   description access port {n}\n"
-           "   switchport access vlan 100\n!\n",
-    "nxos": "\ninterface Ethernet{a}/{b}\n  description access port {n}\n"
-            "  switchport access vlan 100\n  no shutdown\n",
-    "junos": "    ge-{a}/0/{b} {{\n        description \"access port {n}\";\n"
-             "        unit 0 {{\n            family ethernet-switching {{\n"
-             "                vlan {{\n                    members users;\n"
-             "                }}\n            }}\n        }}\n    }}\n",
+    " switchport access vlan 100\n switchport mode access\n spanning-tree portfast\n!\n",
+    "rgos": "interface GigabitEthernet {a}/{b}\n description access port {n}\n switchport access vlan 100\n!\n",
+    "eos": "interface Ethernet{a}/{b}\n   description access port {n}\n   switchport access vlan 100\n!\n",
+    "nxos": "\ninterface Ethernet{a}/{b}\n  description access port {n}\n  switchport access vlan 100\n  no shutdown\n",
+    "junos": '    ge-{a}/0/{b} {{\n        description "access port {n}";\n'
+    "        unit 0 {{\n            family ethernet-switching {{\n"
+    "                vlan {{\n                    members users;\n"
+    "                }}\n            }}\n        }}\n    }}\n",
     "vrp": "interface GigabitEthernet{a}/0/{b}\n description access port {n}\n"
-           " port link-type access\n port default vlan 100\n#\n",
+    " port link-type access\n port default vlan 100\n#\n",
     "comware": "interface GigabitEthernet{a}/0/{b}\n port link-mode bridge\n"
-               " description access port {n}\n port access vlan 100\n#\n",
+    " description access port {n}\n port access vlan 100\n#\n",
 }

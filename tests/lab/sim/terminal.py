@@ -21,14 +21,13 @@ import asyncssh
 
 log = logging.getLogger("confvault.sim")
 
-CHUNK = 32 * 1024          # large outputs go out in slices, with flow control between
-ABORT_GRACE = 0.2          # let already-written bytes leave before the reset
+CHUNK = 32 * 1024  # large outputs go out in slices, with flow control between
+ABORT_GRACE = 0.2  # let already-written bytes leave before the reset
 _ESC_NONE, _ESC_START, _ESC_CSI = 0, 1, 2
 
 
 class Terminal(asyncssh.SSHServerSession[str]):
-    def __init__(self, conn: asyncssh.SSHServerConnection,
-                 main: Callable[[Terminal], Awaitable[None]]) -> None:
+    def __init__(self, conn: asyncssh.SSHServerConnection, main: Callable[[Terminal], Awaitable[None]]) -> None:
         self._conn = conn
         self._main = main
         self._chan: asyncssh.SSHServerChannel[str] | None = None
@@ -48,8 +47,9 @@ class Terminal(asyncssh.SSHServerSession[str]):
     def connection_made(self, chan: asyncssh.SSHServerChannel[str]) -> None:
         self._chan = chan
 
-    def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
-                      term_modes: Mapping[int, int]) -> bool:
+    def pty_requested(
+        self, term_type: str, term_size: tuple[int, int, int, int], term_modes: Mapping[int, int]
+    ) -> bool:
         self.has_pty = True
         return True
 
@@ -132,7 +132,7 @@ class Terminal(asyncssh.SSHServerSession[str]):
         for pos in range(0, len(wire), CHUNK):
             if self.closed:
                 return
-            self._put(wire[pos:pos + CHUNK])
+            self._put(wire[pos : pos + CHUNK])
             while not self._writable.is_set():
                 await self._writable.wait()
 

@@ -116,9 +116,10 @@ System serial number    : G1LQ10H000123
 """
 
 GENERIC_EXPIRY = "Your password has expired. Change now? [Y/N]:"
-VRP_EXPIRY = ("Warning: The password will expire in 2 days.\n"
-              "The password needs to be changed. Change now? [Y/N]:")
-VRP_LOGIN = ("Info: The max number of VTY users is 5, and the number\n"
-             "      of current VTY users on line is 1.\n"
-             "      The current login time is {{now_iso}}.\n")
+VRP_EXPIRY = "Warning: The password will expire in 2 days.\nThe password needs to be changed. Change now? [Y/N]:"
+VRP_LOGIN = (
+    "Info: The max number of VTY users is 5, and the number\n"
+    "      of current VTY users on line is 1.\n"
+    "      The current login time is {{now_iso}}.\n"
+)
 JUNOS_LOGIN = "--- JUNOS 21.4R3.15 Kernel 64-bit  JNPR-12.1-20221012.c9d6a2e_buil\n"

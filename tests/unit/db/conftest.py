@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for pg.py
+from pg import new_pg_database
+
 from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
     RecorderStore,
 )
-from pg import new_pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

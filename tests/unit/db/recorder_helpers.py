@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+
 from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
     AttemptInfo,
     DeviceInfo,
@@ -46,9 +47,7 @@ def config_for(name: str, variant: str = "") -> tuple[str, str]:
     return text, hashlib.sha256(text.encode()).hexdigest()
 
 
-def success(
-    run_id: str, name: str, text: str | None = None, sha: str | None = None, **extra: Any
-) -> ExecutionInfo:
+def success(run_id: str, name: str, text: str | None = None, sha: str | None = None, **extra: Any) -> ExecutionInfo:
     now = time.time()
     if text is None:
         text, sha = config_for(name)
@@ -101,9 +100,7 @@ def shared_device(i: int) -> str:
     return f"core-{i:02d}"
 
 
-def one_run(
-    url: str, index: int, executions: int, shared: int, ready: Any, start: Any, results: Any
-) -> None:
+def one_run(url: str, index: int, executions: int, shared: int, ready: Any, start: Any, results: Any) -> None:
     """One process's run: ``executions`` devices, the first ``shared`` of them also
     recorded (with the same config) by every other process. Python is loaded before
     ``start``, so that all the processes open (and migrate) the new database together."""
@@ -121,9 +118,7 @@ def one_run(
             [DeviceInfo(name, platform="cisco.ios.ios", groups=["lab"]) for name in names],
         )
         for name in names:
-            store.record_execution(
-                success(info.run_id, name), DeviceInfo(name, address="192.0.2.1")
-            )
+            store.record_execution(success(info.run_id, name), DeviceInfo(name, address="192.0.2.1"))
         status = store.finish_run(info.run_id)
         store.close()
         results.put((index, info.run_id, status, None))
@@ -149,9 +144,7 @@ def record_forever(url: str, run_id: str, ready: Any) -> None:
     store.start_run(run_info(run_id=run_id, controller_pid=os.getpid()))
     for i in range(1_000_000):
         info = success(run_id, f"busy-{i:06d}")
-        info.attempts = [
-            AttemptInfo(n, time.time(), 0.1, "COMMAND_TIMEOUT") for n in (1, 2)
-        ] + info.attempts[:1]
+        info.attempts = [AttemptInfo(n, time.time(), 0.1, "COMMAND_TIMEOUT") for n in (1, 2)] + info.attempts[:1]
         info.attempts[-1].number = 3
         store.record_execution(info)
         if i == 3:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import recorder_helpers as h
+
 from ansible_collections.confvault.network.plugins.plugin_utils.db import dialect
 from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
     RecorderStore,
@@ -49,12 +50,8 @@ def test_eight_processes_record_at_once(db_url: str) -> None:
     assert [w.exitcode for w in workers] == [0] * PROCESSES
     run_ids = [r[1] for r in reports]
     assert {r[2] for r in reports} == {"completed"}
-    assert h.query(db_url, "SELECT count(*) FROM executions WHERE status = 'success'") == [
-        (PROCESSES * EXECUTIONS,)
-    ]
-    assert h.query(db_url, "SELECT count(*) FROM runs WHERE total = 50 AND success = 50") == [
-        (PROCESSES,)
-    ]
+    assert h.query(db_url, "SELECT count(*) FROM executions WHERE status = 'success'") == [(PROCESSES * EXECUTIONS,)]
+    assert h.query(db_url, "SELECT count(*) FROM runs WHERE total = 50 AND success = 50") == [(PROCESSES,)]
     assert h.query(db_url, "SELECT count(*) FROM attempts") == [(PROCESSES * EXECUTIONS,)]
     expected_devices = SHARED + PROCESSES * (EXECUTIONS - SHARED)
     assert h.query(db_url, "SELECT count(*) FROM devices") == [(expected_devices,)]
@@ -167,9 +164,7 @@ def test_sigkill_before_finish_run_loses_nothing(db_url: str) -> None:
             5,
             10,
         )
-        assert [e["status"] for e in store.executions(run_id)] == ["success"] * 5 + [
-            "interrupted"
-        ] * 5
+        assert [e["status"] for e in store.executions(run_id)] == ["success"] * 5 + ["interrupted"] * 5
         assert {e["error_code"] for e in store.executions(run_id)[5:]} == {"INTERRUPTED"}
     finally:
         store.close()

@@ -8,12 +8,13 @@ import textwrap
 from pathlib import Path
 
 import sqlalchemy as sa
+from recorder_helpers import query, sqlite_path
+
 from ansible_collections.confvault.network.plugins.plugin_utils.db import migrations, schema
 from ansible_collections.confvault.network.plugins.plugin_utils.db.dialect import Database
 from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
     RecorderStore,
 )
-from recorder_helpers import query, sqlite_path
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,13 +41,8 @@ def test_first_migration_applies_then_stamps(db_url: str) -> None:
 def test_database_matches_schema_py(store: RecorderStore, db_url: str) -> None:
     inspector = sa.inspect(store.engine)
     for table in schema.metadata.sorted_tables:
-        assert {c["name"] for c in inspector.get_columns(table.name)} == set(
-            table.columns.keys()
-        ), table.name
-    fks = {
-        (fk["referred_table"], tuple(fk["constrained_columns"]))
-        for fk in inspector.get_foreign_keys("executions")
-    }
+        assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.columns.keys()), table.name
+    fks = {(fk["referred_table"], tuple(fk["constrained_columns"])) for fk in inspector.get_foreign_keys("executions")}
     assert fks == {("runs", ("run_id",)), ("devices", ("device_id",))}
     indexes = {ix["name"] for t in ("runs", "executions") for ix in inspector.get_indexes(t)}
     assert {
@@ -84,9 +80,7 @@ def test_imports_without_sqlalchemy_then_says_what_to_install(tmp_path: Path) ->
             print(exc)
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "SQLAlchemy" in done.stdout and "pip install" in done.stdout
     assert not (tmp_path / "x.db").exists()

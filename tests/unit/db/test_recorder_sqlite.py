@@ -7,11 +7,12 @@ import stat
 from pathlib import Path
 
 import pytest
+from recorder_helpers import query, run_info, success
+
 from ansible_collections.confvault.network.plugins.plugin_utils.db.models import DeviceInfo
 from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
     RecorderStore,
 )
-from recorder_helpers import query, run_info, success
 
 
 def test_sqlite_file_pragmas_and_permissions(tmp_path: Path) -> None:
@@ -30,9 +31,7 @@ def test_sqlite_file_pragmas_and_permissions(tmp_path: Path) -> None:
         store.close()
 
 
-def test_dialects_without_on_conflict_look_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_dialects_without_on_conflict_look_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Other SQLAlchemy backends (MySQL...) get select-then-write upserts: same results."""
     url = f"sqlite:///{tmp_path / 'confvault.db'}"
     store = RecorderStore(url)
@@ -44,12 +43,8 @@ def test_dialects_without_on_conflict_look_first(
         store.add_pending(info.run_id, [DeviceInfo("r1", platform="cisco.ios.ios")])
         store.record_execution(success(info.run_id, "r1"), DeviceInfo("r1", address="10.0.0.9"))
         store.record_execution(success(info.run_id, "r1"))
-        assert [(e["device"], e["status"]) for e in store.executions(info.run_id)] == [
-            ("r1", "success")
-        ]
-        assert query(url, "SELECT address, platform, groups FROM devices") == [
-            ("10.0.0.9", "cisco.ios.ios", '["a"]')
-        ]
+        assert [(e["device"], e["status"]) for e in store.executions(info.run_id)] == [("r1", "success")]
+        assert query(url, "SELECT address, platform, groups FROM devices") == [("10.0.0.9", "cisco.ios.ios", '["a"]')]
         assert query(url, "SELECT count(*) FROM config_contents") == [(1,)]
     finally:
         store.close()

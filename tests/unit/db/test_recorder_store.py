@@ -9,6 +9,16 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from recorder_helpers import (
+    HOST,
+    config_for,
+    integrity_check,
+    query,
+    run_info,
+    sqlite_path,
+    success,
+)
+
 from ansible_collections.confvault.network.plugins.plugin_utils.db import models
 from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
     AttemptInfo,
@@ -19,15 +29,6 @@ from ansible_collections.confvault.network.plugins.plugin_utils.db.models import
 from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
     RecorderStore,
     default_url,
-)
-from recorder_helpers import (
-    HOST,
-    config_for,
-    integrity_check,
-    query,
-    run_info,
-    sqlite_path,
-    success,
 )
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -57,9 +58,7 @@ def test_iso_timestamps_are_fixed_width_utc() -> None:
 
 
 def test_start_run_records_everything_about_the_run(store: RecorderStore) -> None:
-    info = run_info(
-        limit="site_a", check_mode=True, user="netops", awx_job_id="42", extra={"tags": ["backup"]}
-    )
+    info = run_info(limit="site_a", check_mode=True, user="netops", awx_job_id="42", extra={"tags": ["backup"]})
     store.start_run(info)
     run = store.get_run(info.run_id)
     assert run["status"] == "running"
@@ -94,13 +93,10 @@ def test_add_pending_upserts_devices_once_per_run(store: RecorderStore, db_url: 
     first_seen = query(db_url, "SELECT first_seen FROM devices WHERE name = 'r1'")[0][0]
     time.sleep(0.01)
     # Again, with a new address and without the platform: None never erases what is known.
-    store.add_pending(
-        info.run_id, [DeviceInfo("r1", address="10.0.0.2"), DeviceInfo("r2", port=2222)]
-    )
+    store.add_pending(info.run_id, [DeviceInfo("r1", address="10.0.0.2"), DeviceInfo("r2", port=2222)])
     rows = query(
         db_url,
-        "SELECT name, address, port, platform, groups, first_seen, last_seen "
-        "FROM devices ORDER BY name",
+        "SELECT name, address, port, platform, groups, first_seen, last_seen FROM devices ORDER BY name",
     )
     assert [r[:5] for r in rows] == [
         ("r1", "10.0.0.2", None, "cisco.ios.ios", '["ios"]'),
@@ -114,9 +110,7 @@ def test_add_pending_upserts_devices_once_per_run(store: RecorderStore, db_url: 
     assert store.get_run(info.run_id)["total"] == 2
 
 
-def test_record_execution_overwrites_pending_and_keeps_attempts(
-    store: RecorderStore, db_url: str
-) -> None:
+def test_record_execution_overwrites_pending_and_keeps_attempts(store: RecorderStore, db_url: str) -> None:
     info = run_info()
     store.start_run(info)
     store.add_pending(info.run_id, [DeviceInfo("r1"), DeviceInfo("r2")])
@@ -143,9 +137,7 @@ def test_record_execution_overwrites_pending_and_keeps_attempts(
         2,
         {"transport": "libssh"},
     )
-    assert (
-        ISO.match(r1["started_at"]) and ISO.match(r1["completed_at"]) and r2["status"] == "pending"
-    )
+    assert ISO.match(r1["started_at"]) and ISO.match(r1["completed_at"]) and r2["status"] == "pending"
     # A later record of the same device in the same run replaces it and its attempts.
     store.record_execution(success(info.run_id, "r1"))
     [r1, _r2] = store.executions(info.run_id)
@@ -164,9 +156,7 @@ def test_record_execution_overwrites_pending_and_keeps_attempts(
 def test_record_execution_of_an_unknown_device_creates_it(store: RecorderStore) -> None:
     info = run_info()
     store.start_run(info)
-    store.record_execution(
-        ExecutionInfo(info.run_id, "new-01", "skipped", skip_reason="maintenance")
-    )
+    store.record_execution(ExecutionInfo(info.run_id, "new-01", "skipped", skip_reason="maintenance"))
     [execution] = store.executions(info.run_id)
     assert (execution["device"], execution["status"], execution["skip_reason"]) == (
         "new-01",
@@ -224,9 +214,7 @@ def test_config_content_is_stored_once_per_sha256(store: RecorderStore, db_url: 
         "cancelled-device",
     ],
 )
-def test_finish_run_derives_status_and_totals(
-    store: RecorderStore, statuses: list[str], expected: str
-) -> None:
+def test_finish_run_derives_status_and_totals(store: RecorderStore, statuses: list[str], expected: str) -> None:
     info = run_info()
     store.start_run(info)
     for i, status in enumerate(statuses):
@@ -262,10 +250,7 @@ def test_cancel_run_cancels_what_is_not_done_and_keeps_backups(store: RecorderSt
     by_device = {e["device"]: e for e in store.executions(info.run_id)}
     assert by_device["d0"]["status"] == "success"
     assert {by_device[f"d{i}"]["status"] for i in (1, 2, 3)} == {"cancelled"}
-    assert (
-        by_device["d1"]["error_code"] == "CANCELLED"
-        and by_device["d1"]["error_message"] == "cancelled by SIGINT"
-    )
+    assert by_device["d1"]["error_code"] == "CANCELLED" and by_device["d1"]["error_message"] == "cancelled by SIGINT"
     run = store.get_run(info.run_id)
     assert (run["status"], run["error"], run["total"], run["completed"]) == (
         "cancelled",
@@ -290,9 +275,7 @@ def test_reconcile_interrupted(make_store) -> None:
             sa.text("UPDATE runs SET heartbeat_at = :old WHERE run_id = :id"),
             {"old": old, "id": stale.run_id},
         )
-    gone = reader.reconcile_interrupted(
-        HOST, lambda pid: pid != dead.controller_pid, stale_after=900
-    )
+    gone = reader.reconcile_interrupted(HOST, lambda pid: pid != dead.controller_pid, stale_after=900)
     assert sorted(gone) == sorted([dead.run_id, stale.run_id])
     for info in (dead, stale):
         run = store.get_run(info.run_id)
@@ -301,10 +284,7 @@ def test_reconcile_interrupted(make_store) -> None:
             ("success", None),
             ("interrupted", "INTERRUPTED"),
         ]
-    assert (
-        "gone" in store.get_run(dead.run_id)["error"]
-        and old in store.get_run(stale.run_id)["error"]
-    )
+    assert "gone" in store.get_run(dead.run_id)["error"] and old in store.get_run(stale.run_id)["error"]
     assert {store.get_run(i.run_id)["status"] for i in (alive, elsewhere)} == {"running"}
     assert reader.reconcile_interrupted(HOST, lambda pid: pid != dead.controller_pid) == []
     assert store.finish_run(dead.run_id) == "interrupted"
@@ -335,9 +315,9 @@ def test_search_configs_finds_a_phrase(store: RecorderStore, db_url: str) -> Non
     store.start_run(later)
     store.record_execution(success(later.run_id, "r1", "hostname r1\nend\n", "f" * 64))
     assert store.search_configs("snmp-server community public") == []
-    assert [
-        r["run_id"] for r in store.search_configs("snmp-server community public", latest_only=False)
-    ] == [info.run_id]
+    assert [r["run_id"] for r in store.search_configs("snmp-server community public", latest_only=False)] == [
+        info.run_id
+    ]
     if sqlite_path(db_url):  # the FTS5 table itself, as Datasette's search box uses it
         hits = query(
             db_url,
@@ -350,9 +330,7 @@ def test_search_configs_finds_a_phrase(store: RecorderStore, db_url: str) -> Non
 def test_no_password_like_column_anywhere(store: RecorderStore, db_url: str) -> None:
     suspicious = re.compile(r"pass|secret|token|credential|community|private|key", re.I)
     inspector = sa.inspect(store.engine)
-    columns = [
-        (t, c["name"]) for t in inspector.get_table_names() for c in inspector.get_columns(t)
-    ]
+    columns = [(t, c["name"]) for t in inspector.get_table_names() for c in inspector.get_columns(t)]
     assert len(columns) > 60
     assert [tc for tc in columns if suspicious.search(tc[1])] == []
     for record in (models.RunInfo, models.DeviceInfo, models.ExecutionInfo, models.AttemptInfo):
