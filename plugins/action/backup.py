@@ -38,7 +38,7 @@ from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat i
 from ansible_collections.confvault.network.plugins.plugin_utils.attempts import run_attempts
 from ansible_collections.confvault.network.plugins.plugin_utils.awx_credentials import Gaps, fill_gaps
 from ansible_collections.confvault.network.plugins.plugin_utils.deadline import DeadlineExceeded, limit
-from ansible_collections.confvault.network.plugins.plugin_utils.netmiko_session import TransportError
+from ansible_collections.confvault.network.plugins.plugin_utils.netmiko_session import SESSION_CLOSED, TransportError
 
 DEFAULT_BACKUP_DIR = "~/.confvault/backups"
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
@@ -63,11 +63,11 @@ class ActionModule(ActionBase):
     # ansible-core starts no ansible-connection daemon for this action: network_cli runs
     # in the worker (see _use_network_cli), which saves a Python process per device.
     _requires_connection = False
-    _task_vars: dict[str, Any] = {}
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
+        self._task_vars = task_vars
         started = time.monotonic()
         _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         host = str(task_vars.get("inventory_hostname", self._play_context.remote_addr))
@@ -76,7 +76,7 @@ class ActionModule(ActionBase):
                 reason = f"status is {args['device_status']}"
                 result.update(skipped=True, changed=False, skip_reason=reason, msg=f"{host}: skipped: {reason}")
             else:
-                result.update(self._backup(host, args, task_vars, started))
+                result.update(self._backup(host, args, started))
         finally:
             # Close the session on every path (success, failure, skip): nothing of this
             # device stays behind, so memory stays flat in N.
@@ -86,9 +86,9 @@ class ActionModule(ActionBase):
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _backup(self, host: str, args: dict[str, Any], task_vars: dict[str, Any], started: float) -> dict[str, Any]:
+    def _backup(self, host: str, args: dict[str, Any], started: float) -> dict[str, Any]:
         try:
-            self._use_network_cli(task_vars)
+            self._use_network_cli()
             platform = self._platform(args["transport"])
         except UnsupportedPlatform as exc:
             return _failed(host, Problem("UNSUPPORTED_PLATFORM", str(exc)))
@@ -155,26 +155,29 @@ class ActionModule(ActionBase):
             }
         return out
 
-    def _use_network_cli(self, task_vars: dict[str, Any]) -> None:
+    def _use_network_cli(self) -> None:
         """For a network_cli host, ansible-core handed us a stand-in local connection (no
-        daemon): build network_cli itself, with the options ansible-core would give it."""
+        daemon): build network_cli itself. (ansible-core has already loaded network_cli
+        for the host by then, so an unknown network_os failed before this action; the
+        role routes those to the netmiko plugin, and _platform names the problem.)"""
         if self._connection.transport in NETMIKO + NETWORK_CLI:
             return
-        wanted = task_vars.get("ansible_connection", self._task.connection)
+        wanted = self._task_vars.get("ansible_connection", self._task.connection)
         wanted = str(self._templar.template(wanted)) if wanted else ""
         if wanted not in NETWORK_CLI:
             raise UnsupportedPlatform(
                 f"confvault.network.backup needs ansible_connection=ansible.netcommon.network_cli or "
                 f"confvault.network.netmiko, not {wanted or self._connection.transport!r}"
             )
-        network_os = task_vars.get("ansible_network_os")
-        problem = platform_problem(self._templar.template(network_os) if network_os else None)
-        if problem:  # network_cli itself would fail with a bare "network os X is not supported"
-            raise UnsupportedPlatform(problem)
-        self._task_vars = task_vars
+        self._build_network_cli()
+
+    def _build_network_cli(self) -> None:
+        """network_cli with the options ansible-core would give it, plus what an AWX network
+        credential fills in; not logged in yet (network_cli connects on first use)."""
         self._connection = build_connection(
-            "ansible.netcommon.network_cli", self._play_context, self._task, task_vars, self._templar
+            "ansible.netcommon.network_cli", self._play_context, self._task, self._task_vars, self._templar
         )
+        self._use_network_credential()
 
     def _transport(self) -> str:
         if self._connection.transport in NETMIKO:
@@ -202,9 +205,10 @@ class ActionModule(ActionBase):
         """network_cli ignores AWX's network credential variables: fill the gaps they can
         fill before it logs in. Inventory variables win; -u (AWX always passes one, root
         without a machine credential) does not."""
-        if self._transport_or_none() != "network_cli" or not any(k.startswith("ANSIBLE_NET_") for k in os.environ):
+        if not any(k.startswith("ANSIBLE_NET_") for k in os.environ):
             return
-        conn, pc = self._connection, self._play_context
+        conn = self._connection
+        pc = conn._play_context  # network_cli reads the login and enable settings from here
         wanted = fill_gaps(
             os.environ,
             Gaps(
@@ -220,7 +224,6 @@ class ActionModule(ActionBase):
                 set_network_cli_option(conn, option, wanted[option])
         if "password" in wanted:
             set_network_cli_option(conn, "look_for_keys", False)
-        pc = conn._play_context  # network_cli reads the login and enable settings from here
         pc.remote_user = wanted.get("remote_user", pc.remote_user)
         pc.password = wanted.get("password", pc.password)
         pc.private_key_file = wanted.get("private_key_file", pc.private_key_file)
@@ -242,7 +245,6 @@ class ActionModule(ActionBase):
             return False
 
     def _check_inputs(self) -> Problem | None:
-        self._use_network_credential()
         # -u / -k (and AWX machine credentials, which answer the -k prompt) land in the
         # play context rather than in the connection's options.
         if not (self._connection.get_option("remote_user") or self._play_context.remote_user):
@@ -291,9 +293,7 @@ class ActionModule(ActionBase):
             if not found:
                 # libssh, on "Connection reset by peer" mid-output, returns what it had read
                 # (or the text "None") without an error; only the missing prompt tells.
-                return Problem(
-                    "CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded"
-                )
+                return Problem("CONNECTION_LOST", SESSION_CLOSED)
             prompt = found.decode("utf-8", "replace") if isinstance(found, bytes) else str(found)
         previous_size = len(previous.encode("utf-8")) if previous else None
         return prepare(
@@ -318,10 +318,7 @@ class ActionModule(ActionBase):
         forgets its SSH plugin's options on close, so it is built again."""
         self._close_connection()
         if self._transport_or_none() == "network_cli":
-            self._connection = build_connection(
-                "ansible.netcommon.network_cli", self._play_context, self._task, self._task_vars, self._templar
-            )
-            self._use_network_credential()
+            self._build_network_cli()
 
     def _transport_info(self) -> dict[str, Any]:
         transport = self._transport()

@@ -162,37 +162,36 @@ class Connection(ConnectionBase):
 
     def session_params(self) -> netmiko_session.SessionParams:
         platform = resolve(self.get_option("network_os"))
+        user, user_origin = self.get_option_and_origin("remote_user")
+        become, become_origin = self.get_option_and_origin("become")
+        # Password, key and enable password read the AWX network credential through their
+        # options' env entries. Username and enable need the shared rule (fill_gaps): -u
+        # (AWX passes -u root without a machine credential) and the task's own `become`
+        # keyword outrank environment variables in Ansible's option order, yet only host
+        # variables should win over the credential.
+        awx = fill_gaps(
+            os.environ,
+            Gaps(
+                user=bool(user) and _from_vars(user_origin),
+                password=True,
+                key=True,
+                become=bool(become) or _from_vars(become_origin),
+                become_password=True,
+            ),
+        )
         return netmiko_session.SessionParams(
             device_type=platform.netmiko,
             host=str(self.get_option("host") or self._play_context.remote_addr),
             port=int(self.get_option("port") or 22),
-            username=self._username(),
+            username=str(awx.get("remote_user") or user or self._play_context.remote_user or ""),
             password=self.get_option("password") or self._play_context.password or None,
             secret=self.get_option("become_password") or self._play_context.become_pass or None,
-            become=self._enable_wanted(),
+            become=bool(awx.get("become", become)),
             key_file=self.get_option("private_key_file") or None,
             host_key_checking=bool(self.get_option("host_key_checking")),
             connect_timeout=float(self.get_option("connect_timeout")),
             command_timeout=float(self.get_option("command_timeout")),
         )
-
-    def _username(self) -> str:
-        # ansible_user wins; then an AWX network credential, which must beat -u (AWX passes
-        # -u root when the job has no machine credential), then -u / ansible.cfg.
-        value, origin = self.get_option_and_origin("remote_user")
-        if not (value and str(origin).startswith("var")) and os.environ.get("ANSIBLE_NET_USERNAME"):
-            return os.environ["ANSIBLE_NET_USERNAME"]
-        return str(value or self._play_context.remote_user or "")
-
-    def _enable_wanted(self) -> bool:
-        # (not "_become": ansible-core looks plugins up as connection._<type>)
-        # The task's own `become` keyword (default false) outranks environment variables
-        # in Ansible's option order; ANSIBLE_NET_AUTHORIZE still applies unless
-        # ansible_become was set for the host.
-        value, origin = self.get_option_and_origin("become")
-        if value or str(origin).startswith("var"):
-            return bool(value)
-        return bool(fill_gaps(os.environ, Gaps(True, True, True, False, True)).get("become"))
 
     def _connect(self) -> Connection:
         if self._session is None:
@@ -236,3 +235,8 @@ class Connection(ConnectionBase):
             netmiko_session.close(self._session)
         self._session = None
         self._connected = False
+
+
+def _from_vars(origin: object) -> bool:
+    """Whether an option's value came from a host variable (Ansible says "var: <name>")."""
+    return str(origin).startswith("var")

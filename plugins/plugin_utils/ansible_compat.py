@@ -9,28 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 
-def restart_persistent_connection(connection: Any, play_context: Any, task_uuid: str) -> str:
-    """Start a fresh ``ansible-connection`` daemon for this host and return its socket path.
-
-    ansible-core 2.19: ``TaskExecutor._execute`` starts the daemon once per task with
-    ``start_connection(play_context, connection.get_options(), task._uuid)`` and sets
-    ``connection._socket_path``. A retry inside our action plugin, after the previous
-    daemon was closed, needs the same thing again; there is no public API for it.
-    """
-    from ansible.executor.task_executor import start_connection
-
-    socket_path: str = start_connection(play_context, connection.get_options(), task_uuid)
-    connection._socket_path = socket_path
-    return socket_path
-
-
 def set_network_cli_option(connection: Any, name: str, value: Any) -> None:
     """Set a connection option of network_cli *and* of its SSH sub-plugin.
 
-    ansible.netcommon 8.x: ``network_cli.get_options()`` merges in the options of its
-    ``ssh_type_conn`` (libssh or paramiko), whose values win; ``start_connection`` sends
-    that merged dict to the daemon. An option set on network_cli alone (say the
-    password) is therefore lost. Options one of the two plugins lacks are skipped.
+    ansible.netcommon 8.x: network_cli logs in through its ``ssh_type_conn`` (libssh or
+    paramiko), which keeps its own copy of the login options (and whose values win in
+    ``network_cli.get_options()``). An option set on network_cli alone (say the password)
+    is therefore not used. Options one of the two plugins lacks are skipped.
     """
     from ansible.errors import AnsibleError
 

@@ -22,6 +22,8 @@ from typing import Any, Protocol
 from ansible_collections.confvault.network.plugins.module_utils.errors import classify_message
 from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
 
+# A session that ended before the device's prompt came back: whatever arrived is not kept.
+SESSION_CLOSED = "the session closed before the device's prompt came back; output discarded"
 # How much of the buffer's end is searched for the prompt after each read.
 PROMPT_TAIL = 512
 READ_SIZE = 65536
@@ -102,7 +104,7 @@ def open_session(params: SessionParams, factory: Callable[..., Any] | None = Non
         try:
             session.enable()
         except Exception as exc:
-            _quiet_disconnect(session)
+            close(session)
             raise TransportError("PRIVILEGE_DENIED", f"enable failed: {_first_line(exc)}") from None
         settle(session.remote_conn)
     return session
@@ -161,17 +163,13 @@ def read_until_prompt(
             raise TransportError("COMMAND_TIMEOUT", f"no prompt within {timeout:g} s (command timeout)")
         if not channel.recv_ready():
             if channel.closed:
-                raise TransportError(
-                    "CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded"
-                )
+                raise TransportError("CONNECTION_LOST", SESSION_CLOSED)
             ready = select.select([channel], [], [], min(remaining, 1.0))[0]
             if not ready:
                 continue  # readable without data means end of file: recv says so below
         data = channel.recv(READ_SIZE)
         if not data:  # EOF
-            raise TransportError(
-                "CONNECTION_LOST", "the session closed before the device's prompt came back; output discarded"
-            )
+            raise TransportError("CONNECTION_LOST", SESSION_CLOSED)
         chunks.append(data)
         tail = (tail + data.decode("utf-8", "replace"))[-PROMPT_TAIL:]
         if prompt.search(tail.replace("\r", "")):
@@ -201,10 +199,7 @@ def fetch(session: Any, command: str, timeout: float) -> tuple[str, str]:
 
 
 def close(session: Any) -> None:
-    _quiet_disconnect(session)
-
-
-def _quiet_disconnect(session: Any) -> None:
+    """Log out; a session that already died is closed either way."""
     try:
         session.disconnect()
     except Exception:  # a dead session is closed either way

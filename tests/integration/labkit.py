@@ -127,6 +127,43 @@ class Run:
         return {h: r.get("error_code") for h, r in self.results.items()}
 
 
+def awx_project(private_data_dir: Path, inventory: Path) -> Path:
+    """An AWX-like project for ansible-runner: a playbook importing confvault.network.backup
+    and the repository's ansible.cfg (recorder on), with its paths made absolute."""
+    project = private_data_dir / "project"
+    project.mkdir(parents=True)
+    (project / "backup.yml").write_text("- ansible.builtin.import_playbook: confvault.network.backup\n")
+    (project / "ansible.cfg").write_text(
+        (ROOT / "ansible.cfg")
+        .read_text()
+        .replace("./.collections", str(ROOT / ".collections"))
+        .replace("./inventory/lab.yml", str(inventory))
+    )
+    return project
+
+
+def awx_network_credential(lab_env: LabEnv, hosts: list[str], out: Path) -> tuple[LabEnv, dict[str, str]]:
+    """These lab hosts in an inventory without any credential (nor ansible_become), and the
+    environment an AWX Network credential gives for them (ANSIBLE_NET_*, enable on)."""
+    import yaml
+
+    inventory = yaml.safe_load(lab_env.inventory.read_text())
+    common = dict(inventory["all"]["vars"])
+    user, login = common.pop("ansible_user"), common.pop("ansible_password")
+    enable = common.pop("ansible_become_password")
+    bare = {name: dict(inventory["all"]["hosts"][name]) for name in hosts}
+    for host in bare.values():
+        host.pop("ansible_become", None)  # enable comes from ANSIBLE_NET_AUTHORIZE
+    out.write_text(yaml.safe_dump({"all": {"vars": common, "hosts": bare}}))
+    env = {
+        "ANSIBLE_NET_USERNAME": user,
+        "ANSIBLE_NET_PASSWORD": login,
+        "ANSIBLE_NET_AUTHORIZE": "1",
+        "ANSIBLE_NET_AUTH_PASS": enable,
+    }
+    return LabEnv(out, lab_env.tmp, lab_env.lab), env
+
+
 def db_url_for(backup_dir: Path) -> str:
     return f"sqlite:///{backup_dir.parent}/history.db"
 

@@ -9,7 +9,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from labkit import GOOD, ROOT, LabEnv, git, playbook_env  # type: ignore[import-not-found]
+from labkit import GOOD, LabEnv, awx_project, git, playbook_env  # type: ignore[import-not-found]
 from pg import new_pg_database  # type: ignore[import-not-found]
 from test_recorder import rows  # type: ignore[import-not-found]
 
@@ -21,15 +21,7 @@ def _slice(k: int, lab_env: LabEnv, tmp: Path, url: str, remote: Path) -> tuple[
     import ansible_runner
 
     node = tmp / f"node-{k}"
-    project = node / "project"
-    project.mkdir(parents=True)
-    (project / "backup.yml").write_text("- ansible.builtin.import_playbook: confvault.network.backup\n")
-    (project / "ansible.cfg").write_text(
-        (ROOT / "ansible.cfg")
-        .read_text()
-        .replace("./.collections", str(ROOT / ".collections"))
-        .replace("./inventory/lab.yml", str(lab_env.inventory))
-    )
+    project = awx_project(node, lab_env.inventory)
     hosts = sorted(GOOD)[k::SLICES]  # AWX gives slice k every SLICES-th host
     repo = node / "backups"
     result = ansible_runner.run(

@@ -7,7 +7,19 @@ import time
 from pathlib import Path
 
 import pytest
-from labkit import BIG, FAULTY, GOOD, SEED, TRANSPORTS, LabEnv, Run, git, processes_with_mark, run_backup  # type: ignore[import-not-found]
+from labkit import (  # type: ignore[import-not-found]
+    BIG,
+    FAULTY,
+    GOOD,
+    SEED,
+    TRANSPORTS,
+    LabEnv,
+    Run,
+    awx_network_credential,
+    git,
+    processes_with_mark,
+    run_backup,
+)
 
 END_MARKERS = {  # what the last line of each platform's stored config must be
     "cisco.ios.ios": "end",
@@ -200,32 +212,10 @@ def test_password_from_the_command_line(lab_env: LabEnv, tmp_path: Path) -> None
 def test_awx_network_credential(lab_env: LabEnv, tmp_path: Path, transport: str) -> None:
     """An AWX Network credential arrives as ANSIBLE_NET_* environment variables only: an
     inventory with no credentials at all still logs in and enters enable mode."""
-    import yaml
-
-    inventory = yaml.safe_load(lab_env.inventory.read_text())
-    login, enable = inventory["all"]["vars"]["ansible_password"], inventory["all"]["vars"]["ansible_become_password"]
-    user = inventory["all"]["vars"]["ansible_user"]
     names = ["ios-sim-01", "vrp-01"]
-    hosts = {}
-    for name in names:
-        host = dict(inventory["all"]["hosts"][name])
-        host.pop("ansible_become", None)  # enable comes from ANSIBLE_NET_AUTHORIZE
-        hosts[name] = host
-    common = {
-        k: v
-        for k, v in inventory["all"]["vars"].items()
-        if k not in ("ansible_user", "ansible_password", "ansible_become_password")
-    }
-    (tmp_path / "inv.yml").write_text(yaml.safe_dump({"all": {"vars": common, "hosts": hosts}}))
-    env = LabEnv(tmp_path / "inv.yml", lab_env.tmp, lab_env.lab)
-    awx = {
-        "ANSIBLE_NET_USERNAME": user,
-        "ANSIBLE_NET_PASSWORD": login,
-        "ANSIBLE_NET_AUTHORIZE": "1",
-        "ANSIBLE_NET_AUTH_PASS": enable,
-        "SSH_AUTH_SOCK": "",
-        "HOME": str(tmp_path),
-    }
+    env, credential = awx_network_credential(lab_env, names, tmp_path / "inv.yml")
+    login, enable = credential["ANSIBLE_NET_PASSWORD"], credential["ANSIBLE_NET_AUTH_PASS"]
+    awx = {**credential, "SSH_AUTH_SOCK": "", "HOME": str(tmp_path)}
     # AWX passes -u root when the job has no machine credential: the network credential wins over it
     run = run_backup(env, tmp_path / "backups", "-e", f"confvault_transport={transport}", "-u", "root", env=awx)
     for name in names:

@@ -18,6 +18,8 @@ from labkit import (  # type: ignore[import-not-found]
     ROOT,
     LabEnv,
     Run,
+    awx_network_credential,
+    awx_project,
     db_url_for,
     playbook_cmd,
     playbook_env,
@@ -242,15 +244,7 @@ def test_ansible_runner_with_awx_metadata(lab_env: LabEnv, tmp_path: Path) -> No
     import ansible_runner
 
     private = tmp_path / "runner"
-    project = private / "project"
-    project.mkdir(parents=True)
-    (project / "backup.yml").write_text("- ansible.builtin.import_playbook: confvault.network.backup\n")
-    (project / "ansible.cfg").write_text(
-        (ROOT / "ansible.cfg")
-        .read_text()
-        .replace("./.collections", str(ROOT / ".collections"))
-        .replace("./inventory/lab.yml", str(lab_env.inventory))
-    )
+    project = awx_project(private, lab_env.inventory)
     repo = tmp_path / "backups"
     url = db_url_for(repo)
     awx = {
@@ -314,45 +308,24 @@ def test_ansible_runner_with_awx_network_credential(lab_env: LabEnv, tmp_path: P
     an inventory without any credentials. The devices are backed up, the secrets appear
     nowhere in the job output or the history."""
     import ansible_runner
-    import yaml
 
-    inventory = yaml.safe_load(lab_env.inventory.read_text())
-    common = dict(inventory["all"]["vars"])
-    login, enable, user = (
-        common.pop("ansible_password"),
-        common.pop("ansible_become_password"),
-        common.pop("ansible_user"),
-    )
-    hosts = {name: dict(inventory["all"]["hosts"][name]) for name in ("ios-sim-01", "vrp-01")}
-    for host in hosts.values():
-        host.pop("ansible_become", None)  # enable comes from ANSIBLE_NET_AUTHORIZE
-    (tmp_path / "inv.yml").write_text(yaml.safe_dump({"all": {"vars": common, "hosts": hosts}}))
+    env, credential = awx_network_credential(lab_env, ["ios-sim-01", "vrp-01"], tmp_path / "inv.yml")
+    login, enable = credential["ANSIBLE_NET_PASSWORD"], credential["ANSIBLE_NET_AUTH_PASS"]
     private = tmp_path / "runner"
-    project = private / "project"
-    project.mkdir(parents=True)
-    (project / "backup.yml").write_text("- ansible.builtin.import_playbook: confvault.network.backup\n")
-    (project / "ansible.cfg").write_text(
-        (ROOT / "ansible.cfg")
-        .read_text()
-        .replace("./.collections", str(ROOT / ".collections"))
-        .replace("./inventory/lab.yml", str(tmp_path / "inv.yml"))
-    )
+    project = awx_project(private, env.inventory)
     repo = tmp_path / "backups"
     url = db_url_for(repo)
     result = ansible_runner.run(
         private_data_dir=str(private),
         playbook="backup.yml",
-        inventory=str(tmp_path / "inv.yml"),
+        inventory=str(env.inventory),
         cmdline="-u root",
         extravars={"awx_job_id": 4343, "confvault_backup_dir": str(repo)},
         envvars={
             "CONFVAULT_DB_URL": url,
             "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
             "PATH": playbook_env(repo)["PATH"],
-            "ANSIBLE_NET_USERNAME": user,
-            "ANSIBLE_NET_PASSWORD": login,
-            "ANSIBLE_NET_AUTHORIZE": "1",
-            "ANSIBLE_NET_AUTH_PASS": enable,
+            **credential,
             "HOME": str(tmp_path),
             "SSH_AUTH_SOCK": "",
         },
