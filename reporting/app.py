@@ -56,7 +56,7 @@ def default_db() -> Path:
 
 def migrate(db: Path) -> None:
     """Bring the database to the current schema (creating it if missing)."""
-    from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
         RecorderStore,
     )
 

@@ -23,22 +23,25 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.confvault.network.plugins.filter.platform_problem import platform_problem
-from ansible_collections.confvault.network.plugins.module_utils import store
+from ansible_collections.confvault.network.plugins.module_utils.errors import Problem
 from ansible_collections.confvault.network.plugins.module_utils.pipeline import Prepared, classify_failure, prepare
 from ansible_collections.confvault.network.plugins.module_utils.platforms import (
     Platform,
     UnsupportedPlatform,
     resolve,
 )
-from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
+from ansible_collections.confvault.network.plugins.module_utils.retry import run_attempts
 from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import (
     build_connection,
     set_network_cli_option,
 )
-from ansible_collections.confvault.network.plugins.plugin_utils.attempts import run_attempts
-from ansible_collections.confvault.network.plugins.plugin_utils.awx_credentials import Gaps, fill_gaps
-from ansible_collections.confvault.network.plugins.plugin_utils.deadline import DeadlineExceeded, limit
-from ansible_collections.confvault.network.plugins.plugin_utils.netmiko_session import SESSION_CLOSED, TransportError
+from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_store as store
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.awx_credentials import Gaps, fill_gaps
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.deadline import DeadlineExceeded, limit
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.netmiko_session import (
+    SESSION_CLOSED,
+    TransportError,
+)
 
 DEFAULT_BACKUP_DIR = "~/.confvault/backups"
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {

@@ -7,7 +7,7 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.confvault.network.plugins.module_utils import store
+from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_store as store
 
 
 class ActionModule(ActionBase):

@@ -8,7 +8,7 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.confvault.network.plugins.module_utils.store import StorageError, repo_lock
+from ansible_collections.confvault.network.plugins.plugin_utils.storage.git_store import StorageError, repo_lock
 
 
 class ActionModule(ActionBase):
@@ -28,8 +28,10 @@ class ActionModule(ActionBase):
         if self._task.check_mode:
             return {**result, "changed": False, "msg": "check mode: nothing pruned"}
         try:
-            from ansible_collections.confvault.network.plugins.plugin_utils.db import history
-            from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import RecorderStore
+            from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import history
+            from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
+                RecorderStore,
+            )
 
             store = RecorderStore(args["db_url"] or None)
             try:

@@ -171,9 +171,9 @@ from ansible.inventory.helpers import get_group_vars
 from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.confvault.network.plugins.plugin_utils import preload
-from ansible_collections.confvault.network.plugins.plugin_utils.notify import NotifyConfig
-from ansible_collections.confvault.network.plugins.plugin_utils.recorder_session import RecorderSession
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.notify import NotifyConfig
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.session import RecorderSession
+from ansible_collections.confvault.network.plugins.plugin_utils.transport import preload
 
 
 class CallbackModule(CallbackBase):

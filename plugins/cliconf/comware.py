@@ -30,7 +30,7 @@ all:
       ansible_password: "{{ vault_backup_password }}"
 """
 
-from ansible_collections.confvault.network.plugins.plugin_utils.cli_platform import ShowCliconf
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import ShowCliconf
 
 
 class Cliconf(ShowCliconf):

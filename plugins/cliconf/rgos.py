@@ -35,7 +35,7 @@ all:
       ansible_become_password: "{{ vault_enable_password }}"
 """
 
-from ansible_collections.confvault.network.plugins.plugin_utils.cli_platform import ShowCliconf
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import ShowCliconf
 
 
 class Cliconf(ShowCliconf):

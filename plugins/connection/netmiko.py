@@ -145,13 +145,13 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleError  # noqa: E402
 from ansible.plugins.connection import ConnectionBase  # noqa: E402
 
 from ansible_collections.confvault.network.plugins.module_utils.platforms import resolve  # noqa: E402
-from ansible_collections.confvault.network.plugins.plugin_utils import netmiko_session  # noqa: E402
-from ansible_collections.confvault.network.plugins.plugin_utils.awx_credentials import Gaps, fill_gaps  # noqa: E402
-from ansible_collections.confvault.network.plugins.plugin_utils.deadline import DeadlineExceeded, limit  # noqa: E402
+from ansible_collections.confvault.network.plugins.plugin_utils.transport import netmiko_session  # noqa: E402
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.awx_credentials import Gaps, fill_gaps  # noqa: E402
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.deadline import DeadlineExceeded, limit  # noqa: E402
 
 
 class Connection(ConnectionBase):
-    """Glue: Ansible options in, a netmiko session out (see plugin_utils/netmiko_session.py)."""
+    """Glue: Ansible options in, a netmiko session out (see plugin_utils/transport/netmiko_session.py)."""
 
     transport = "confvault.network.netmiko"
     has_pipelining = False

@@ -60,8 +60,8 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import history
-from ansible_collections.confvault.network.plugins.plugin_utils.recording import DEVICE_VARS
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import history
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.events import DEVICE_VARS
 
 GROUPS = {
     "confvault_unfinished": "unfinished",
@@ -81,7 +81,9 @@ class InventoryModule(BaseInventoryPlugin):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
         try:
-            from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import RecorderStore
+            from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
+                RecorderStore,
+            )
 
             store = RecorderStore(self.get_option("db_url") or None)
         except Exception as exc:  # ImportError (SQLAlchemy) or the database itself

@@ -9,6 +9,7 @@ The message patterns below quote what the transports really print (see
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 ERROR_CODES: Final[dict[str, str]] = {
@@ -71,6 +72,30 @@ _MESSAGE_RULES: Final[list[tuple[re.Pattern[str], str]]] = [
         ),
     ]
 ]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one device (or one attempt) has no backup: a stable code and a message.
+
+    The one outcome type of the core: the transports raise it (``TransportError.problem``),
+    the pipeline returns it, the retry loop keeps one per attempt and the recorder stores
+    it. A message derived from device output is redacted before it becomes a Problem.
+    """
+
+    code: str
+    message: str
+
+
+@dataclass
+class AttemptInfo:
+    """One try of one device within a run: when, how long, and why it failed (if it did)."""
+
+    number: int
+    started: float  # epoch seconds
+    duration: float
+    error_code: str | None = None
+    error: str | None = None
 
 
 def classify_message(message: str, default: str = "UNREACHABLE") -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from .errors import Problem
 from .platforms import Platform
 
 # A new config smaller than this share of the last good one is treated as truncated,
@@ -14,12 +14,6 @@ DEFAULT_MIN_SIZE_RATIO = 0.5
 
 
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
-
-
-@dataclass(frozen=True)
-class Problem:
-    code: str
-    message: str
 
 
 def _first_error_line(text: str, platform: Platform) -> str | None:

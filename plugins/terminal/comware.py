@@ -34,7 +34,7 @@ all:
 
 import re
 
-from ansible_collections.confvault.network.plugins.plugin_utils.cli_platform import ShowTerminal
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import ShowTerminal
 
 
 class TerminalModule(ShowTerminal):

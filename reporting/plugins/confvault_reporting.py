@@ -8,7 +8,7 @@
   ``plugins: confvault-reporting: charts``;
 - a page about a run in progress reloads itself until the run has ended;
 - ``/-/confvault/run-report.xlsx?run_id=``: the run report of issue 6
-  (plugins/plugin_utils/report.py, the same file as scripts/run-report.py writes);
+  (plugins/plugin_utils/report/run_report.py, the same file as scripts/run-report.py writes);
 - with a password configured (app.py), everything but the login page needs a login.
 """
 
@@ -146,7 +146,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def xlsx_bytes(db_path: str, run_id: str) -> bytes:
     """report.py's workbook for a run of this database (``latest`` works)."""
-    from ansible_collections.confvault.network.plugins.plugin_utils import report
+    from ansible_collections.confvault.network.plugins.plugin_utils.report import run_report as report
 
     loaded = report.load_report(f"sqlite:///{db_path}", run_id)
     handle, path = tempfile.mkstemp(suffix=".xlsx")
@@ -162,7 +162,7 @@ def xlsx_bytes(db_path: str, run_id: str) -> bytes:
 async def run_report_xlsx(datasette: Any, request: Any) -> Response:
     # Routes skip Datasette's checks: the same as the database's pages (and the login).
     await datasette.ensure_permissions(request.actor, [("view-database", DATABASE), "view-instance"])
-    from ansible_collections.confvault.network.plugins.plugin_utils.report import ReportError
+    from ansible_collections.confvault.network.plugins.plugin_utils.report.run_report import ReportError
 
     run_id = request.args.get("run_id") or "latest"
     try:

@@ -33,14 +33,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / ".collections")]
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import (  # noqa: E402
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import (  # noqa: E402
     migrations,
     rollups,
 )
-from ansible_collections.confvault.network.plugins.plugin_utils.db.dialect import (  # noqa: E402
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.dialect import (  # noqa: E402
     Database,
 )
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import iso  # noqa: E402
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import iso  # noqa: E402
 
 ERRORS = {
     "failed": ["AUTH_FAILED", "COMMAND_REJECTED", "INCOMPLETE_CONFIG", "CONNECTION_LOST"],

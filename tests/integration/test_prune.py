@@ -9,8 +9,12 @@ from pathlib import Path
 from labkit import ROOT, VENV_BIN, git, playbook_env  # type: ignore[import-not-found]
 from test_recorder import rows  # type: ignore[import-not-found]
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import DeviceInfo, ExecutionInfo, RunInfo
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import RecorderStore
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
+    DeviceInfo,
+    ExecutionInfo,
+    RunInfo,
+)
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import RecorderStore
 
 DAY = 86400
 PER_DAY = """SELECT substr(completed_at, 1, 10) AS day, status, COUNT(*) AS n, SUM(duration) AS d

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import recorder_store
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import recorder_store
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
     DeviceInfo,
     ExecutionInfo,
     RunInfo,

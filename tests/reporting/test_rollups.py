@@ -1,4 +1,4 @@
-"""The rollup tables the views read (migration 2, plugins/plugin_utils/db/rollups.py): kept
+"""The rollup tables the views read (migration 2, plugins/plugin_utils/recorder/db/rollups.py): kept
 exact by triggers through inserts, the recorder's upserts, cancellations and deletes, on
 SQLite and PostgreSQL; and an older database upgraded to them is filled from its history."""
 
@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from pg import new_pg_database
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import migrations, rollups
-from ansible_collections.confvault.network.plugins.plugin_utils.db.dialect import Database
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import migrations, rollups
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.dialect import Database
 
 TABLES = {"daily_stats": "day", "device_stats": "device_id"}
 

@@ -26,7 +26,7 @@ from sheetkit import (  # type: ignore[import-not-found]
     write_xlsx,
 )
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
     RecorderStore,
 )
 
@@ -199,7 +199,7 @@ def _only_run(store: RecorderStore) -> str:
     """The one run in this database (the sheet backup above)."""
     import sqlalchemy as sa
 
-    from ansible_collections.confvault.network.plugins.plugin_utils.db import (
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import (
         schema as s,
     )
 

@@ -14,7 +14,7 @@ from sheetkit import HEADERS, ROOT, write_xlsx  # type: ignore[import-not-found]
 from ansible_collections.confvault.network.plugins.module_utils.platforms import (
     PLATFORMS,
 )
-from ansible_collections.confvault.network.plugins.plugin_utils import report
+from ansible_collections.confvault.network.plugins.plugin_utils.report import run_report as report
 from ansible_collections.confvault.network.plugins.plugin_utils.sheet import (
     COLUMNS,
     SheetError,

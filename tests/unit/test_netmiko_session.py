@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from ansible_collections.confvault.network.plugins.plugin_utils import netmiko_session as ns
-from ansible_collections.confvault.network.plugins.plugin_utils.awx_credentials import Gaps, fill_gaps
+from ansible_collections.confvault.network.plugins.plugin_utils.transport import netmiko_session as ns
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.awx_credentials import Gaps, fill_gaps
 
 
 class SocketChannel:

@@ -1,6 +1,6 @@
 """The recorder's translation of Ansible events into records (pure functions)."""
 
-from ansible_collections.confvault.network.plugins.plugin_utils import recording
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder import events as recording
 
 
 def test_device_info_takes_only_allowed_vars():
@@ -89,7 +89,7 @@ def test_progress_and_failure_table():
 
 
 def test_database_url_is_shown_without_its_password() -> None:
-    from ansible_collections.confvault.network.plugins.plugin_utils.recorder_session import shown_url
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder.session import shown_url
 
     shown = shown_url("postgresql+psycopg://confvault:s3cr3t-CANARY@db.example.net:5432/confvault")
     assert "CANARY" not in shown and "db.example.net" in shown and "***" in shown

@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from ansible_collections.confvault.network.plugins.module_utils import store
+from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_store as store
 
 
 def _git(repo, *args):

@@ -16,8 +16,8 @@ from ansible_collections.confvault.network.plugins.plugin_utils.sheet.columns im
 )
 from ansible_collections.confvault.network.plugins.plugin_utils.sheet.model import (
     Device,
-    Problem,
     SheetError,
+    SheetProblem,
     SheetResult,
 )
 from ansible_collections.confvault.network.plugins.plugin_utils.sheet.reader import (
@@ -32,7 +32,7 @@ __all__ = [
     "Column",
     "Device",
     "MissingDependency",
-    "Problem",
+    "SheetProblem",
     "SheetError",
     "SheetResult",
     "load_sheet",

@@ -23,7 +23,7 @@ def group_name(prefix: str, value: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Problem:
+class SheetProblem:
     """One thing wrong in the sheet, at one cell (or one column of the header)."""
 
     file: str
@@ -55,7 +55,7 @@ class SheetResult:
     file: str
     sheet: str
     devices: list[Device] = field(default_factory=list)  # the rows without problems
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[SheetProblem] = field(default_factory=list)
     blank_rows: list[int] = field(default_factory=list)  # between devices; ignored
     rows_read: int = 0  # rows under the header, blank ones included
 

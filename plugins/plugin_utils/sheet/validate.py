@@ -29,7 +29,7 @@ from ansible_collections.confvault.network.plugins.plugin_utils.sheet.columns im
 )
 from ansible_collections.confvault.network.plugins.plugin_utils.sheet.model import (
     Device,
-    Problem,
+    SheetProblem,
     SheetResult,
     column_letter,
     group_name,
@@ -83,7 +83,9 @@ class _Checker:
     def problem(self, row: int, index: int, message: str, header: bool = False) -> None:
         name = self.columns.get(index)
         where = f"{column_letter(index)} ({name})" if name else column_letter(index)
-        self.result.problems.append(Problem(self.result.file, self.result.sheet, row, where, message, header, index))
+        self.result.problems.append(
+            SheetProblem(self.result.file, self.result.sheet, row, where, message, header, index)
+        )
 
     def run(self) -> None:
         self.read_header()
@@ -131,7 +133,7 @@ class _Checker:
         for name in REQUIRED:
             if name not in seen:
                 self.result.problems.append(
-                    Problem(
+                    SheetProblem(
                         self.result.file,
                         self.result.sheet,
                         row,

@@ -16,7 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for pg.py
 from pg import new_pg_database
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
     RecorderStore,
 )
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
     AttemptInfo,
     DeviceInfo,
     ExecutionInfo,
     RunInfo,
 )
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
     RecorderStore,
 )
 

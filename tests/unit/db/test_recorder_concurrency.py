@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import recorder_helpers as h
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import dialect
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import dialect
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
     RecorderStore,
     local_pid_alive,
 )

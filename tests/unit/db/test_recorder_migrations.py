@@ -10,9 +10,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from recorder_helpers import query, sqlite_path
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import migrations, schema
-from ansible_collections.confvault.network.plugins.plugin_utils.db.dialect import Database
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import migrations, schema
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.dialect import Database
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
     RecorderStore,
 )
 
@@ -70,7 +70,7 @@ def test_imports_without_sqlalchemy_then_says_what_to_install(tmp_path: Path) ->
                     raise ImportError("No module named " + repr(name))
         sys.meta_path.insert(0, Block())
         sys.path[:0] = [{str(ROOT / ".collections")!r}]
-        base = "ansible_collections.confvault.network.plugins.plugin_utils.db."
+        base = "ansible_collections.confvault.network.plugins.plugin_utils.recorder.db."
         for name in ("models", "rows", "schema", "dialect", "migrations", "recorder_store"):
             __import__(base + name)
         RecorderStore = sys.modules[base + "recorder_store"].RecorderStore

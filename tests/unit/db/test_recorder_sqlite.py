@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from recorder_helpers import query, run_info, success
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import DeviceInfo
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import DeviceInfo
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
     RecorderStore,
 )
 

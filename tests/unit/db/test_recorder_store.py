@@ -19,14 +19,14 @@ from recorder_helpers import (
     success,
 )
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import models
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import models
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
     AttemptInfo,
     DeviceInfo,
     ExecutionInfo,
     status_for_error,
 )
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
     RecorderStore,
     default_url,
 )

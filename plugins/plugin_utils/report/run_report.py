@@ -28,7 +28,7 @@ except ImportError as exc:
 else:
     OPENPYXL_IMPORT_ERROR = None
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
     RecorderStore,
     default_url,
 )
@@ -122,7 +122,7 @@ def load_report(url: str | None = None, run_id: str = LATEST) -> RunReport:
 def _latest_run_id(store: RecorderStore) -> str:
     import sqlalchemy as sa
 
-    from ansible_collections.confvault.network.plugins.plugin_utils.db import schema as s
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import schema as s
 
     with store.engine.connect() as conn:
         found = conn.execute(sa.select(s.runs.c.run_id).order_by(s.runs.c.created_at.desc()).limit(1)).scalar()

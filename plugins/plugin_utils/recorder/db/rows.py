@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
     FAILED_STATUSES,
     AttemptInfo,
     DeviceInfo,
@@ -15,7 +15,7 @@ from ansible_collections.confvault.network.plugins.plugin_utils.db.models import
     iso,
     iso_or_none,
 )
-from ansible_collections.confvault.network.plugins.plugin_utils.db.schema import JSON_COLUMNS
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.schema import JSON_COLUMNS
 
 DEVICE_FIELDS = ("address", "port", "platform", "vendor", "model", "site", "role", "status")
 

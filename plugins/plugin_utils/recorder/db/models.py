@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+# One attempt of one device: the core's own record type (module_utils/errors.py), re-exported
+# here because the store writes it.
+from ansible_collections.confvault.network.plugins.module_utils.errors import AttemptInfo
+
+__all__ = ["AttemptInfo"]
+
 # An execution is one device in one run.
 EXECUTION_STATUSES = (
     "pending",
@@ -97,15 +103,6 @@ class DeviceInfo:
     role: str | None = None
     status: str | None = None  # online / offline / maintenance
     groups: list[str] = field(default_factory=list)
-
-
-@dataclass
-class AttemptInfo:
-    number: int
-    started: float  # epoch seconds
-    duration: float
-    error_code: str | None = None
-    error: str | None = None
 
 
 @dataclass

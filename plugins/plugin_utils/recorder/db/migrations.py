@@ -30,9 +30,9 @@ try:
 except ImportError:  # reported by recorder_store.require_sqlalchemy()
     sa = None  # type: ignore[assignment]
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import rollups, schema
-from ansible_collections.confvault.network.plugins.plugin_utils.db.dialect import Database
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import iso
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import rollups, schema
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.dialect import Database
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import iso
 
 # Any constant will do: it names "ConfVault schema migration" among advisory locks.
 PG_LOCK_KEY = 0x436F6E665661756C  # "ConfVaul"

@@ -1,6 +1,6 @@
 """Command line for run reports (report.py): a run's executions as .xlsx and/or .csv.
 
-    python -m ansible_collections.confvault.network.plugins.plugin_utils.report_cli \\
+    python -m ansible_collections.confvault.network.plugins.plugin_utils.report.cli \\
         [--db URL] [--run ID|latest] [--xlsx OUT.xlsx] [--csv OUT.csv]
 
 From a checkout, scripts/run-report.py runs this with the same arguments. Exit status:
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ansible_collections.confvault.network.plugins.plugin_utils.report import (
+from ansible_collections.confvault.network.plugins.plugin_utils.report.run_report import (
     LATEST,
     ReportError,
     load_report,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db.schema import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.schema import (
     ROLLUP_STATUSES as STATUSES,
 )
 

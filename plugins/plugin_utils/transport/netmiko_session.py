@@ -19,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ansible_collections.confvault.network.plugins.module_utils.errors import classify_message
-from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
+from ansible_collections.confvault.network.plugins.module_utils.errors import Problem, classify_message
 
 # A session that ended before the device's prompt came back: whatever arrived is not kept.
 SESSION_CLOSED = "the session closed before the device's prompt came back; output discarded"

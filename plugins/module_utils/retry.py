@@ -11,9 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from ansible_collections.confvault.network.plugins.module_utils.errors import is_retryable
-from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import AttemptInfo
+from .errors import AttemptInfo, Problem, is_retryable
 
 T = TypeVar("T")
 

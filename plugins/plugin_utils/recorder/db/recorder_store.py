@@ -27,10 +27,10 @@ except ImportError as exc:
 else:
     SQLALCHEMY_IMPORT_ERROR = None
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import migrations, rows
-from ansible_collections.confvault.network.plugins.plugin_utils.db import schema as s
-from ansible_collections.confvault.network.plugins.plugin_utils.db.dialect import Database, upsert
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import migrations, rows
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import schema as s
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.dialect import Database, upsert
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
     EXECUTION_STATUSES,
     RUN_STATUSES,
     DeviceInfo,

@@ -10,14 +10,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ansible_collections.confvault.network.plugins.module_utils.store import StorageError, read_previous
-from ansible_collections.confvault.network.plugins.plugin_utils import notify, recording
-from ansible_collections.confvault.network.plugins.plugin_utils.db import history
-from ansible_collections.confvault.network.plugins.plugin_utils.db.rows import derive_run_status
-from ansible_collections.confvault.network.plugins.plugin_utils.notify import NotifyConfig
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder import events as recording
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder import notify
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import history
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.rows import derive_run_status
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.notify import NotifyConfig
+from ansible_collections.confvault.network.plugins.plugin_utils.storage.git_store import StorageError, read_previous
 
 try:
-    from ansible_collections.confvault.network.plugins.plugin_utils.db.recorder_store import (
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
         RecorderStore,
         local_pid_alive,
     )

@@ -17,9 +17,9 @@ try:
 except ImportError:  # the store raises the clear error; this module is imported with it
     sa = None  # type: ignore[assignment]
 
-from ansible_collections.confvault.network.plugins.plugin_utils.db import rows
-from ansible_collections.confvault.network.plugins.plugin_utils.db import schema as s
-from ansible_collections.confvault.network.plugins.plugin_utils.db.models import (
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import rows
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import schema as s
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
     FAILED_STATUSES,
     AttemptInfo,
     iso,
