@@ -3,12 +3,18 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test unit check sanity lab-start lab-stop clean sheet-template report reporting
+.PHONY: setup setup-demo demo test unit check sanity lab-start lab-stop clean sheet-template report reporting
 
+# Python dependency sets (scripts/setup.sh): `setup` installs everything, for the tests and the
+# development tools (requirements.txt + requirements-lab*.txt + requirements-dev.txt);
+# `setup-demo` only the runtime and the simulated lab (requirements.txt + requirements-lab*.txt).
 setup:
-	./scripts/setup.sh
+	./scripts/setup.sh test
 
-demo: setup
+setup-demo:
+	./scripts/setup.sh demo
+
+demo: setup-demo
 	./scripts/demo.sh
 
 test: setup
@@ -26,19 +32,19 @@ check: setup
 sanity: setup
 	./scripts/sanity.sh $(ARGS)
 
-lab-start: setup
+lab-start: setup-demo
 	$(VENV)/python tests/lab/labctl.py start
 
 lab-stop:
 	$(VENV)/python tests/lab/labctl.py stop
 
-sheet-template: setup
+sheet-template: setup-demo
 	$(VENV)/python scripts/make-sheet-template.py
 
-report: setup
+report: setup-demo
 	$(VENV)/python scripts/run-report.py --run $(or $(RUN),latest) --xlsx $(or $(OUT),run-report).xlsx --csv $(or $(OUT),run-report).csv
 
-reporting: setup
+reporting: setup-demo
 	./scripts/serve-reporting.sh $(DB)
 
 clean:

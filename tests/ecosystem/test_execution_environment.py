@@ -2,12 +2,14 @@
 `ansible-builder create` writes the build context, then what the image build would do with it
 is done here where it needs no container: the galaxy stage's install of confvault.network
 from the context, and ansible-builder's own introspection of the Python and system packages
-the image gets."""
+the image gets: the runtime list (requirements.txt) and nothing of the lab's or development
+lists (requirements-lab*.txt, requirements-dev.txt)."""
 
 from __future__ import annotations
 
 import ast
 import importlib.metadata
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -24,33 +26,33 @@ VENV_BIN = Path(sys.executable).parent
 EE_FILE = ROOT / "execution-environment.yml"
 DEFINITION = yaml.safe_load(EE_FILE.read_text())
 
-# What confvault.network needs in a job, from requirements.txt: every other pin there must be
-# in the EE's dependencies.exclude.python (or be one ansible-builder drops itself: ansible,
-# ansible-core, PyYAML, pytest, the linters).
-RUNTIME = {
-    "ansible-pylibssh",
-    "paramiko",
-    "netmiko",
-    "netaddr",
-    "lxml",
-    "ansible-runner",
-    "openpyxl",
-    "et-xmlfile",
-    "sqlalchemy",
-    "psycopg",
-    "jsonschema",
-}
+# Every pin, each in one of these files: the collection's runtime list (what the EE gets), the
+# simulated lab's, and the tests' and development tools'.
+RUNTIME_FILE = "requirements.txt"
+OTHER_FILES = ("requirements-lab.txt", "requirements-lab-nodeps.txt", "requirements-dev.txt")
+# The runtime pins ansible-builder's introspection drops on purpose (its EXCLUDE_REQUIREMENTS):
+# the image gets ansible-core from the definition's ansible_core entry (and PyYAML with it); the
+# ansible bundle's collections come from Galaxy (requirements.yml).
+PROVIDED_OTHERWISE = {"ansible", "ansible-core", "pyyaml"}
 EL9 = ["platform:rpm", "platform:redhat", "platform:centos", "platform:centos-9"]
 DEBIAN = ["platform:dpkg", "platform:debian", "platform:debian-12"]
 
 
-def pins() -> dict[str, str]:
-    """requirements.txt: normalised name -> requirement line."""
+def read_pins(name: str) -> dict[str, str]:
+    """One requirements file: normalised name -> requirement line."""
     out = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    for line in (ROOT / name).read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             out[Requirement(line).name.lower()] = line
+    return out
+
+
+def pins() -> dict[str, str]:
+    """Every requirements file: normalised name -> requirement line."""
+    out: dict[str, str] = {}
+    for name in (RUNTIME_FILE, *OTHER_FILES):
+        out.update(read_pins(name))
     return out
 
 
@@ -178,7 +180,7 @@ def test_create_writes_the_build_context(built: Built) -> None:
     # the collections requirements.yml names, installed by the galaxy stage
     assert (built.context / "_build" / "requirements.yml").read_text() == (ROOT / "requirements.yml").read_text()
     assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in text
-    # the collection itself, from this checkout, with its requirements.txt and bindep.txt
+    # the collection itself, from this checkout, with its requirements.txt (the runtime list) and bindep.txt
     copy = built.context / "_build" / "confvault_network"
     for name in (
         "galaxy.yml",
@@ -191,9 +193,16 @@ def test_create_writes_the_build_context(built: Built) -> None:
         "playbooks/backup.yml",
     ):
         assert (copy / name).read_bytes() == (ROOT / name).read_bytes(), name
-    # introspection (builder stage) with the exclusions, then the wheels and bindep packages
-    assert re.search(r"introspect\.py introspect .*--exclude-pip-reqs=exclude-requirements\.txt", text)
+    # introspection (builder stage) of the installed collections alone: no user requirements
+    # file, no exclude list; then the wheels and bindep packages
+    (introspect,) = [ln for ln in text.splitlines() if "introspect.py introspect" in ln]
+    assert not re.search(r"--(user|exclude)-", introspect), introspect
+    assert not (built.context / "_build" / "exclude-requirements.txt").exists()
     assert "/output/scripts/install-from-bindep" in text
+    # the lab's and the development lists are not in the context at all
+    for name in OTHER_FILES:
+        assert name not in text
+        assert not list(built.context.rglob(name)), name
 
 
 def test_ansible_pins_are_those_of_requirements_txt(built: Built) -> None:
@@ -233,20 +242,31 @@ def test_the_collection_installs_and_loads_from_the_context(galaxy_stage: Path, 
         assert str(installed) in out.stdout, f"{argv} did not use the installed copy: {out.stdout}"
 
 
+def test_every_pin_is_in_one_place() -> None:
+    """Each dependency pinned exactly once, with ==, in one of the requirements files."""
+    seen: dict[str, str] = {}
+    for name in (RUNTIME_FILE, *OTHER_FILES):
+        for dist, line in read_pins(name).items():
+            assert dist not in seen, f"{dist} is pinned in {seen[dist]} and in {name}"
+            seen[dist] = name
+            assert len(Requirement(line).specifier) == 1 and str(Requirement(line).specifier).startswith("=="), line
+
+
 def test_image_requirements(built: Built, galaxy_stage: Path, tmp_path: Path) -> None:
-    """ansible-builder's introspection, as the builder stage runs it: the runtime pins of
-    requirements.txt reach the image, the test, lab and tool pins do not; bindep.txt's packages."""
+    """ansible-builder's introspection, as the builder stage's command runs it: the image's Python
+    packages from confvault.network are exactly the runtime list of requirements.txt, at its
+    pins, and nothing of the lab's or development lists; bindep.txt's packages."""
     scripts = built.context / "_build" / "scripts"
+    (introspect,) = [ln for ln in built.containerfile.splitlines() if "introspect.py introspect" in ln]
+    argv = (
+        introspect.removeprefix("RUN ")
+        .replace("$PYCMD", sys.executable)
+        .replace("/output/scripts/", f"{scripts}/")
+        .replace("/tmp/src/", f"{tmp_path}/")
+        .split()
+    )
     out = subprocess.run(
-        [
-            sys.executable,
-            str(scripts / "introspect.py"),
-            "introspect",
-            str(galaxy_stage),
-            f"--exclude-pip-reqs={built.context / '_build' / 'exclude-requirements.txt'}",
-            f"--write-pip={tmp_path / 'pip.txt'}",
-            f"--write-bindep={tmp_path / 'bindep.txt'}",
-        ],
+        [*argv, str(galaxy_stage)],  # the folder it reads is /usr/share/ansible/collections
         capture_output=True,
         text=True,
         timeout=300,
@@ -255,18 +275,24 @@ def test_image_requirements(built: Built, galaxy_stage: Path, tmp_path: Path) ->
     assert out.returncode == 0, out.stdout + out.stderr
     ours = [
         ln.split("  #")[0]
-        for ln in (tmp_path / "pip.txt").read_text().splitlines()
+        for ln in (tmp_path / "requirements.txt").read_text().splitlines()
         if ln.endswith("# from collection confvault.network")
     ]
     got = {Requirement(line).name.lower(): line for line in ours}
-    pinned = pins()
-    unexpected = sorted(set(got) - RUNTIME)
-    assert not unexpected, (
-        f"{unexpected} from requirements.txt would be installed in the EE: add them to "
-        "execution-environment.yml dependencies.exclude.python, or to RUNTIME here if a job needs them"
+    runtime = read_pins(RUNTIME_FILE)
+    others = {dist: name for name in OTHER_FILES for dist in read_pins(name)}
+    leaked = {dist: others[dist] for dist in got if dist in others}
+    assert not leaked, f"lab or development pins would be installed in the EE: {leaked}"
+    spec = importlib.util.spec_from_file_location("ee_introspect", scripts / "introspect.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert set(runtime) & set(module.EXCLUDE_REQUIREMENTS) == PROVIDED_OTHERWISE
+    assert set(got) == set(runtime) - PROVIDED_OTHERWISE, (
+        f"missing from the EE: {sorted(set(runtime) - PROVIDED_OTHERWISE - set(got))}, "
+        f"not in requirements.txt: {sorted(set(got) - set(runtime))}"
     )
-    assert set(got) == RUNTIME, f"missing from the EE: {sorted(RUNTIME - set(got))}"
-    assert all(got[name] == pinned[name] for name in got)  # the same pins, not just the same names
+    assert all(got[name] == runtime[name] for name in got)  # the same pins, not just the same names
     assert plugin_distributions() <= set(got), "plugins/ imports a package the EE would not have"
     system = [
         ln.split("  #")[0]

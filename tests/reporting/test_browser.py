@@ -64,7 +64,7 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError as exc:
-        _unavailable(f"selenium is not installed (requirements.txt): {exc}")
+        _unavailable(f"selenium is not installed (requirements-dev.txt, `make test` installs it): {exc}")
     os.environ.setdefault("SE_OFFLINE", "true")  # selenium-manager: never download anything
     options = webdriver.ChromeOptions()
     options.binary_location = found[0]
