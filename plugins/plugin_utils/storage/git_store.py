@@ -1,24 +1,37 @@
 """Backup storage: one file per device in a git work tree, written atomically, committed
-under a lock so that parallel forks and overlapping runs never corrupt the repository."""
+under a lock so that parallel forks and overlapping runs never corrupt the repository.
+
+A git killed mid-command leaves lock files that would fail every later run; ConfVault
+removes them under its own lock when no live git works in the repository
+(:func:`clear_stale_locks`, git_locks.py). A worker whose controller died writes nothing
+(``alive``), and its ``git commit`` dies with it (lifeline.py)."""
 
 from __future__ import annotations
 
 import errno
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from ansible_collections.confvault.network.plugins.plugin_utils import lifeline
+from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_locks
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 LOCK_NAME = "confvault.lock"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@:+-]+$")
+# How long to wait for a live git working in the repository (someone's `git status`, a
+# `git config` read of a fork's ensure_repo) before giving up on the locks it may hold.
+BUSY_WAIT = 5.0
+log = logging.getLogger(__name__)
 
 
 class StorageError(Exception):
@@ -33,6 +46,15 @@ class Stored:
     lines: int
     changed: bool
     commit: str | None
+    # lock files a killed git had left, removed before this commit (for a warning)
+    cleared_locks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepoLock:
+    """What :func:`repo_lock` found on taking the lock."""
+
+    cleared_locks: tuple[str, ...] = ()
 
 
 def sha256_text(text: str) -> str:
@@ -77,10 +99,18 @@ def atomic_write(path: str, text: str) -> None:
         raise
 
 
-def _git(repo: str, *args: str, check: bool = True) -> str:
+def _git(repo: str, *args: str, check: bool = True, die_with_caller: bool = False) -> str:
+    """Run git in ``repo``. ``die_with_caller``: for ``git commit``, which must be SIGKILLed
+    with a killed worker rather than finish a commit no one will record (lifeline.py). It
+    costs a fork instead of a vfork (5-10 ms in a 60 MiB worker), so only the commit pays:
+    an ``add`` or ``config`` finishing after its worker died leaves nothing the next run
+    would not redo or commit (and record) itself."""
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    preexec = lifeline.child_dies_with_us() if die_with_caller else None
     try:
-        proc = subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, env=env, check=False)
+        proc = subprocess.run(
+            ["git", "-C", repo, *args], capture_output=True, text=True, env=env, check=False, preexec_fn=preexec
+        )
     except FileNotFoundError:
         raise StorageError(
             "git is not installed on the controller (the backups are kept in git): install the `git` package"
@@ -109,15 +139,60 @@ def ensure_repo(repo: str) -> None:
             _git(repo, "init", "-q")
         # Commits must work on a machine with no global git identity (fresh CI, AWX EE).
         if not _git(repo, "config", "user.email", check=False):
-            _git(repo, "config", "user.email", "confvault@localhost")
-            _git(repo, "config", "user.name", "ConfVault")
+            with repo_lock(repo):  # clears a config.lock left by a killed first run
+                if not _git(repo, "config", "user.email", check=False):
+                    _git(repo, "config", "user.email", "confvault@localhost")
+                    _git(repo, "config", "user.name", "ConfVault")
     finally:
         os.close(fd)
 
 
+def clear_stale_locks(repo: str, *, busy_wait: float | None = None, stale_age: float | None = None) -> tuple[str, ...]:
+    """Remove the lock files a killed git left in ``repo/.git``; returns their paths.
+
+    Call only under :func:`repo_lock`: then no git of ConfVault runs on the repository, and a
+    lock is stale unless a live git works in it (/proc; where /proc is missing, a lock
+    younger than ``stale_age`` seconds, default git_locks.STALE_AGE, is taken as live).
+    Waits up to ``busy_wait`` seconds (default BUSY_WAIT) for such a git to finish, then
+    raises StorageError naming it: its locks are left alone, as git itself would need them.
+    """
+    busy_wait = BUSY_WAIT if busy_wait is None else busy_wait
+    stale_age = git_locks.STALE_AGE if stale_age is None else stale_age
+    git_dir = os.path.join(repo, ".git")
+    deadline = time.monotonic() + busy_wait
+    while True:
+        locks = git_locks.find_lock_files(git_dir)  # seen before looking for their owners
+        if not locks:
+            return ()
+        users = git_locks.git_processes_in(repo)
+        if users is None:
+            stale = [lock for lock in locks if lock.age() >= stale_age]
+            busy = (
+                f"{len(locks) - len(stale)} lock file(s) younger than {stale_age:.0f}s and no /proc to tell their owner"
+            )
+        else:
+            stale = locks if not users else []
+            busy = ", ".join(f"git process {u.pid} ({u.command[:200]})" for u in users)
+        if len(stale) == len(locks) or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    cleared = tuple(git_locks.remove_lock_files(stale))
+    if cleared:
+        log.warning("removed lock files left by a killed git in %s: %s", repo, ", ".join(cleared))
+    if len(stale) < len(locks):
+        held = ", ".join(os.path.relpath(lock.path, repo) for lock in locks if lock not in stale)
+        raise StorageError(
+            f"backup repository {repo} is in use: {busy}; {held} left alone after waiting {busy_wait:g}s "
+            "(retry when that git has finished, or remove the lock file if no git runs there)"
+        )
+    return cleared
+
+
 @contextmanager
-def repo_lock(repo: str, timeout: float = 120.0) -> Iterator[None]:
-    """Exclusive lock over the repository, shared by forks and by concurrent runs."""
+def repo_lock(repo: str, timeout: float = 120.0) -> Iterator[RepoLock]:
+    """Exclusive lock over the repository, shared by forks and by concurrent runs; on taking
+    it, clears what a killed git left (every git of ConfVault on the repository runs under
+    this lock, so none of them can own a lock file then)."""
     path = os.path.join(repo, ".git", LOCK_NAME)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     deadline = time.monotonic() + timeout
@@ -134,7 +209,7 @@ def repo_lock(repo: str, timeout: float = 120.0) -> Iterator[None]:
                         f"backup repository {repo} stayed locked for {timeout:.0f}s by another run"
                     ) from None
                 time.sleep(0.05)
-        yield
+        yield RepoLock(clear_stale_locks(repo))
     finally:
         os.close(fd)  # closing releases the flock
 
@@ -146,11 +221,13 @@ def store(
     *,
     check_mode: bool = False,
     commit_message: str | None = None,
+    alive: Callable[[], bool] | None = None,
 ) -> Stored:
     """Write ``text`` as the device's backup if it differs, and commit it.
 
     ``changed`` is true only when the stored config differs. In check mode nothing is
-    written or committed.
+    written or committed. ``alive`` (lifeline.controller_alive in a worker): when it says the
+    controller is gone, nothing is written or committed, since no one could record it.
     """
     name = file_name(hostname)
     path = os.path.join(repo, name)
@@ -162,7 +239,8 @@ def store(
         return Stored(path, digest, size, lines, previous != text, None)
     ensure_repo(repo)
     try:
-        with repo_lock(repo):
+        with repo_lock(repo) as lock:
+            _refuse_orphan(alive, hostname, "write")
             previous = read_previous(path)
             changed = previous != text
             if changed:
@@ -170,6 +248,7 @@ def store(
             # Commit whenever the work tree differs from HEAD, even if this run did not
             # change the file (a previous run may have died between write and commit).
             if _git(repo, "status", "--porcelain", "--", name):
+                _refuse_orphan(alive, hostname, "commit")
                 _git(repo, "add", "--", name)
                 _git(
                     repo,
@@ -180,11 +259,21 @@ def store(
                     commit_message or f"{hostname}: configuration changed",
                     "--",
                     name,
+                    die_with_caller=True,
                 )
             commit = _git(repo, "log", "-1", "--format=%H", "--", name) or None
     except OSError as exc:
         raise StorageError(f"cannot write backup {path}: {exc.strerror or exc}") from exc
-    return Stored(path, digest, size, lines, changed, commit)
+    return Stored(path, digest, size, lines, changed, commit, lock.cleared_locks)
+
+
+def _refuse_orphan(alive: Callable[[], bool] | None, hostname: str, step: str) -> None:
+    """Raise when ``alive`` says the controller died: its database would never hear of it."""
+    if alive is not None and not alive():
+        raise StorageError(
+            f"the controller (ansible-playbook) is gone: not going to {step} {hostname}'s backup, "
+            "since no one would record it (git and the run history must agree)"
+        )
 
 
 def push(repo: str, remote: str, attempts: int = 5) -> str:
