@@ -1,16 +1,12 @@
 """Action plugin of ``confvault.network.backup``: glue between Ansible and the plain cores.
 
-It runs on the controller (no module is shipped to a subprocess, and the config never
-travels through a module's JSON result: only its path, checksum and size reach callbacks
-and stdout; ``--diff`` shows the redacted diff) and reads the device through one of two
-transports, chosen by the host's connection:
-
-- ``ansible.netcommon.network_cli``: network_cli's own plugin object (its terminal and
-  cliconf plugins, every network_cli setting), run inside the Ansible worker: the action
-  says ``_requires_connection = False``, so ansible-core starts no ``ansible-connection``
-  daemon (a fresh Python process that imports Ansible again, per host).
-- ``confvault.network.netmiko``: a netmiko session inside the worker
-  (plugins/connection/netmiko.py); the cheapest per device.
+It runs on the controller, in the Ansible worker of each host (no module is shipped, and the
+config never travels through a module's JSON result: only its path, checksum and size reach
+callbacks and stdout; ``--diff`` shows the redacted diff). It picks the transport from the
+host's connection (plugin_utils/transport: network_cli or netmiko, one seam), lets the
+retry loop (module_utils/retry.py) call it, judges and redacts each answer with the pure
+pipeline (module_utils/pipeline.py) and stores the result in git
+(plugin_utils/storage/git_store.py).
 """
 
 from __future__ import annotations
@@ -24,24 +20,25 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.confvault.network.plugins.filter.platform_problem import platform_problem
 from ansible_collections.confvault.network.plugins.module_utils.errors import Problem
-from ansible_collections.confvault.network.plugins.module_utils.pipeline import Prepared, classify_failure, prepare
+from ansible_collections.confvault.network.plugins.module_utils.pipeline import Prepared, prepare, safe
 from ansible_collections.confvault.network.plugins.module_utils.platforms import (
     Platform,
     UnsupportedPlatform,
     resolve,
 )
 from ansible_collections.confvault.network.plugins.module_utils.retry import run_attempts
-from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat import (
-    build_connection,
-    set_network_cli_option,
+from ansible_collections.confvault.network.plugins.module_utils.settings import (
+    check_settings,
+    connection_options,
+    from_arguments,
+    normalise_skip_statuses,
 )
+from ansible_collections.confvault.network.plugins.module_utils.validate import DEFAULT_MAX_CONFIG_BYTES
+from ansible_collections.confvault.network.plugins.plugin_utils import lifeline
 from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_store as store
-from ansible_collections.confvault.network.plugins.plugin_utils.transport.awx_credentials import Gaps, fill_gaps
-from ansible_collections.confvault.network.plugins.plugin_utils.transport.deadline import DeadlineExceeded, limit
-from ansible_collections.confvault.network.plugins.plugin_utils.transport.netmiko_session import (
-    SESSION_CLOSED,
-    TransportError,
-)
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.base import Transport, TransportError
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.netmiko_session import NetmikoTransport
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.network_cli import NetworkCliTransport
 
 DEFAULT_BACKUP_DIR = "~/.confvault/backups"
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
@@ -52,6 +49,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "retry_delay": {"type": "float", "default": 5.0},
     "timeout": {"type": "int", "default": 300},
     "min_size_ratio": {"type": "float", "default": 0.5},
+    "max_config_bytes": {"type": "int", "default": DEFAULT_MAX_CONFIG_BYTES},
     "command": {"type": "str"},
     "commit_message": {"type": "str"},
     "device_status": {"type": "str", "default": "online"},
@@ -64,18 +62,24 @@ NETMIKO = ("confvault.network.netmiko", "netmiko")
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     # ansible-core starts no ansible-connection daemon for this action: network_cli runs
-    # in the worker (see _use_network_cli), which saves a Python process per device.
+    # in the worker (transport/network_cli.py), which saves a Python process per device.
     _requires_connection = False
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        lifeline.bind_to_controller()  # this worker dies with ansible-playbook: no orphan commits
         result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        self._task_vars = task_vars
+        self._task_vars = task_vars or {}
+        self._transport: Transport | None = None
         started = time.monotonic()
         _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        host = str(task_vars.get("inventory_hostname", self._play_context.remote_addr))
+        host = str(self._task_vars.get("inventory_hostname", self._play_context.remote_addr))
+        # Every setting is checked before any device is contacted (module_utils/settings.py).
+        args["skip_statuses"] = normalise_skip_statuses(args["skip_statuses"])
+        problem = check_settings({**from_arguments(args), "confvault_throttle": self._task.throttle})
         try:
-            if args["device_status"] in args["skip_statuses"]:
+            if problem:
+                result.update(_failed(host, problem))
+            elif args["device_status"] in args["skip_statuses"]:
                 reason = f"status is {args['device_status']}"
                 result.update(skipped=True, changed=False, skip_reason=reason, msg=f"{host}: skipped: {reason}")
             else:
@@ -83,21 +87,29 @@ class ActionModule(ActionBase):
         finally:
             # Close the session on every path (success, failure, skip): nothing of this
             # device stays behind, so memory stays flat in N.
-            self._close_connection()
+            if self._transport is not None:
+                self._transport.close()
         result["duration"] = round(time.monotonic() - started, 3)
         return result
 
-    # -- steps ---------------------------------------------------------------------------
-
     def _backup(self, host: str, args: dict[str, Any], started: float) -> dict[str, Any]:
         try:
-            self._use_network_cli()
             platform = self._platform(args["transport"])
+            self._transport = self._open_transport(platform, args["max_config_bytes"])
         except UnsupportedPlatform as exc:
             return _failed(host, Problem("UNSUPPORTED_PLATFORM", str(exc)))
         except AnsibleError as exc:  # the connection plugin refused this host's settings
             return _failed(host, Problem("BAD_INPUT", str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
-        problem = self._check_inputs()
+        conn = self._transport.connection if isinstance(self._transport, NetworkCliTransport) else self._connection
+        problem = (
+            check_settings(
+                {
+                    variable: conn.get_option(option)
+                    for variable, option in connection_options(self._transport.name).items()
+                }
+            )
+            or self._check_inputs()
+        )
         if problem:
             return _failed(host, problem, platform)
         repo = os.path.abspath(
@@ -107,17 +119,32 @@ class ActionModule(ActionBase):
             previous = store.read_previous(os.path.join(repo, store.file_name(host)))
         except store.StorageError as exc:
             return _failed(host, Problem("STORAGE_ERROR", str(exc)), platform)
+        deadline = started + args["timeout"]
+        transport = self._transport
         command = args["command"] or platform.config_command
+        previous_size = len(previous.encode("utf-8")) if previous else None
 
         def attempt() -> Prepared | Problem:
-            return self._fetch(platform, command, args, previous, started + args["timeout"])
+            try:
+                answer = transport.fetch(command, deadline)
+            except TransportError as exc:
+                return safe(exc.problem(), platform)
+            return prepare(
+                answer.decode("utf-8", "replace"),
+                platform,
+                redact_secrets=args["redact"],
+                previous_size=previous_size,
+                min_size_ratio=args["min_size_ratio"],
+                max_bytes=args["max_config_bytes"],
+                prompt=transport.prompt,
+            )
 
         outcome = run_attempts(
             attempt,
-            self._reset_connection,
-            retries=max(args["retries"], 0),
-            delay=max(args["retry_delay"], 0.0),
-            deadline=started + args["timeout"],
+            transport.reset,
+            retries=args["retries"],
+            delay=args["retry_delay"],
+            deadline=deadline,
         )
         attempts = [vars(a) for a in outcome.attempts]
         if outcome.value is None:
@@ -130,6 +157,7 @@ class ActionModule(ActionBase):
                 outcome.value.text,
                 check_mode=bool(self._task.check_mode),
                 commit_message=args["commit_message"],
+                alive=lifeline.controller_alive,
             )
         except store.StorageError as exc:
             return _failed(host, Problem("STORAGE_ERROR", str(exc)), platform, attempts=attempts)
@@ -147,8 +175,10 @@ class ActionModule(ActionBase):
             "redactions": outcome.value.redactions,
             "error_code": None,
             "backup_dir": repo,
-            **self._transport_info(),
+            **transport.info(),
         }
+        if saved.cleared_locks:  # a git killed mid-commit had wedged the repository
+            out["warnings"] = [f"removed lock files a killed git had left: {', '.join(saved.cleared_locks)}"]
         if self._task.diff and saved.changed:
             out["diff"] = {
                 "before": previous or "",
@@ -158,187 +188,66 @@ class ActionModule(ActionBase):
             }
         return out
 
-    def _use_network_cli(self) -> None:
-        """For a network_cli host, ansible-core handed us a stand-in local connection (no
-        daemon): build network_cli itself. (ansible-core has already loaded network_cli
-        for the host by then, so an unknown network_os failed before this action; the
-        role routes those to the netmiko plugin, and _platform names the problem.)"""
-        if self._connection.transport in NETMIKO + NETWORK_CLI:
-            return
-        wanted = self._task_vars.get("ansible_connection", self._task.connection)
-        wanted = str(self._templar.template(wanted)) if wanted else ""
-        if wanted not in NETWORK_CLI:
-            raise UnsupportedPlatform(
-                f"confvault.network.backup needs ansible_connection=ansible.netcommon.network_cli or "
-                f"confvault.network.netmiko, not {wanted or self._connection.transport!r}"
-            )
-        self._build_network_cli()
-
-    def _build_network_cli(self) -> None:
-        """network_cli with the options ansible-core would give it, plus what an AWX network
-        credential fills in; not logged in yet (network_cli connects on first use)."""
-        self._connection = build_connection(
-            "ansible.netcommon.network_cli", self._play_context, self._task, self._task_vars, self._templar
-        )
-        self._use_network_credential()
-
-    def _transport(self) -> str:
-        if self._connection.transport in NETMIKO:
-            return "netmiko"
-        if self._connection.transport in NETWORK_CLI:
-            return "network_cli"
-        raise UnsupportedPlatform(f"unexpected connection {self._connection.transport!r}")
-
     def _platform(self, wanted: str | None) -> Platform:
-        network_os = self._connection.get_option("network_os")
+        """The host's platform, checked against the transport the role chose. For a
+        network_cli host ansible-core handed us a stand-in local connection (no daemon);
+        a host whose platform network_cli cannot load got the netmiko plugin as carrier."""
+        carrier = self._connection.transport
+        if carrier not in NETMIKO + NETWORK_CLI:
+            chosen = self._task_vars.get("ansible_connection", self._task.connection)
+            chosen = str(self._templar.template(chosen)) if chosen else ""
+            if chosen not in NETWORK_CLI:
+                raise UnsupportedPlatform(
+                    f"confvault.network.backup needs ansible_connection=ansible.netcommon.network_cli or "
+                    f"confvault.network.netmiko, not {chosen or carrier!r}"
+                )
+            carrier = NETWORK_CLI[0]
+        network_os = self._task_vars.get("ansible_network_os")
+        if carrier in NETMIKO:
+            network_os = self._connection.get_option("network_os")
+        network_os = self._templar.template(network_os) if network_os else network_os
         platform = resolve(network_os)
         if wanted == "network_cli":
             problem = platform_problem(network_os)  # an alias network_cli cannot load by
             if problem:
                 raise UnsupportedPlatform(problem)
-        transport = self._transport()
+        transport = "netmiko" if carrier in NETMIKO else "network_cli"
         if wanted and wanted != transport:
             raise UnsupportedPlatform(
-                f"transport={wanted} but the host's connection is {self._connection.transport!r} "
+                f"transport={wanted} but the host's connection is {carrier!r} "
                 f"(set confvault_transport, which sets both)"
             )
         return platform
 
-    def _use_network_credential(self) -> None:
-        """network_cli ignores AWX's network credential variables: fill the gaps they can
-        fill before it logs in. Inventory variables win; -u (AWX always passes one, root
-        without a machine credential) does not."""
-        if not any(k.startswith("ANSIBLE_NET_") for k in os.environ):
-            return
-        conn = self._connection
-        pc = conn._play_context  # network_cli reads the login and enable settings from here
-        wanted = fill_gaps(
-            os.environ,
-            Gaps(
-                user=self._user_from_inventory(),
-                password=bool(conn.get_option("password") or pc.password),
-                key=bool(conn.get_option("private_key_file")),
-                become=bool(pc.become),
-                become_password=bool(pc.become_pass),
-            ),
-        )
-        for option in ("remote_user", "password", "private_key_file"):
-            if option in wanted:
-                set_network_cli_option(conn, option, wanted[option])
-        if "password" in wanted:
-            set_network_cli_option(conn, "look_for_keys", False)
-        pc.remote_user = wanted.get("remote_user", pc.remote_user)
-        pc.password = wanted.get("password", pc.password)
-        pc.private_key_file = wanted.get("private_key_file", pc.private_key_file)
-        if wanted.get("become"):
-            pc.become, pc.become_method = True, "enable"
-            set_network_cli_option(conn, "become", True)
-            set_network_cli_option(conn, "become_method", "enable")
-        pc.become_pass = wanted.get("become_pass", pc.become_pass)
-
-    def _user_from_inventory(self) -> bool:
-        """Whether the host's own variables (inventory, -e) name its user. Task variables
-        cannot tell: ansible-core copies -u into them as ansible_user."""
-        host = self._task_vars.get("inventory_hostname")
-        hostvars = self._task_vars.get("hostvars")
-        try:
-            own = hostvars[host] if hostvars is not None and host else {}
-            return any(own.get(name) for name in ("ansible_user", "ansible_ssh_user"))
-        except (KeyError, TypeError, AnsibleError):
-            return False
+    def _open_transport(self, platform: Platform, max_bytes: int) -> Transport:
+        if self._connection.transport in NETMIKO:
+            return NetmikoTransport(self._connection, max_bytes)
+        return NetworkCliTransport(platform, max_bytes, self._play_context, self._task, self._task_vars, self._templar)
 
     def _check_inputs(self) -> Problem | None:
+        conn = self._connection
+        if isinstance(self._transport, NetworkCliTransport):
+            conn = self._transport.connection
         # -u / -k (and AWX machine credentials, which answer the -k prompt) land in the
         # play context rather than in the connection's options.
-        if not (self._connection.get_option("remote_user") or self._play_context.remote_user):
+        if not (conn.get_option("remote_user") or self._play_context.remote_user):
             return Problem("BAD_INPUT", "no username: set ansible_user (or an AWX network/machine credential)")
-        has_key = bool(self._connection.get_option("private_key_file")) or bool(os.environ.get("SSH_AUTH_SOCK"))
+        has_key = bool(conn.get_option("private_key_file")) or bool(os.environ.get("SSH_AUTH_SOCK"))
         has_key = has_key or any(
             os.path.exists(os.path.expanduser(f"~/.ssh/id_{kind}")) for kind in ("ed25519", "ecdsa", "rsa")
         )
-        if not (self._connection.get_option("password") or self._play_context.password) and not has_key:
+        if not (conn.get_option("password") or self._play_context.password) and not has_key:
             return Problem(
                 "BAD_INPUT",
                 "no credentials: set ansible_password (vault or AWX credential) or ansible_ssh_private_key_file",
             )
         return None
 
-    def _fetch(
-        self, platform: Platform, command: str, args: dict[str, Any], previous: str | None, deadline: float
-    ) -> Prepared | Problem:
-        if self._transport() == "netmiko":
-            try:
-                raw, prompt = self._connection.fetch(command)
-            except TransportError as exc:
-                return exc.problem()
-        else:
-            conn = self._connection
-            # network_cli's daemon bounds each call with SIGALRM; in the worker we do: the
-            # login (TCP, SSH, authentication, terminal setup) by persistent_connect_timeout,
-            # the command by persistent_command_timeout, both within the device's deadline.
-            login = min(deadline - time.monotonic(), conn.get_option("persistent_connect_timeout"))
-            try:
-                with limit(login, f"no login within {login:.0f} s (connect timeout)"):
-                    conn._connect()
-            except DeadlineExceeded as exc:
-                return Problem("CONNECT_TIMEOUT", str(exc))
-            except AnsibleError as exc:
-                return classify_failure(str(exc), platform)
-            seconds = min(deadline - time.monotonic(), conn.get_option("persistent_command_timeout"))
-            try:
-                with limit(seconds, f"command timeout triggered after {seconds:.0f} s"):
-                    raw = conn.get(command=command)
-                    found = conn.get_prompt()
-            except DeadlineExceeded as exc:
-                return Problem("COMMAND_TIMEOUT", str(exc))
-            except AnsibleError as exc:
-                return classify_failure(str(exc), platform)
-            if not found:
-                # libssh, on "Connection reset by peer" mid-output, returns what it had read
-                # (or the text "None") without an error; only the missing prompt tells.
-                return Problem("CONNECTION_LOST", SESSION_CLOSED)
-            prompt = found.decode("utf-8", "replace") if isinstance(found, bytes) else str(found)
-        previous_size = len(previous.encode("utf-8")) if previous else None
-        return prepare(
-            str(raw),
-            platform,
-            redact_secrets=args["redact"],
-            previous_size=previous_size,
-            min_size_ratio=args["min_size_ratio"],
-            prompt=prompt,
-        )
-
-    def _close_connection(self) -> None:
-        if self._transport_or_none() is None:
-            return
-        try:
-            self._connection.close()
-        except Exception:  # noqa: BLE001 - a session that died is closed either way
-            pass
-
-    def _reset_connection(self) -> None:
-        """Between attempts: drop the session; the next attempt logs in afresh. network_cli
-        forgets its SSH plugin's options on close, so it is built again."""
-        self._close_connection()
-        if self._transport_or_none() == "network_cli":
-            self._build_network_cli()
-
-    def _transport_info(self) -> dict[str, Any]:
-        transport = self._transport()
-        if transport == "network_cli":
-            return {"transport": transport, "ssh_type": self._connection.get_option("ssh_type")}
-        return {"transport": transport}
-
-    def _transport_or_none(self) -> str | None:
-        try:
-            return self._transport()
-        except UnsupportedPlatform:
-            return None
-
 
 def _failed(
     host: str, problem: Problem, platform: Platform | None = None, attempts: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
+    problem = safe(problem, platform)
     return {
         "failed": True,
         "changed": False,

@@ -30,10 +30,15 @@ all:
       ansible_password: "{{ vault_backup_password }}"
 """
 
-from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import ShowCliconf
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import (
+    ShowCliconf,
+    cliconf_attributes,
+)
+
+_TABLE = cliconf_attributes("confvault.network.comware")  # the platform table states them
 
 
 class Cliconf(ShowCliconf):
-    network_os = "comware"
-    config_command = "display current-configuration"
-    version_command = "display version"
+    network_os = _TABLE["network_os"]
+    config_command = _TABLE["config_command"]
+    version_command = _TABLE["version_command"]

@@ -35,10 +35,15 @@ all:
       ansible_become_password: "{{ vault_enable_password }}"
 """
 
-from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import ShowCliconf
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import (
+    ShowCliconf,
+    cliconf_attributes,
+)
+
+_TABLE = cliconf_attributes("confvault.network.rgos")  # the platform table states them
 
 
 class Cliconf(ShowCliconf):
-    network_os = "rgos"
-    config_command = "show running-config"
-    version_command = "show version"
+    network_os = _TABLE["network_os"]
+    config_command = _TABLE["config_command"]
+    version_command = _TABLE["version_command"]

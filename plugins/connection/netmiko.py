@@ -139,14 +139,17 @@ EXAMPLES = r"""
 """
 
 import os  # noqa: E402
+import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError  # noqa: E402
 from ansible.plugins.connection import ConnectionBase  # noqa: E402
 
 from ansible_collections.confvault.network.plugins.module_utils.platforms import resolve  # noqa: E402
+from ansible_collections.confvault.network.plugins.module_utils.validate import DEFAULT_MAX_CONFIG_BYTES  # noqa: E402
 from ansible_collections.confvault.network.plugins.plugin_utils.transport import netmiko_session  # noqa: E402
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.awx_credentials import Gaps, fill_gaps  # noqa: E402
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.base import TransportError  # noqa: E402
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.deadline import DeadlineExceeded, limit  # noqa: E402
 
 
@@ -194,35 +197,36 @@ class Connection(ConnectionBase):
         )
 
     def _connect(self) -> Connection:
-        if self._session is None:
-            params = self.session_params()
-            # netmiko applies its timeouts one by one (TCP, banner, authentication, then
-            # reads while preparing the session): bound the whole login by connect_timeout.
-            try:
-                with limit(params.connect_timeout, f"no login within {params.connect_timeout:g} s (connect timeout)"):
-                    self._session = netmiko_session.open_session(params)
-            except DeadlineExceeded as exc:
-                raise netmiko_session.TransportError("CONNECT_TIMEOUT", str(exc)) from None
-            self._connected = True
+        self.login(time.monotonic() + float(self.get_option("connect_timeout")))
         return self
 
-    def fetch(self, command: str) -> tuple[str, str]:
-        """Output of one show command and the prompt it ended at (raises TransportError)."""
-        self._connect()
-        timeout = float(self.get_option("command_timeout"))
-        try:  # the reader has its own limit; this one also covers the prompt discovery before it
-            with limit(timeout + 5, f"command timeout triggered after {timeout + 5:g} s"):
-                return netmiko_session.fetch(self._session, command, timeout)
+    def login(self, deadline: float) -> None:
+        """Log in once (raises TransportError); bounded by connect_timeout and ``deadline``."""
+        if self._session is not None:
+            return
+        params = self.session_params()
+        # netmiko applies its timeouts one by one (TCP, banner, authentication, then reads
+        # while preparing the session): bound the whole login by connect_timeout.
+        seconds = min(params.connect_timeout, deadline - time.monotonic())
+        try:
+            with limit(seconds, f"no login within {seconds:.0f} s (connect timeout)"):
+                self._session = netmiko_session.open_session(params)
         except DeadlineExceeded as exc:
-            raise netmiko_session.TransportError("COMMAND_TIMEOUT", str(exc)) from None
+            raise TransportError("CONNECT_TIMEOUT", str(exc)) from None
+        self._connected = True
+
+    @property
+    def session(self) -> Any:
+        return self._session
 
     def exec_command(self, cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        transport = netmiko_session.NetmikoTransport(self, DEFAULT_MAX_CONFIG_BYTES)
         try:
-            out, _prompt = self.fetch(cmd)
-        except netmiko_session.TransportError as exc:
+            out = transport.fetch(cmd, time.monotonic() + float(self.get_option("command_timeout")))
+        except TransportError as exc:
             raise AnsibleConnectionFailure(f"[{exc.code}] {exc}") from None
-        return 0, out.encode("utf-8"), b""
+        return 0, out, b""
 
     def put_file(self, in_path: str, out_path: str) -> None:
         raise AnsibleError("confvault.network.netmiko does not transfer files")

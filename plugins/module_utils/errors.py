@@ -31,6 +31,9 @@ ERROR_CODES: Final[dict[str, str]] = {
     "CANCELLED": "The run was cancelled before this device finished.",
     "INTERRUPTED": "The run died (killed, controller lost) before this device finished.",
     "BAD_INPUT": "The task's parameters or the device's inventory variables are wrong or missing.",
+    "CONFIG_TOO_LARGE": (
+        "The device's answer passed confvault_max_config_bytes; it was cut off and the last good backup is kept."
+    ),
 }
 
 # Errors worth another attempt: the network or the device may do better next time.

@@ -1,6 +1,8 @@
-"""From raw device output to the text ConfVault stores: clean, check, redact.
+"""From a device's raw answer to the text ConfVault stores: clean, judge, redact, compare.
 
 Pure functions over strings; the action plugin feeds them and the tests call them directly.
+Every message that quotes device text passes :func:`redact.redact_message` here, before it
+becomes a Problem that may be stored, printed or sent.
 """
 
 from __future__ import annotations
@@ -8,11 +10,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from .errors import classify_message
+from .errors import Problem, classify_message
 from .normalize import clean_terminal, normalize
 from .platforms import Platform
-from .redact import redact
-from .validate import DEFAULT_MIN_SIZE_RATIO, Problem, check
+from .redact import redact, redact_message
+from .validate import DEFAULT_MAX_CONFIG_BYTES, DEFAULT_MIN_SIZE_RATIO, check, check_size
 
 
 @dataclass(frozen=True)
@@ -28,17 +30,40 @@ def prepare(
     redact_secrets: bool = True,
     previous_size: int | None = None,
     min_size_ratio: float = DEFAULT_MIN_SIZE_RATIO,
+    max_bytes: int = DEFAULT_MAX_CONFIG_BYTES,
     prompt: str | None = None,
 ) -> Prepared | Problem:
-    """Normalise, validate and redact one fetched config, or say why it must not be stored."""
+    """Normalise, judge and redact one answer, or say why it must not be stored.
+
+    ``previous_size`` is the size of the stored backup, which is redacted unless redaction
+    was off: the size check runs on the text as it would be stored.
+    """
+    if len(raw) > max_bytes:  # characters <= bytes: a cheap first bound
+        return too_large(platform, max_bytes)
     text = normalize(raw, platform)
-    problem = check(text, platform, previous_size=previous_size, min_size_ratio=min_size_ratio, prompt=prompt)
+    problem = check(text, platform, prompt=prompt)
+    if problem is not None:
+        return safe(problem, platform)
+    count = 0
+    if redact_secrets:
+        text, count = redact(text, platform.short)
+    problem = check_size(len(text.encode("utf-8")), previous_size, min_size_ratio)
     if problem is not None:
         return problem
-    if not redact_secrets:
-        return Prepared(text, 0)
-    redacted, count = redact(text, platform.short)
-    return Prepared(redacted, count)
+    return Prepared(text, count)
+
+
+def too_large(platform: Platform, max_bytes: int) -> Problem:
+    return Problem(
+        "CONFIG_TOO_LARGE",
+        f"the answer to '{platform.config_command}' passed {max_bytes} bytes "
+        f"(confvault_max_config_bytes); the last good backup is kept",
+    )
+
+
+def safe(problem: Problem, platform: Platform | None) -> Problem:
+    """The same problem with its message redacted and cut to size."""
+    return Problem(problem.code, redact_message(problem.message, platform.short if platform else None))
 
 
 def _unrepr(message: str) -> str:
@@ -55,23 +80,11 @@ def _unrepr(message: str) -> str:
     return message
 
 
-def classify_failure(message: str, platform: Platform, prompt: str | None = None) -> Problem:
-    """Turn a transport error (network_cli's exception text) into a stable error code.
-
-    network_cli raises when the device's answer matches the terminal plugin's error
-    regexes, so error text from the device arrives here rather than as output.
-    """
+def transport_problem(message: str, platform: Platform | None, default: str = "UNREACHABLE") -> Problem:
+    """A transport's failure text (login, SSH, a closed channel) as a stable code and a
+    redacted one-line message. Login text may quote the device (a banner, an enable
+    refusal): only its first line is kept, redacted."""
     cleaned = clean_terminal(_unrepr(message))
-    if prompt is None:
-        # network_cli's message ends with the prompt the device was left at ("sw01>").
-        prompt = next((ln for ln in reversed(cleaned.split("\n")) if ln.strip()), None)
-    for pattern in platform.error_text:
-        match = pattern.search(cleaned)
-        if match:
-            line = cleaned[match.start() :].split("\n", 1)[0].strip()
-            probe = check(line + "\n", platform, prompt=prompt)
-            code = probe.code if probe is not None else "COMMAND_REJECTED"
-            return Problem(code, f"'{platform.config_command}' failed: {line}")
-    code = classify_message(cleaned)
+    code = classify_message(cleaned, default)
     first = next((ln.strip() for ln in cleaned.split("\n") if ln.strip()), cleaned.strip())
-    return Problem(code, first[:500])
+    return safe(Problem(code, first), platform)

@@ -75,3 +75,44 @@ def redact(text: str, platform: str) -> tuple[str, int]:
     # Rules never add or remove line breaks, so lines pair up one to one.
     changed = sum(1 for old, new in zip(text.split("\n"), result.split("\n")) if old != new)
     return result, changed
+
+
+# Keywords that introduce a credential in any vendor's CLI; in a message (which is never a
+# config, so over-redacting costs nothing) the value after one, with an optional hash-type
+# number, is replaced wherever the keyword stands in the line.
+_MESSAGE_SECRET: Final[re.Pattern[str]] = re.compile(
+    r"(?i)\b(?P<key>password|passwd|secret|key-string|key|community|psk|pre-shared-key|pass-phrase|"
+    r"cipher|irreversible-cipher|authentication-key|auth-key|md5)\b"
+    r"(?P<type>[ \t]+(?:[0-9]{1,2}|sha512|encrypted|cipher|simple|plain))?"
+    r"(?P<sep>[ \t]+|[ \t]*=[ \t]*)"
+    # not an ordinary word of a message ("password is wrong", "key for user x")
+    r"(?!(?:is|was|for|of|to|the|a|an|and|or|not|failed|denied|expired|required|invalid|incorrect|"
+    r"authentication|access|change|changed|must|has|have|with|from|in|on|mismatch)\b)"
+    r"(?P<value>\"[^\"\r\n]*\"|[^\s\"',;]+)"
+)
+_URL_PASSWORD: Final[re.Pattern[str]] = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^/\s@]+(?=@)", re.I)
+MESSAGE_LIMIT: Final = 500
+
+
+def redact_message(text: str, platform: str | None = None) -> str:
+    """A message derived from device output (an error, a refused line, a login failure), safe
+    to store, print or send: each line redacted with the platform's config rules (when the
+    platform is known), then any value after a credential keyword or inside a URL's
+    user:password, wherever it stands; cut to MESSAGE_LIMIT characters."""
+    lines = text.replace("\r", "").split("\n")
+    if platform in RULES:
+        stripped = [ln.strip() for ln in lines]
+        lines = [redact(ln, platform)[0] for ln in stripped]
+    out = "\n".join(lines)
+    out = _MESSAGE_SECRET.sub(
+        lambda m: (
+            f"{m.group('key')}{m.group('type') or ''}{m.group('sep')}{REDACTED}"
+            if m.group("value") != REDACTED
+            else m.group(0)
+        ),
+        out,
+    )
+    out = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}{REDACTED}", out)
+    if len(out) > MESSAGE_LIMIT:
+        out = out[: MESSAGE_LIMIT - 1] + "…"
+    return out

@@ -1,27 +1,48 @@
-"""Decide whether fetched text is a whole configuration, before it may replace a good backup."""
+"""Decide what a device's answer to the config command is, before it may replace a good backup.
+
+The answer is data. Only the platform table's explicit refusal patterns, matched on the
+first lines of the answer (where a device puts its refusal) and the prompt that follows it,
+may turn it into an error; a banner, description or remark further down that quotes an
+error text is configuration like any other line.
+"""
 
 from __future__ import annotations
 
 import re
 
 from .errors import Problem
-from .platforms import Platform
+from .platforms import REFUSAL_HEAD, Platform
 
 # A new config smaller than this share of the last good one is treated as truncated,
 # unless the task allows it (a device really can lose most of its config, but far more
 # often a session is cut short).
 DEFAULT_MIN_SIZE_RATIO = 0.5
-
+# The largest answer accepted by default (confvault_max_config_bytes): the biggest real
+# configs seen are a few MB; a device streaming more is broken or hostile.
+DEFAULT_MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
-def _first_error_line(text: str, platform: Platform) -> str | None:
-    for pattern in platform.error_text:
-        match = pattern.search(text)
+def head(text: str, lines: int = REFUSAL_HEAD) -> str:
+    """The first ``lines`` non-blank lines of ``text``, joined by newlines."""
+    found: list[str] = []
+    for line in text.split("\n"):
+        if line.strip():
+            found.append(line)
+            if len(found) == lines:
+                break
+    return "\n".join(found)
+
+
+def refusal(text: str, platform: Platform) -> tuple[str, str] | None:
+    """(code, refusal line) when the head of the answer matches a refusal pattern."""
+    first = head(text)
+    for pattern, code in platform.refusals:
+        match = pattern.search(first)
         if match:
-            end = text.find("\n", match.start())
-            return text[match.start() : end if end >= 0 else None].strip()
+            end = first.find("\n", match.start())
+            return code, first[match.start() : end if end >= 0 else None].strip()
     return None
 
 
@@ -37,40 +58,50 @@ def _braces_balanced(text: str) -> bool:
     return depth == 0
 
 
-def check(
-    text: str,
-    platform: Platform,
-    *,
-    previous_size: int | None = None,
-    min_size_ratio: float = DEFAULT_MIN_SIZE_RATIO,
-    prompt: str | None = None,
-) -> Problem | None:
-    """Return the problem with a normalised config, or None when it is complete and sane."""
+def incomplete(text: str, platform: Platform) -> str | None:
+    """Why ``text`` is not a complete config of the platform, or None."""
+    missing = [p.pattern for p in platform.complete if not p.search(text)]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    if platform.short == "junos" and not _braces_balanced(text):
+        return "unbalanced braces"
+    return None
+
+
+def check(text: str, platform: Platform, *, prompt: str | None = None) -> Problem | None:
+    """The problem with a normalised answer, or None when it is a complete config.
+
+    Messages quote at most the one refusal line (the caller redacts it), never the body.
+    """
     if not text.strip():
         return Problem("EMPTY_CONFIG", f"'{platform.config_command}' returned no output")
-    error = _first_error_line(text, platform)
-    if error is not None:
+    why = incomplete(text, platform)
+    refused = refusal(text, platform) if why else None  # a complete config is never a refusal
+    if refused is not None:
+        code, line = refused
         if platform.unprivileged_prompt and prompt and platform.unprivileged_prompt.search(prompt):
             return Problem(
                 "PRIVILEGE_DENIED",
                 f"'{platform.config_command}' refused at unprivileged prompt {prompt.strip()!r} "
-                f"(set ansible_become: true and ansible_become_method: enable): {error}",
+                f"(set ansible_become: true and ansible_become_method: enable): {line}",
             )
-        return Problem("COMMAND_REJECTED", f"'{platform.config_command}' answered with error text: {error}")
-    missing = [p.pattern for p in platform.complete if not p.search(text)]
-    if missing:
+        return Problem(code, f"'{platform.config_command}' refused: {line}")
+    if why:
         return Problem(
             "INCOMPLETE_CONFIG",
             f"output of '{platform.config_command}' is not a complete {platform.short} config "
-            f"(missing {', '.join(missing)}); the last good backup is kept",
+            f"({why}); the last good backup is kept",
         )
-    if platform.short == "junos" and not _braces_balanced(text):
-        return Problem("INCOMPLETE_CONFIG", "Junos configuration has unbalanced braces; the last good backup is kept")
-    size = len(text.encode("utf-8"))
+    return None
+
+
+def check_size(size: int, previous_size: int | None, min_size_ratio: float) -> Problem | None:
+    """Refuse a config far smaller than the last good one (both sizes as stored: redacted
+    when redaction is on, so like is compared with like)."""
     if previous_size and min_size_ratio > 0 and size < previous_size * min_size_ratio:
         return Problem(
             "INCOMPLETE_CONFIG",
             f"config is {size} bytes, less than {min_size_ratio:.0%} of the last good backup "
-            f"({previous_size} bytes); the last good backup is kept (raise min_size_ratio=0 to accept)",
+            f"({previous_size} bytes); the last good backup is kept (confvault_min_size_ratio=0 accepts it)",
         )
     return None

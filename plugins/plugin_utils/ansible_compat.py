@@ -69,3 +69,112 @@ def build_connection(name: str, play_context: Any, task: Any, task_vars: dict[st
     task_keys.pop("retries", None)
     connection.set_options(task_keys=task_keys, var_options=connection._resolve_option_variables(task_vars, templar))
     return connection
+
+
+def silence_error_patterns(connection: Any) -> None:
+    """Stop network_cli from matching its terminal plugin's ``terminal_stderr_re`` against
+    what the device prints (login banners, the answer to the config command).
+
+    ansible.netcommon 8.x: ``network_cli.receive()`` fails as soon as any error regex
+    matches anywhere in the text received, so a banner line "% Error: unauthorized access"
+    or a description "peer not found" failed the backup. The regexes come from the
+    ``terminal_stderr_re`` option when the user set one (kept: their choice), else from the
+    terminal plugin object's attribute, which we empty for this connection only. ConfVault
+    judges the answer itself (module_utils/validate.py).
+    """
+    if connection.get_option("terminal_stderr_re"):
+        return
+    terminal = getattr(connection, "_terminal", None)
+    if terminal is not None:
+        terminal.terminal_stderr_re = []
+
+
+def network_cli_shell(connection: Any) -> tuple[Any, str, str]:
+    """(interactive channel, ssh_type, prompt) of a logged-in network_cli connection.
+
+    ansible.netcommon 8.x: ``_ssh_shell`` is the paramiko ``Channel`` or the pylibssh
+    channel that ``invoke_shell()`` returned; ``get_prompt()`` the last prompt matched.
+    """
+    prompt = connection.get_prompt() or b""
+    text = prompt.decode("utf-8", "replace") if isinstance(prompt, bytes) else str(prompt)
+    return connection._ssh_shell, str(connection.ssh_type), text.strip()
+
+
+# -- inventory sources (confvault.network.inventory_check) -------------------------------------
+
+
+def inventory_processed_sources(task_vars: dict[str, Any]) -> list[str | None] | None:
+    """The inventory sources ansible-core parsed for this run, or None if they cannot be had.
+
+    ansible-core 2.19: ``task_vars["hostvars"]`` is the run's ``HostVars``, whose ``_inventory``
+    is the ``InventoryManager``; its ``InventoryData.processed_sources`` lists each file (or
+    host list) a plugin parsed, in order (``None`` for a directory; the ``constructed`` plugin
+    reads the same list). The action reads it in the forked worker
+    (``ansible.utils.multiprocessing`` uses ``fork``), a copy of the controller's inventory.
+    """
+    manager = getattr(task_vars.get("hostvars"), "_inventory", None)
+    processed = getattr(getattr(manager, "_inventory", None), "processed_sources", None)
+    return list(processed) if isinstance(processed, list) else None
+
+
+def inventory_source_ignored(name: str) -> bool:
+    """Whether ansible-core skips this directory entry of an inventory directory.
+
+    ansible-core 2.19: ``ansible.inventory.manager.IGNORED`` (hidden files, ``group_vars``,
+    ``host_vars``, ``vars_plugins``, INVENTORY_IGNORE_PATTERNS and INVENTORY_IGNORE_EXTS).
+    """
+    from ansible.inventory.manager import IGNORED
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    return bool(IGNORED.search(to_bytes(name)))
+
+
+def enabled_inventory_plugins() -> list[str]:
+    """``[inventory] enable_plugins``, in ansible-core's order of trying them."""
+    from ansible import constants as C
+
+    return list(C.INVENTORY_ENABLED)
+
+
+def parse_inventory_source(source: str, loader: Any) -> Any:
+    """Parse one inventory source alone, into a throw-away inventory; an ``inventory_check.
+    ParseOutcome`` with each plugin's error when none parsed it.
+
+    ansible-core 2.19: mirrors ``InventoryManager.parse_source`` for a file or host list: each
+    enabled plugin whose ``verify_file`` accepts the source tries ``parse``; the first that
+    succeeds wins, and the errors of the others are what ansible-core shows as warnings
+    ("Failed to parse inventory with 'auto' plugin..."). An error's ``obj`` is its ``Origin``
+    (``path``, ``line_num``, ``col_num``) when the plugin located it.
+    """
+    from ansible.inventory.data import InventoryData
+    from ansible.module_utils.common.text.converters import to_text
+    from ansible.plugins.loader import inventory_loader
+
+    from ansible_collections.confvault.network.plugins.plugin_utils.inventory_check import (
+        ParseError,
+        ParseOutcome,
+    )
+
+    errors = []
+    inventory = InventoryData()
+    for name in enabled_inventory_plugins():
+        plugin = inventory_loader.get(name)
+        if not plugin:
+            continue
+        plugin_name = to_text(getattr(plugin, "_load_name", getattr(plugin, "_original_path", name)))
+        try:
+            wants = bool(plugin.verify_file(source))
+        except Exception:  # noqa: BLE001 - ansible-core treats it as "not mine" too
+            wants = False
+        if not wants:
+            continue
+        try:
+            plugin.parse(inventory, loader, source, cache=False)
+        except Exception as exc:  # noqa: BLE001 - every plugin error is a reason to report
+            origin = getattr(exc, "obj", None)
+            line = getattr(origin, "line_num", None)
+            where = f"{origin.path}:{line}:{getattr(origin, 'col_num', None) or 1}" if line else None
+            errors.append(ParseError(plugin_name, str(exc).strip() or type(exc).__name__, where))
+            continue
+        return ParseOutcome(True)
+    return ParseOutcome(False, tuple(errors))

@@ -32,23 +32,18 @@ all:
       ansible_password: "{{ vault_backup_password }}"
 """
 
-import re
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import (
+    ShowTerminal,
+    terminal_attributes,
+)
 
-from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import ShowTerminal
+# Prompt, refusal texts, paging and enable commands: the platform table
+# (plugins/module_utils/platforms.py) is the one place that states them.
+_TABLE = terminal_attributes("confvault.network.comware")
 
 
 class TerminalModule(ShowTerminal):
-    terminal_stdout_re = [
-        re.compile(rb"[\r\n]?(RBM_[PS])?[<\[][\w\-.:/]+[>\]]\s?$"),
-    ]
-    terminal_stderr_re = [
-        re.compile(rb"% ?Unrecognized command"),
-        re.compile(rb"% ?Incomplete command"),
-        re.compile(rb"% ?Wrong parameter"),
-        re.compile(rb"% ?Too many parameters"),
-        re.compile(rb"% ?Ambiguous command"),
-        re.compile(rb"Error: .*"),
-    ]
-    # Comware 7 disables paging for the session with "screen-length disable" (silent).
-    paging_commands = (b"screen-length disable",)
-    enable_command = None
+    terminal_stdout_re = _TABLE["terminal_stdout_re"]
+    terminal_stderr_re = _TABLE["terminal_stderr_re"]
+    paging_commands = _TABLE["paging_commands"]
+    enable_command = _TABLE["enable_command"]

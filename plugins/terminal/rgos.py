@@ -37,24 +37,18 @@ all:
       ansible_become_password: "{{ vault_enable_password }}"
 """
 
-import re
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import (
+    ShowTerminal,
+    terminal_attributes,
+)
 
-from ansible_collections.confvault.network.plugins.plugin_utils.transport.cli_platform import ShowTerminal
+# Prompt, refusal texts, paging and enable commands: the platform table
+# (plugins/module_utils/platforms.py) is the one place that states them.
+_TABLE = terminal_attributes("confvault.network.rgos")
 
 
 class TerminalModule(ShowTerminal):
-    terminal_stdout_re = [
-        re.compile(rb"[\r\n]?[\w+\-.:/\[\]]+(?:\([^)]+\)){0,3}(?:>|#) ?$"),
-    ]
-    terminal_stderr_re = [
-        re.compile(rb"% ?Unknown command"),
-        re.compile(rb"% ?Invalid input"),
-        re.compile(rb"% ?Incomplete command"),
-        re.compile(rb"% ?Ambiguous command"),
-        re.compile(rb"% ?Error"),
-        re.compile(rb"% ?User not present"),
-        re.compile(rb"% ?Access denied"),
-    ]
-    # RGOS is Cisco-like: "Ruijie>" then "enable" and "Password:" to "Ruijie#".
-    paging_commands = (b"terminal length 0", b"terminal width 256")
-    enable_command = b"enable"
+    terminal_stdout_re = _TABLE["terminal_stdout_re"]
+    terminal_stderr_re = _TABLE["terminal_stderr_re"]
+    paging_commands = _TABLE["paging_commands"]
+    enable_command = _TABLE["enable_command"]

@@ -30,7 +30,7 @@ if str(HERE) not in sys.path:
 from sim.configsrc import ConfigSource, load_renderer  # noqa: E402
 from sim.harness import RawShell, ShellClosed, ShellTimeout, SimServer, free_ports  # noqa: E402
 from sim.profiles import PROFILES  # noqa: E402
-from sim.spec import HostSpec  # noqa: E402
+from sim.spec import HostSpec, SpecError, parse_spec  # noqa: E402
 
 ENPW = "enpw"
 BIG_KB = 1024
@@ -56,6 +56,7 @@ FAULTS: dict[str, dict[str, Any]] = {
     "ios-slow": {"latency": 0.3},
     "ios-motd": {"banner": "Authorized access only", "motd": "Welcome to the lab"},
     "vrp-expire": {"password_expiry": True},
+    "ios-refuse": {"refuse": "Command authorization failed.\n\n% Note: 50% of ^ stay {{hostname}}"},
     "ios-file": {},  # config_file set by the fixture
 }
 
@@ -309,6 +310,29 @@ def test_truncate_lacks_end(raw: Callable[..., RawShell]) -> None:
 def test_error_text_instead_of_config(raw: Callable[..., RawShell]) -> None:
     out = fetch_as_enable(raw("ios-err"))
     assert b"% Invalid input detected at '^' marker." in out and b"hostname" not in out
+
+
+def test_refuse_answers_the_config_command_verbatim(raw: Callable[..., RawShell]) -> None:
+    """lab.refuse: exactly that text (unrendered, a final newline added), then the prompt;
+    other commands still work."""
+    shell = raw("ios-refuse")
+    out = fetch_as_enable(shell)
+    assert out == (
+        b"show running-config\r\nCommand authorization failed.\r\n\r\n% Note: 50% of ^ stay {{hostname}}\r\nios-refuse#"
+    )
+    assert b"level is 15" in shell.cmd("show privilege", rb"#$")
+
+
+def test_refuse_must_be_a_string() -> None:
+    base = {"name": "x", "port": 1, "platform": "ios"}
+    names = {"ios": "cisco.ios.ios"}
+    assert parse_spec([{**base, "lab": {"refuse": "% Authorization failed."}}], names)[0].lab.refuse == (
+        "% Authorization failed."
+    )
+    with pytest.raises(SpecError, match=r"lab\.refuse must be str"):
+        parse_spec([{**base, "lab": {"refuse": True}}], names)
+    with pytest.raises(SpecError, match="refuze"):
+        parse_spec([{**base, "lab": {"refuze": "x"}}], names)
 
 
 def test_empty_output(raw: Callable[..., RawShell]) -> None:

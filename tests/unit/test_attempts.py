@@ -1,7 +1,7 @@
 """The retry policy, with a fake clock: no sleeping in unit tests."""
 
+from ansible_collections.confvault.network.plugins.module_utils.errors import Problem
 from ansible_collections.confvault.network.plugins.module_utils.retry import run_attempts
-from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
 
 
 class Clock:

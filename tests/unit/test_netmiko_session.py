@@ -3,87 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 
 import pytest
 
 from ansible_collections.confvault.network.plugins.plugin_utils.transport import netmiko_session as ns
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.awx_credentials import Gaps, fill_gaps
-
-
-class SocketChannel:
-    """A real socket pair standing in for a paramiko channel (same recv/recv_ready/fileno)."""
-
-    def __init__(self) -> None:
-        self.ours, self.theirs = socket.socketpair()
-        self.ours.setblocking(False)
-        self.closed = False
-
-    def recv_ready(self) -> bool:
-        try:
-            return bool(self.ours.recv(1, socket.MSG_PEEK))
-        except BlockingIOError:
-            return False
-        except OSError:
-            return False
-
-    def recv(self, size: int) -> bytes:
-        return self.ours.recv(size)
-
-    def send(self, data: bytes) -> int:
-        return self.ours.send(data)
-
-    def fileno(self) -> int:
-        return self.ours.fileno()
-
-
-def feed(channel: SocketChannel, parts: list[bytes], close: bool = False, gap: float = 0.0) -> threading.Thread:
-    def run() -> None:
-        for part in parts:
-            channel.theirs.sendall(part)
-            time.sleep(gap)
-        if close:
-            channel.theirs.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
-def test_reads_until_prompt_at_the_end() -> None:
-    ch = SocketChannel()
-    body = b"".join(b"interface Gi0/%d\n description x#\n" % i for i in range(2000))
-    t = feed(ch, [b"show running-config\r\n", body[:5000], body[5000:], b"end\r\nsw1#"], gap=0.01)
-    out = ns.read_until_prompt(ch, ns.prompt_pattern("sw1#"), timeout=10)
-    t.join()
-    assert out.endswith("end\r\nsw1#") and len(out) > len(body)
-
-
-def test_prompt_looking_text_inside_the_config_does_not_stop_the_read() -> None:
-    ch = SocketChannel()
-    t = feed(ch, [b"banner motd sw1#\n", b" more\n", b"end\nsw1#"], gap=0.05)
-    out = ns.read_until_prompt(ch, ns.prompt_pattern("sw1#"), timeout=10)
-    t.join()
-    assert "more" in out and out.endswith("sw1#")
-
-
-def test_closed_channel_is_connection_lost_at_once() -> None:
-    ch = SocketChannel()
-    t = feed(ch, [b"hostname sw1\n"], close=True)
-    started = time.monotonic()
-    with pytest.raises(ns.TransportError) as err:
-        ns.read_until_prompt(ch, ns.prompt_pattern("sw1#"), timeout=30)
-    t.join()
-    assert err.value.code == "CONNECTION_LOST" and time.monotonic() - started < 5
-
-
-def test_silence_is_a_command_timeout() -> None:
-    ch = SocketChannel()
-    with pytest.raises(ns.TransportError) as err:
-        ns.read_until_prompt(ch, ns.prompt_pattern("sw1#"), timeout=0.3)
-    assert err.value.code == "COMMAND_TIMEOUT"
 
 
 @pytest.mark.parametrize(

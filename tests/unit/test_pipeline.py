@@ -2,10 +2,10 @@
 
 import pytest
 
+from ansible_collections.confvault.network.plugins.module_utils.errors import Problem
 from ansible_collections.confvault.network.plugins.module_utils.normalize import clean_terminal, normalize
-from ansible_collections.confvault.network.plugins.module_utils.pipeline import Prepared, classify_failure, prepare
+from ansible_collections.confvault.network.plugins.module_utils.pipeline import Prepared, prepare, transport_problem
 from ansible_collections.confvault.network.plugins.module_utils.platforms import UnsupportedPlatform, resolve, supported
-from ansible_collections.confvault.network.plugins.module_utils.validate import Problem
 
 IOS = """Building configuration...
 
@@ -57,17 +57,84 @@ def test_unprivileged_prompt_is_privilege_denied():
     assert "ansible_become" in result.message
 
 
-def test_network_cli_error_message_classified():
-    msg = "show running-config\r\n                  ^\r\n% Invalid input detected at '^' marker.\r\n\r\nsw01>"
-    assert classify_failure(msg, resolve("ios")).code == "PRIVILEGE_DENIED"
-    assert classify_failure(msg.replace("sw01>", "sw01#"), resolve("ios")).code == "COMMAND_REJECTED"
-    as_repr = str(b"show running-config\r\n             ^\r\n% Unknown command.\r\n\r\nrgos-01#")
-    assert classify_failure(as_repr, resolve("rgos")).code == "COMMAND_REJECTED"
-    assert classify_failure(as_repr.replace("#", ">"), resolve("rgos")).code == "PRIVILEGE_DENIED"
-    vrp = (
-        "display current-configuration\n               ^\nError: Unrecognized command found at '^' position.\n<vrp-01>"
-    )
-    assert classify_failure(vrp, resolve("vrp")).code == "COMMAND_REJECTED"
+def test_transport_failure_text_gets_a_code_and_is_redacted():
+    problem = transport_problem("ssh connect failed: Connection refused", resolve("ios"))
+    assert problem.code == "UNREACHABLE"
+    as_repr = str(b"enable\r\nkey-string 7 0822455D0A16544541\r\n% Access denied")
+    problem = transport_problem(as_repr, resolve("ios"), "CONNECTION_LOST")
+    assert "0822455D0A16544541" not in problem.message
+
+
+@pytest.mark.parametrize(
+    "platform,line",
+    [
+        ("ios", "banner motd ^C\n% Error: unauthorized access is prohibited\n^C"),
+        ("ios", "interface Gi0/1\n description peer not found"),
+        ("ios", "alias exec x % Invalid input detected"),
+        ("vrp", "interface GE0/0/1\n description Error: link down alarm"),
+        ("rgos", "banner motd ^C\n% Unknown command.\n^C"),
+    ],
+    ids=["ios-banner", "ios-description", "ios-alias", "vrp-description", "rgos-banner"],
+)
+def test_error_text_inside_a_complete_config_is_data(platform, line):
+    p = resolve(platform)
+    end = "return" if platform == "vrp" else "end"
+    name = "sysname" if platform == "vrp" else "hostname"
+    config = f"{name} sw01\n{line}\n{end}\n"
+    assert isinstance(prepare(config, p, prompt="sw01#"), Prepared)
+    # even as the very first lines, a complete config is a config
+    assert isinstance(prepare(f"{line}\n{name} sw01\n{end}\n", p, prompt="sw01#"), Prepared)
+
+
+@pytest.mark.parametrize(
+    "platform,answer,code",
+    [
+        ("ios", "Command authorization failed.\n", "PRIVILEGE_DENIED"),
+        ("ios", "% Authorization failed.\n", "PRIVILEGE_DENIED"),
+        ("nxos", "% Permission denied for the role\n", "PRIVILEGE_DENIED"),
+        ("vrp", "Error: Failed to pass the authorization.\n", "PRIVILEGE_DENIED"),
+        ("vrp", "              ^\nError: Unrecognized command found at '^' position.\n", "COMMAND_REJECTED"),
+        ("comware", "% Ambiguous command found at '^' position.\n", "COMMAND_REJECTED"),
+        ("junos", "error: permission denied\n", "PRIVILEGE_DENIED"),
+        ("junos", "                   ^\nsyntax error, expecting <command>.\n", "COMMAND_REJECTED"),
+        ("rgos", "% Unknown command.\n", "COMMAND_REJECTED"),
+    ],
+    ids=[
+        "ios-tacacs",
+        "ios-authz",
+        "nxos-role",
+        "vrp-authz",
+        "vrp-unrecognized",
+        "comware-ambiguous",
+        "junos-permission",
+        "junos-syntax",
+        "rgos-unknown",
+    ],
+)
+def test_refusals_get_their_codes(platform, answer, code):
+    result = prepare(answer, resolve(platform), prompt="sw01#")
+    assert isinstance(result, Problem) and result.code == code, result
+
+
+def test_refusal_far_down_a_truncated_answer_is_not_a_refusal():
+    answer = "hostname sw01\n" + "interface Gi0/1\n" * 10 + "% Error: unauthorized\n"
+    result = prepare(answer, resolve("ios"))
+    assert isinstance(result, Problem) and result.code == "INCOMPLETE_CONFIG"
+
+
+def test_size_is_compared_after_redaction():
+    text = "hostname sw01\n" + "username u%d secret 9 $9$" + "x" * 60 + "\n"
+    config = "hostname sw01\n" + "".join(f"username u{i} secret 9 $9${'x' * 60}\n" for i in range(50)) + "end\n"
+    stored = prepare(config, resolve("ios"))
+    assert isinstance(stored, Prepared) and text
+    # the stored (redacted) size is the reference: the same config again is not "shrunken"
+    again = prepare(config, resolve("ios"), previous_size=len(stored.text.encode()), min_size_ratio=0.9)
+    assert isinstance(again, Prepared)
+
+
+def test_too_large_answer():
+    result = prepare("hostname a\n" * 1000 + "end\n", resolve("ios"), max_bytes=1024)
+    assert isinstance(result, Problem) and result.code == "CONFIG_TOO_LARGE"
 
 
 def test_size_guard_refuses_shrunken_config():

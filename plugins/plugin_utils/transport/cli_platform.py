@@ -1,10 +1,12 @@
 """Shared code of the terminal and cliconf plugins ConfVault ships for platforms that
-Ansible has none for (Huawei VRP, H3C Comware, Ruijie RGOS). Each plugin file only states
-its platform's data: prompts, error texts, paging command, config command."""
+Ansible has none for (Huawei VRP, H3C Comware, Ruijie RGOS). Each plugin file names its
+platform; prompts, refusal texts, paging and config commands come from the platform table
+(module_utils/platforms.py), the one place that states them."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, ClassVar
 
 from ansible.errors import AnsibleConnectionFailure
@@ -12,11 +14,34 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.terminal import TerminalBase
 from ansible_collections.ansible.netcommon.plugins.plugin_utils.cliconf_base import CliconfBase
 
+from ansible_collections.confvault.network.plugins.module_utils.platforms import Platform, resolve
+
 # Password-expiry nags seen at login; answering "N" keeps the current password.
 #   VRP:  "The password needs to be changed. Change now? [Y/N]:"
 #   generic: "Your password has expired. Change now? [Y/N]:"
 EXPIRY_PROMPTS = [rb"Change now\? ?\[Y/N\]:?\s*$"]
 EXPIRY_ANSWERS = [b"N"]
+
+
+def terminal_attributes(network_os: str) -> dict[str, Any]:
+    """A terminal plugin's class attributes, from the platform table."""
+    platform: Platform = resolve(network_os)
+    return {
+        "terminal_stdout_re": [re.compile(platform.prompt.encode())],
+        "terminal_stderr_re": [re.compile(p.pattern.encode(), p.flags & ~re.U) for p, _code in platform.refusals],
+        "paging_commands": tuple(c.encode() for c in platform.paging_commands),
+        "enable_command": platform.enable_command.encode() if platform.enable_command else None,
+    }
+
+
+def cliconf_attributes(network_os: str) -> dict[str, Any]:
+    """A cliconf plugin's class attributes, from the platform table."""
+    platform = resolve(network_os)
+    return {
+        "network_os": platform.short,
+        "config_command": platform.config_command,
+        "version_command": platform.version_command,
+    }
 
 
 class ShowTerminal(TerminalBase):

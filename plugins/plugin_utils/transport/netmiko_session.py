@@ -1,10 +1,8 @@
-"""The ``netmiko`` transport's core: log in with netmiko, read the config with a linear reader.
+"""The ``netmiko`` transport: netmiko logs in, the shared reader reads the answer.
 
 netmiko does what it is good at (SSH login, the platform's paging/width commands, enable
-with the become password, prompt discovery). The config itself is read by
-:func:`read_until_prompt`, which looks for the prompt only in the tail of what has
-arrived, so a 1 MB config costs one pass, and which notices a closed channel at once
-instead of waiting for the command timeout.
+with the become password, prompt discovery). The answer itself is read by
+``reader.read_answer`` like network_cli's, as data, bounded in time and size.
 
 Everything here is plain Python over duck-typed objects: the connection plugin
 ``confvault.network.netmiko`` is the glue, and the tests call these functions directly.
@@ -12,31 +10,15 @@ Everything here is plain Python over duck-typed objects: the connection plugin
 
 from __future__ import annotations
 
-import re
-import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from ansible_collections.confvault.network.plugins.module_utils.errors import Problem, classify_message
-
-# A session that ended before the device's prompt came back: whatever arrived is not kept.
-SESSION_CLOSED = "the session closed before the device's prompt came back; output discarded"
-# How much of the buffer's end is searched for the prompt after each read.
-PROMPT_TAIL = 512
-READ_SIZE = 65536
-
-
-class TransportError(Exception):
-    """A failure with its stable error code (errors.ERROR_CODES)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-    def problem(self) -> Problem:
-        return Problem(self.code, str(self))
+from ansible_collections.confvault.network.plugins.module_utils.errors import classify_message
+from ansible_collections.confvault.network.plugins.plugin_utils.transport import reader
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.base import TransportError
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.deadline import DeadlineExceeded, limit
 
 
 @dataclass(frozen=True)
@@ -52,18 +34,6 @@ class SessionParams:
     host_key_checking: bool
     connect_timeout: float
     command_timeout: float
-
-
-class Channel(Protocol):
-    closed: bool
-
-    def recv(self, size: int) -> bytes: ...
-
-    def send(self, data: bytes) -> int: ...
-
-    def recv_ready(self) -> bool: ...
-
-    def fileno(self) -> int: ...
 
 
 def connect_kwargs(params: SessionParams) -> dict[str, Any]:
@@ -112,15 +82,8 @@ def open_session(params: SessionParams, factory: Callable[..., Any] | None = Non
 def settle(channel: Any, quiet: float = 0.15, limit: float = 2.0) -> None:
     """Drain answers still on their way (netmiko's login sends a few newlines and reads
     only the first prompt back; on a slow device the others arrive later and would be
-    taken for the answer to the next command). Returns once nothing arrived for ``quiet``
-    seconds, or after ``limit`` seconds."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        ready = select.select([channel], [], [], quiet)[0]
-        if not ready or channel.closed:
-            return
-        if not channel.recv(READ_SIZE):
-            return
+    taken for the answer to the next command)."""
+    reader.drain(reader.PosixChannel(channel), quiet=quiet, limit=limit)
 
 
 def classify_login_error(exc: BaseException) -> str:
@@ -135,48 +98,8 @@ def classify_login_error(exc: BaseException) -> str:
     return classify_message(f"{name}: {text}")
 
 
-def prompt_pattern(prompt: str) -> re.Pattern[str]:
-    """The prompt as the last line of the device's answer: at a line start, then nothing
-    but blanks (a config line that merely ends like the prompt does not match)."""
-    return re.compile(r"(?:\A|\n)" + re.escape(prompt.strip()) + r"[ \t]*\Z")
-
-
-def read_until_prompt(
-    channel: Channel,
-    prompt: re.Pattern[str],
-    *,
-    timeout: float,
-    clock: Callable[[], float] = time.monotonic,
-) -> str:
-    """Read from ``channel`` until the text ends with ``prompt``; linear in the output size.
-
-    Raises :class:`TransportError` CONNECTION_LOST when the channel closes first, and
-    COMMAND_TIMEOUT when ``timeout`` seconds pass without the prompt.
-    """
-    deadline = clock() + timeout
-    chunks: list[bytes] = []
-    tail = ""
-    while True:
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise TransportError("COMMAND_TIMEOUT", f"no prompt within {timeout:g} s (command timeout)")
-        if not channel.recv_ready():
-            if channel.closed:
-                raise TransportError("CONNECTION_LOST", SESSION_CLOSED)
-            ready = select.select([channel], [], [], min(remaining, 1.0))[0]
-            if not ready:
-                continue  # readable without data means end of file: recv says so below
-        data = channel.recv(READ_SIZE)
-        if not data:  # EOF
-            raise TransportError("CONNECTION_LOST", SESSION_CLOSED)
-        chunks.append(data)
-        tail = (tail + data.decode("utf-8", "replace"))[-PROMPT_TAIL:]
-        if prompt.search(tail.replace("\r", "")):
-            return b"".join(chunks).decode("utf-8", "replace")
-
-
-def fetch(session: Any, command: str, timeout: float) -> tuple[str, str]:
-    """Run ``command`` on a logged-in netmiko session; return (output without echo and prompt, prompt)."""
+def fetch(session: Any, command: str, *, deadline: float, max_bytes: int) -> tuple[bytes, str]:
+    """Run ``command`` on a logged-in netmiko session: (answer without echo and prompt, prompt)."""
     try:
         prompt = session.find_prompt()
         settle(session.remote_conn)
@@ -185,16 +108,48 @@ def fetch(session: Any, command: str, timeout: float) -> tuple[str, str]:
         raise TransportError(
             classify_message(f"{type(exc).__name__}: {exc}", "CONNECTION_LOST"), _first_line(exc)
         ) from None
-    raw = read_until_prompt(session.remote_conn, prompt_pattern(prompt), timeout=timeout)
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    if lines and command.strip() and lines[0].strip().endswith(command.strip()):
-        lines = lines[1:]  # the echoed command
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if lines and lines[-1].strip() == prompt.strip():
-        lines.pop()
-    return "\n".join(lines) + "\n", prompt
+    stream = reader.PosixChannel(session.remote_conn)
+    raw = reader.read_answer(stream, reader.prompt_pattern(prompt), deadline=deadline, max_bytes=max_bytes)
+    return reader.answer_body(raw, command, prompt), prompt
+
+
+class NetmikoTransport:
+    """The seam (base.Transport) over the ``confvault.network.netmiko`` connection plugin,
+    which holds the session and its Ansible options."""
+
+    name = "netmiko"
+
+    def __init__(self, connection: Any, max_bytes: int) -> None:
+        self._connection = connection
+        self._max_bytes = max_bytes
+        self._prompt = ""
+
+    def open(self, deadline: float) -> None:
+        self._connection.login(deadline)
+
+    def fetch(self, command: str, deadline: float) -> bytes:
+        self.open(deadline)
+        timeout = float(self._connection.get_option("command_timeout"))
+        until = min(deadline, time.monotonic() + timeout)
+        try:  # the reader keeps its own deadline; this bound also covers find_prompt before it
+            with limit(until - time.monotonic() + 5, "command timeout triggered"):
+                body, self._prompt = fetch(self._connection.session, command, deadline=until, max_bytes=self._max_bytes)
+        except DeadlineExceeded as exc:
+            raise TransportError("COMMAND_TIMEOUT", str(exc)) from None
+        return body
+
+    @property
+    def prompt(self) -> str:
+        return self._prompt
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def reset(self) -> None:
+        self.close()
+
+    def info(self) -> dict[str, str]:
+        return {"transport": self.name}
 
 
 def close(session: Any) -> None:

@@ -52,10 +52,15 @@ async def login(cli: Cli) -> bool:
 
 
 async def serve_config(cli: Cli, filters: list[tuple[str, str]], toks: list[Token], line_len: int) -> None:
-    """The config command, with lab.hang / error_text / empty / truncate / drop_after_bytes."""
+    """The config command, with lab.hang / refuse / error_text / empty / truncate / drop_after_bytes."""
     lab, term = cli.host.lab, cli.term
     if lab.hang:
         await term.wait_closed()  # no output, no prompt, until the client gives up
+        return
+    if lab.refuse:
+        # A device refusing the command (TACACS+ authorization, a parser error): its own
+        # words, verbatim and unrendered, then the prompt.
+        await cli.output(lab.refuse, paged=False)
         return
     if lab.error_text:
         text = cli.error_text(cli.profile.err_invalid, toks, len(toks) - 1, line_len)

@@ -29,6 +29,9 @@ class LabOptions:
     password_expiry: bool = False
     config_kb: int = 0
     config_file: str = ""
+    # The config command is answered with exactly this text (a final newline added if
+    # missing), then the prompt: a device refusing it ("Command authorization failed.").
+    refuse: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ _LAB_TYPES: dict[str, type] = {
     "password_expiry": bool,
     "config_kb": int,
     "config_file": str,
+    "refuse": str,
 }
 
 
