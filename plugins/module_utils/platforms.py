@@ -170,7 +170,7 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
             r"^## Last commit: .*$", r"^## Last changed: .*$", r"^\{(master|backup|primary|secondary)(:\d+)?\}\s*$"
         ),
         refusals=_refusals(*_JUNOS_REFUSALS),
-        paging_commands=("set cli screen-length 0", "set cli screen-width 511"),
+        paging_commands=("set cli screen-length 0", "set cli screen-width 1024"),
         version_command="show version",
         netmiko="juniper_junos",
         aliases=("junos", "junipernetworks.junos", "juniper_junos"),
