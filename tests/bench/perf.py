@@ -37,7 +37,6 @@ keeps every daemon to the end of the play.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import platform as platform_mod
@@ -85,23 +84,6 @@ OVERRIDDEN = {
     "ANSIBLE_STDOUT_CALLBACK",
     "ANSIBLE_CALLBACKS_ENABLED",
 }
-
-
-def netmiko_transport_available(action: Path = ROOT / "plugins" / "action" / "backup.py") -> bool:
-    """True when confvault.network.backup's ARGUMENT_SPEC offers transport=netmiko."""
-    try:
-        tree = ast.parse(action.read_text())
-    except (OSError, SyntaxError):
-        return False
-    for node in ast.walk(tree):
-        targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [])
-        if any(isinstance(t, ast.Name) and t.id == "ARGUMENT_SPEC" for t in targets) and node.value is not None:
-            try:
-                spec = ast.literal_eval(node.value)
-            except ValueError:
-                return False
-            return "netmiko" in (spec.get("transport") or {}).get("choices", [])
-    return False
 
 
 # -- one run of one contender -----------------------------------------------------------
@@ -433,8 +415,6 @@ def main(argv: list[str] | None = None) -> int:
     inherited = sorted(k for k in os.environ if k.startswith(("ANSIBLE_", "CONFVAULT_")) and k not in OVERRIDDEN)
     if inherited:  # they reach every contender: they are part of the setup
         print("environment: " + " ".join(f"{k}={os.environ[k]}" for k in inherited))
-    if "confvault-netmiko" in args.contenders and not netmiko_transport_available():
-        print("note: confvault.network.backup does not offer transport=netmiko yet; confvault-netmiko will fail")
     print(flush=True)
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
