@@ -2,14 +2,16 @@
 
 - SQL functions: ``confvault_diff(old, new, old_label, new_label)`` and
   ``confvault_diffstat(old, new)`` (difflib) for config_diff, ``confvault_grep(text,
-  phrase)`` for config_search's matching line;
+  phrase)`` for config_search's matching line, ``confvault_urlquote(value)`` for every
+  parameter of the links the views build (a device ``sw+1`` is ``device=sw%2B1``);
 - cells: status and health badges, links for ``*_url`` columns, a coloured diff;
 - charts (reporting/static/confvault.js) on the queries metadata.yaml lists under
   ``plugins: confvault-reporting: charts``;
 - a page about a run in progress reloads itself until the run has ended;
 - ``/-/confvault/run-report.xlsx?run_id=``: the run report of issue 6
   (plugins/plugin_utils/report/run_report.py, the same file as scripts/run-report.py writes);
-- with a password configured (app.py), everything but the login page needs a login.
+- with a password configured (app.py; reporting/access.py), everything but the login page
+  needs a login.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import os
 import tempfile
 from typing import Any
+from urllib.parse import quote
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
@@ -55,11 +58,17 @@ def first_line_with(text: str | None, phrase: str | None) -> str | None:
     return next((line.strip() for line in (text or "").splitlines() if wanted in line.lower()), None)
 
 
+def url_quote(value: Any) -> str | None:
+    """A link parameter, percent-encoded whole (``/``, ``+``, ``&``, ``=`` too)."""
+    return None if value is None else quote(str(value), safe="")
+
+
 @hookimpl
 def prepare_connection(conn: Any) -> None:
     conn.create_function("confvault_diff", 4, config_diff, deterministic=True)
     conn.create_function("confvault_diffstat", 2, config_diffstat, deterministic=True)
     conn.create_function("confvault_grep", 2, first_line_with, deterministic=True)
+    conn.create_function("confvault_urlquote", 1, url_quote, deterministic=True)
 
 
 def render_diff(text: str) -> Markup:
@@ -180,7 +189,7 @@ def register_routes() -> list[tuple[str, Any]]:
     return [(r"^/-/confvault/run-report\.xlsx$", run_report_xlsx)]
 
 
-# -- login, when app.py configured a password (the instance is bound beyond loopback) --
+# -- login, when app.py configured a password (it always does; reporting/access.py) --
 
 
 LOGIN_USER = "confvault"

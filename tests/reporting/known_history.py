@@ -154,3 +154,35 @@ def success_rate(c: Counter[str]) -> float:
 
 def health(rate: float) -> str:
     return "healthy" if rate >= 95 else "degraded" if rate >= 80 else "failing"
+
+
+# -- names a spreadsheet or a URL would misread (issue 13) ---------------------------
+
+HYPERLINK = '=HYPERLINK("http://x","y")'
+AWKWARD_DEVICES = (HYPERLINK, "sw+1", "sw 1", "@SUM(1+1)")  # "sw 1" is what sw+1 unencoded reads as
+AWKWARD_RUNS = ("awk+1", "awk+2")  # run IDs need encoding too
+DDE = "=cmd|' /C calc'!A0"  # @SUM(1+1)'s error message
+
+
+def build_awkward(db: Path) -> None:
+    """Two runs over AWKWARD_DEVICES into a new SQLite file: sw+1's config changes in the
+    second (two versions), the others' does not; @SUM(1+1) fails both times with DDE."""
+    store = recorder_store.RecorderStore(f"sqlite:///{db}")
+    try:
+        for number, run in enumerate(AWKWARD_RUNS, start=1):
+            store.start_run(RunInfo(run_id=run, playbook="confvault.network.backup"))
+            store.add_pending(run, [DeviceInfo(n, platform="cisco.ios.ios", site="+lab") for n in AWKWARD_DEVICES])
+            for name in AWKWARD_DEVICES:
+                at = time.time()
+                info = ExecutionInfo(run_id=run, device=name, status="success", started_at=at)
+                info.duration, info.completed_at = 1.5, at + 1.5
+                if name.startswith("@"):
+                    info.status, info.error_code, info.error_message = "failed", "AUTH_FAILED", DDE
+                else:
+                    text = f"hostname {name}\n" + ("ntp server 10.0.0.1\n" if name == "sw+1" and number == 2 else "")
+                    info.config_text, info.config_size = text, len(text.encode())
+                    info.line_count, info.sha256 = text.count("\n"), hashlib.sha256(text.encode()).hexdigest()
+                store.record_execution(info)
+            store.finish_run(run)
+    finally:
+        store.close()

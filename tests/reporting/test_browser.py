@@ -1,7 +1,9 @@
 """The monitoring pages in a real headless Chromium (Debian's `chromium` and
 `chromium-driver`, driven by selenium): served by scripts/serve-reporting.sh over the known
-history, the charts draw SVG with data, the diff page shows a real diff, a running run's
-page refreshes itself. Screenshots go to tests/output/screenshots/.
+history, logged in as `make demo`'s user is (the one-time link the server prints), the
+charts draw SVG with data, the diff page shows a real diff, a running run's page refreshes
+itself; the login form with the stored password; a device named sw+1 or
+=HYPERLINK(...) has links that open its history. Screenshots go to tests/output/screenshots/.
 
 Without Chromium (and no root to install it) the tests skip, saying why; with
 CONFVAULT_REQUIRE_BROWSER=1 (CI) they fail instead.
@@ -12,15 +14,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+from known_history import HYPERLINK, build_awkward
+from panel_server import Served, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "output" / "screenshots"
@@ -80,35 +81,18 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(history: tuple[Path, Any, Any]) -> Iterator[str]:
+def served(history: tuple[Path, Any, Any]) -> Iterator[Served]:
     """scripts/serve-reporting.sh over the known history, on a free port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [str(ROOT / "scripts" / "serve-reporting.sh"), str(history[0]), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        printed = proc.stdout.readline()
-        assert f"http://127.0.0.1:{port}/confvault/overview" in printed, printed
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/confvault/health.json", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with serve(history[0]) as panel:
+        yield panel
+
+
+@pytest.fixture(scope="module")
+def server(served: Served, chromium: Any) -> str:
+    """The panel's address, the browser logged in with the link the server printed."""
+    _open(chromium, served.link, "svg.cv-chart-donut path", "login_link")
+    assert chromium.current_url == f"{served.base}/confvault/overview"
+    return served.base
 
 
 def _open(driver: Any, url: str, ready_css: str, shot: str) -> Any:
@@ -179,3 +163,45 @@ def test_pages_without_charts_render(chromium: Any, server: str) -> None:
     ]:
         d = _open(chromium, f"{server}/confvault/{path}", "table.rows-and-columns", name)
         assert _all(d, "table.rows-and-columns tbody tr"), name
+
+
+def test_the_login_form_after_the_link_was_used(chromium: Any, served: Served, server: str) -> None:
+    """A second visit of the (spent) link lands on the login page, which says where the
+    password is; the form logs in with it."""
+    from selenium.webdriver.common.by import By
+
+    chromium.delete_all_cookies()
+    d = _open(chromium, served.link, "form.password-login", "login")
+    assert d.current_url == f"{server}/-/login"
+    assert "reporting-password" in _all(d, ".message-warning")[0].text
+    d.find_element(By.ID, "id_username").send_keys("confvault")
+    d.find_element(By.ID, "id_password").send_keys(served.password)
+    d.find_element(By.CSS_SELECTOR, "form.password-login input[type=submit]").click()
+    _open(d, f"{server}/confvault/overview?days=7", "svg.cv-chart-donut path", "overview_after_login")
+
+
+@pytest.fixture(scope="module")
+def awkward_server(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[str]:
+    """The panel over devices named sw+1, sw 1, =HYPERLINK(...), as http://localhost:PORT
+    (its own cookies: the other panel is 127.0.0.1), logged in with its link."""
+    db = tmp_path_factory.mktemp("awkward-browser") / "awkward.db"
+    build_awkward(db)
+    with serve(db) as panel:
+        base = panel.base.replace("127.0.0.1", "localhost")
+        _open(chromium, panel.link.replace("127.0.0.1", "localhost"), "svg.cv-chart-donut path", "awkward_login")
+        yield base
+
+
+@pytest.mark.parametrize("device, versions", [("sw+1", 2), (HYPERLINK, 1)], ids=["sw+1", "hyperlink"])
+def test_a_device_link_opens_that_device_s_history(
+    chromium: Any, awkward_server: str, device: str, versions: int
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    d = _open(chromium, f"{awkward_server}/confvault/device_status", "td.col-history_url a", "awkward_device_status")
+    rows = _all(d, "table.rows-and-columns tbody tr")
+    (row,) = [r for r in rows if r.find_element(By.CSS_SELECTOR, "td.col-device").text == device]
+    row.find_element(By.CSS_SELECTOR, "td.col-history_url a").click()
+    shot = "awkward_history_" + ("sw_1" if device == "sw+1" else "hyperlink")
+    _open(d, d.current_url, "table.rows-and-columns td.col-device", shot)
+    assert [c.text for c in _all(d, "table.rows-and-columns td.col-device")] == [device] * versions

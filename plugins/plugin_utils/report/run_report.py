@@ -145,12 +145,33 @@ def summary_rows(report: RunReport) -> list[list[Any]]:
     return rows
 
 
+# What makes a spreadsheet read a text cell as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_text(value: str) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: with a leading ``'`` when it
+    begins like a formula (``=HYPERLINK(...)``, ``+1 -1``, ``@SUM``, a tab or CR),
+    unless it is just a number (``-3``, ``+1.5``)."""
+    if value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return spreadsheet_text(value) if isinstance(value, str) else value
+
+
 def write_csv(report: RunReport, path: str) -> None:
-    """The Executions tab as UTF-8 CSV; times as the database's ISO-8601 UTC text."""
+    """The Executions tab as UTF-8 CSV; times as the database's ISO-8601 UTC text; text
+    that a spreadsheet would take for a formula escaped (``spreadsheet_text``)."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([h for h, _get in EXECUTION_COLUMNS])
-        writer.writerows(["" if v is None else v for v in row] for row in execution_rows(report))
+        writer.writerows([_csv_cell(v) for v in row] for row in execution_rows(report))
 
 
 def write_xlsx(report: RunReport, path: str) -> None:
@@ -194,12 +215,16 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XML 1.0, so .xlsx
 
 
 def _put(cell: Any, value: Any, is_time: bool = False) -> None:
-    """Write a value as data: ISO times as Excel times, text never taken as a formula."""
+    """Write a value as data: ISO times as Excel times, text never taken as a formula
+    (a string cell; one that begins like a formula also quote-prefixed, as Excel marks
+    text typed as '=..., so that editing the cell keeps it text)."""
     if is_time and isinstance(value, str) and value:
         cell.value = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
         cell.number_format = "yyyy-mm-dd hh:mm:ss"
     elif isinstance(value, str):
         cell.value = _ILLEGAL.sub("\ufffd", value)  # device output may carry terminal escapes
-        cell.data_type = "s"  # "=== banner ===" is text, not a formula
+        cell.data_type = "s"  # "=== banner ===" and "=HYPERLINK(...)" are text, not formulas
+        if spreadsheet_text(value) != value:
+            cell.quotePrefix = True
     else:
         cell.value = value
