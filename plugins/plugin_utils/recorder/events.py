@@ -100,6 +100,13 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def is_device(groups: Iterable[str]) -> bool:
+    """Whether a play host is a device to record. Every inventory host is in group ``all``; a
+    host in no group is ansible-core's implicit ``localhost``, which the backup playbooks' check
+    play targets beside the devices so that it runs even when no device loaded."""
+    return bool(list(groups))
+
+
 def device_info(name: str, host_vars: Mapping[str, Any], groups: Iterable[str]) -> DeviceInfo:
     values = {field_: _plain(host_vars.get(var)) for field_, var in DEVICE_VARS.items()}
     return DeviceInfo(

@@ -50,6 +50,7 @@ class RunSummary:
     playbook: str | None = None
     controller: str | None = None
     awx_job_id: str | None = None
+    error: str | None = None  # why the whole run failed (an inventory source did not load...)
 
     @property
     def has_failures(self) -> bool:
@@ -65,6 +66,7 @@ class RunSummary:
             "playbook": self.playbook,
             "controller": self.controller,
             "awx_job_id": self.awx_job_id,
+            "error": self.error,
         }
 
     def subject(self) -> str:
@@ -76,6 +78,8 @@ class RunSummary:
 
     def text(self) -> str:
         lines = [self.subject(), f"run id: {self.run_id}", f"playbook: {self.playbook}", ""]
+        if self.error:
+            lines += [self.error, ""]
         lines += [f"{f['device']}  {f['error_code']}  {f['error_message']}" for f in self.failed] or ["no failures"]
         return "\n".join(lines) + "\n"
 

@@ -29,6 +29,9 @@ else:
     _IMPORT_ERROR = None
 
 HostRow = tuple[str, Mapping[str, Any], Mapping[str, Any], Iterable[str]]  # name, host vars, group vars, groups
+# Tasks whose failure fails the whole run before any device (the backup playbooks' first play):
+# the run is recorded `failed` with the task's message as its error, and no device is blamed.
+RUN_CHECK_ACTIONS = frozenset({"confvault.network.inventory_check"})
 
 
 class RecorderSession:
@@ -61,6 +64,7 @@ class RecorderSession:
         self.kind: str | None = None
         self.parent_run_id: str | None = None
         self.earlier_attempts: dict[str, list[recording.AttemptInfo]] = {}
+        self.run_error: str | None = None  # set when a RUN_CHECK_ACTIONS task failed
 
     def _guard(self, what: str, action: Callable[[], Any]) -> Any:
         if self.disabled:
@@ -112,8 +116,11 @@ class RecorderSession:
             parent_run_id=parent_run_id,
         )
         self.kind, self.parent_run_id, self.info = kind, parent_run_id, info
+        rows = [(name, hvars, gvars, list(groups)) for name, hvars, gvars, groups in hosts]
         self.devices = {
-            name: recording.device_info(name, {**gvars, **hvars}, groups) for name, hvars, gvars, groups in hosts
+            name: recording.device_info(name, {**gvars, **hvars}, groups)
+            for name, hvars, gvars, groups in rows
+            if recording.is_device(groups)
         }
         self.progress = recording.Progress(total=len(self.devices))
 
@@ -129,6 +136,10 @@ class RecorderSession:
         self.run_id = run_id
 
     def record(self, host: str, action: str, outcome: str, result: Mapping[str, Any]) -> None:
+        if action in RUN_CHECK_ACTIONS:
+            if outcome == "failed" and self.run_error is None:
+                self.run_error = str(result.get("msg") or f"{action} failed")
+            return  # the run's verdict, not a device's
         is_backup = action in self.backup_actions
         if host in self.finished or host not in self.devices:
             return
@@ -157,31 +168,50 @@ class RecorderSession:
     def finish(self) -> None:
         if not self.run_id:
             return
-        for host in sorted(set(self.devices) - self.finished):
-            # e.g. a serial batch aborted by max_fail_percentage: say so rather than leave it pending
-            self._save(
-                host,
-                recording.execution_info(
-                    self.run_id,
+        if self.run_error:
+            status = self._stop_failed(self.run_error)
+        else:
+            for host in sorted(set(self.devices) - self.finished):
+                # e.g. a serial batch aborted by max_fail_percentage: say so rather than leave it pending
+                self._save(
                     host,
-                    "skipped",
-                    {"skip_reason": "the play ended before this device was backed up"},
-                    is_backup=False,
-                ),
-            )
-        status = self._guard("finish the run", lambda: self.store.finish_run(self.run_id))
+                    recording.execution_info(
+                        self.run_id,
+                        host,
+                        "skipped",
+                        {"skip_reason": "the play ended before this device was backed up"},
+                        is_backup=False,
+                    ),
+                )
+            status = self._guard("finish the run", lambda: self.store.finish_run(self.run_id))
         if status and self.parent_run_id:
             parent = self.parent_run_id
             self._guard("reconcile the parent run", lambda: history.reconcile_parent(self.store, parent, self.run_id))
         rows = self._guard("read the run's executions", lambda: self.store.executions(self.run_id)) or []
         if self.show_progress and status:
             self.say(f"[confvault] run {self.run_id} {status}: {self.progress.line().split('] ', 1)[1]}")
+            if self.run_error:
+                self.say(f"[confvault] {self.run_error}")
             for line in recording.failure_table(rows):
                 self.say(line)
         # with the database off, the same rule the store applies to its executions
-        self._notify(status or derive_run_status("running", Counter(o["status"] for o in self.outcomes.values())))
+        fallback = "failed" if self.run_error else None
+        self._notify(
+            status or fallback or derive_run_status("running", Counter(o["status"] for o in self.outcomes.values()))
+        )
         if self.store is not None:
             self.store.close()
+
+    def _stop_failed(self, error: str) -> str | None:
+        """The run failed before any device: every device skipped with the reason, in one go
+        (a 10,000-device run gets no 10,000 progress lines nor transactions)."""
+        reason = "not backed up: the run stopped before any device (see the run's error)"
+        for host in sorted(set(self.devices) - self.finished):
+            self.finished.add(host)
+            self.progress.add("skipped")
+            self.outcomes[host] = {"device": host, "status": "skipped", "error_code": None, "error_message": None}
+        run_id = self.run_id or ""
+        return self._guard("finish the run", lambda: self.store.fail_run(run_id, error, reason))
 
     def _notify(self, status: str) -> None:
         if not self.run_id or self.info is None or self.notified:
@@ -194,6 +224,7 @@ class RecorderSession:
             playbook=self.info.playbook,
             controller=self.info.controller_host,
             awx_job_id=self.info.awx_job_id,
+            error=self.run_error,
         )
         for problem in notify.deliver(self.notify_config, run):
             self.warn(f"confvault.network.recorder: notification not sent: {problem}")

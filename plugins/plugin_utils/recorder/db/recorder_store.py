@@ -169,6 +169,26 @@ class RecorderStore:
                 .values(status="cancelled", error=reason, completed_at=now)
             )
 
+    @_locked
+    def fail_run(self, run_id: str, error: str, skip_reason: str) -> str:
+        """Failed before any device (an inventory source did not load): the run ``failed`` with
+        this error, every device of it not yet done ``skipped`` with the reason, in one go."""
+        now = iso(time.time())
+        e = s.executions
+        with self._db.write() as conn:
+            conn.execute(
+                sa.update(e)
+                .where(e.c.run_id == run_id, e.c.status == "pending")
+                .values(status="skipped", skip_reason=skip_reason, completed_at=now)
+            )
+            self._refresh_totals(conn, run_id, now)
+            conn.execute(
+                sa.update(s.runs)
+                .where(s.runs.c.run_id == run_id)
+                .values(status="failed", error=error, completed_at=now, heartbeat_at=now)
+            )
+        return "failed"
+
     def reconcile_interrupted(
         self, this_host: str, pid_alive: Callable[[int], bool], stale_after: float = 900
     ) -> list[str]:
