@@ -204,7 +204,7 @@ def _basic_credentials(value: bytes) -> tuple[str, str] | None:
         decoded = base64.b64decode(value.split(b" ", 1)[1].strip(), validate=True).decode()
     except (IndexError, binascii.Error, UnicodeDecodeError):
         return None
-    user, _, password = decoded.partition(":")
+    user, _colon, password = decoded.partition(":")
     return user, password
 
 

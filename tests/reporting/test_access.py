@@ -113,7 +113,7 @@ def test_throttle_doubles_the_wait_after_three_failures() -> None:
     now = [0.0]
     throttle = access.Throttle(clock=lambda: now[0])
     waits = []
-    for _ in range(12):
+    for _attempt in range(12):
         now[0] += throttle.wait("a")  # the client waits as told, then fails again
         assert throttle.wait("a") == 0
         throttle.failed("a")
@@ -122,7 +122,7 @@ def test_throttle_doubles_the_wait_after_three_failures() -> None:
     assert throttle.wait("b") == 0  # per client
     throttle.succeeded("a")
     assert throttle.wait("a") == 0
-    for _ in range(5):
+    for _attempt in range(5):
         throttle.failed("a")
     now[0] += 3601  # forgotten an hour after the last failure
     assert throttle.wait("a") == 0

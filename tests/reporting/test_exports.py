@@ -48,7 +48,7 @@ def links(page: str, column: str) -> list[str]:
 
 
 def as_json(href: str) -> str:
-    path, _, query = href.partition("?")
+    path, _mark, query = href.partition("?")
     return f"{path}.json?{query}&_shape=array"
 
 

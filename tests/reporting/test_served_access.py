@@ -73,9 +73,13 @@ def as_nobody(*command: str) -> subprocess.CompletedProcess[str]:
 def curl(*args: str, user: str = "root") -> tuple[int, str, str]:
     """(status, headers, body) of ``curl args`` as ``user`` (root or nobody)."""
     command = ["curl", "-s", "-D", "-", "-o", "-", "-w", "\n%{http_code}", *args]
-    done = as_nobody(*command) if user == "nobody" else subprocess.run(command, capture_output=True, text=True)
-    answer, _, status = done.stdout.rpartition("\n")
-    headers, _, body = answer.partition("\n\n")  # text mode: \r\n read as \n
+    done = (
+        as_nobody(*command)
+        if user == "nobody"
+        else subprocess.run(command, capture_output=True, text=True, check=False)
+    )
+    answer, _newline, status = done.stdout.rpartition("\n")
+    headers, _blank, body = answer.partition("\n\n")  # text mode: \r\n read as \n
     return int(status), headers, body
 
 
@@ -170,7 +174,7 @@ def test_failed_logins_are_throttled(panel: Served) -> None:
     def wrong() -> httpx.Response:
         return login_form(client, panel.base, "not-the-password")
 
-    for _ in range(3):
+    for _attempt in range(3):
         response = wrong()
         assert response.status_code == 200 and "Invalid username or password" in response.text
     locked = wrong()  # the 4th, right away

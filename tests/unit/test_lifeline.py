@@ -92,7 +92,7 @@ def start(tmp_path: Path) -> Iterator:
             [sys.executable, "-c", _CONTROLLER, str(state), mode], env=env, start_new_session=True
         )
         started.append(controller.pid)
-        assert _wait_for(lambda: (state / "worker.pid").exists()), "the controller forked no worker"
+        assert _wait_for((state / "worker.pid").exists), "the controller forked no worker"
         return controller, state
 
     yield run
@@ -117,7 +117,7 @@ def _kill_controller(controller: subprocess.Popen[bytes]) -> None:
 
 def test_worker_and_its_writing_git_die_with_the_controller(start) -> None:
     controller, state = start("bind")
-    assert _wait_for(lambda: (state / "alive.txt").exists())  # written after worker.json
+    assert _wait_for((state / "alive.txt").exists)  # written after worker.json
     pids = json.loads((state / "worker.json").read_text())
     assert _read(state / "bound") == "True" and _read(state / "alive.txt") == "True"
     _kill_controller(controller)
@@ -131,7 +131,7 @@ def test_without_prctl_controller_alive_turns_false(start) -> None:
     """Where the death signal is not available, the worker lives on but knows (store()
     then refuses to write: tests/unit/test_store.py)."""
     controller, state = start("guard-only")
-    assert _wait_for(lambda: (state / "alive.txt").exists())  # written after worker.json
+    assert _wait_for((state / "alive.txt").exists)  # written after worker.json
     pid = json.loads((state / "worker.json").read_text())["pid"]
     assert _read(state / "bound") == "False" and _read(state / "alive.txt") == "True"
     _kill_controller(controller)

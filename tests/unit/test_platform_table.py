@@ -37,7 +37,7 @@ def _plugin(kind: str, network_os: str):
 def test_our_terminal_and_cliconf_plugins_say_what_the_table_says(platform: Platform) -> None:
     terminal = _plugin("terminal", platform.network_os).TerminalModule
     cliconf = _plugin("cliconf", platform.network_os).Cliconf
-    assert [r.pattern.decode() for r in terminal.terminal_stderr_re] == [p.pattern for p, _ in platform.refusals]
+    assert [r.pattern.decode() for r in terminal.terminal_stderr_re] == [p.pattern for p, _code in platform.refusals]
     assert [r.pattern.decode() for r in terminal.terminal_stdout_re] == [platform.prompt]
     assert terminal.paging_commands == tuple(c.encode() for c in platform.paging_commands)
     assert terminal.enable_command == (platform.enable_command.encode() if platform.enable_command else None)

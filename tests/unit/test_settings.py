@@ -9,9 +9,9 @@ import math
 import re
 from pathlib import Path
 
-import ansible_collections.ansible.netcommon as netcommon
 import pytest
 import yaml
+from ansible_collections.ansible import netcommon
 
 from ansible_collections.confvault.network.plugins.module_utils.errors import ERROR_CODES, Problem
 from ansible_collections.confvault.network.plugins.module_utils.settings import (
@@ -70,7 +70,7 @@ def test_role_variables_are_role_defaults_within_range() -> None:
 
 
 def test_spec_descriptions_name_the_ranges() -> None:
-    for variable, low, high, *_ in RANGES:
+    for variable, low, high, *_rest in RANGES:
         if variable.startswith("confvault_"):
             text = " ".join(OPTIONS[variable]["description"])
             wanted = f"V({low})" if high is None else f"V({high})"
