@@ -2,7 +2,7 @@
 
 It runs on the controller, in the Ansible worker of each host (no module is shipped, and the
 config never travels through a module's JSON result: only its path, checksum and size reach
-callbacks and stdout; ``--diff`` shows the redacted diff). It picks the transport from the
+callbacks and stdout; ``--diff`` shows only the changed lines, redacted and capped). It picks the transport from the
 host's connection (plugin_utils/transport: network_cli or netmiko, one seam), lets the
 retry loop (module_utils/retry.py) call it, judges and redacts each answer with the pure
 pipeline (module_utils/pipeline.py) and stores the result in git
@@ -19,6 +19,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.confvault.network.plugins.filter.platform_problem import platform_problem
+from ansible_collections.confvault.network.plugins.module_utils.diff import config_diff
 from ansible_collections.confvault.network.plugins.module_utils.errors import Problem
 from ansible_collections.confvault.network.plugins.module_utils.pipeline import Prepared, prepare, safe
 from ansible_collections.confvault.network.plugins.module_utils.platforms import (
@@ -180,12 +181,9 @@ class ActionModule(ActionBase):
         if saved.cleared_locks:  # a git killed mid-commit had wedged the repository
             out["warnings"] = [f"removed lock files a killed git had left: {', '.join(saved.cleared_locks)}"]
         if self._task.diff and saved.changed:
-            out["diff"] = {
-                "before": previous or "",
-                "after": outcome.value.text,
-                "before_header": saved.path,
-                "after_header": saved.path,
-            }
+            # Only the changed lines, capped; a first backup shows none (module_utils/diff.py).
+            # `prepared` is printed as is by the callbacks: no before/after text in the result.
+            out["diff"] = {"prepared": config_diff(previous, outcome.value.text, saved.path)}
         return out
 
     def _platform(self, wanted: str | None) -> Platform:

@@ -1,4 +1,9 @@
-"""Action plugin of ``confvault.network.git_push``: push the backup repository, merging on conflict."""
+"""Action plugin of ``confvault.network.git_push``: push the backup repository, merging on conflict.
+
+The remote may carry credentials (``https://user:TOKEN@host/repo.git``): the result and every
+message show it masked (``https://***@host/repo.git``, module_utils/urls.py), and a remote git
+could take for an option or a remote helper fails with BAD_INPUT before git runs.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.confvault.network.plugins.module_utils.urls import mask_url
 from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_store as store
 
 
@@ -24,10 +30,16 @@ class ActionModule(ActionBase):
             }
         )
         repo = os.path.abspath(os.path.expanduser(args["repo"]))
-        if self._task.check_mode:
-            return {**result, "changed": False, "msg": "check mode: nothing pushed"}
+        remote = args["remote"]
+        shown = mask_url(remote)
         try:
-            pushed = store.push(repo, args["remote"], attempts=args["attempts"])
+            store.check_remote(repo, remote)
+            if self._task.check_mode:
+                return {**result, "changed": False, "remote": shown, "msg": "check mode: nothing pushed"}
+            pushed = store.push(repo, remote, attempts=args["attempts"])
+        except store.BadRemote as exc:
+            return {**result, "failed": True, "error_code": "BAD_INPUT", "remote": shown, "msg": mask_url(str(exc))}
         except store.StorageError as exc:
-            return {**result, "failed": True, "error_code": "STORAGE_ERROR", "msg": str(exc)}
-        return {**result, "changed": True, "commit": pushed, "remote": args["remote"]}
+            msg = mask_url(str(exc), remote)
+            return {**result, "failed": True, "error_code": "STORAGE_ERROR", "remote": shown, "msg": msg}
+        return {**result, "changed": True, "commit": pushed, "remote": shown}

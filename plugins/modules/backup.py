@@ -21,8 +21,11 @@ description:
     normalised configuration differs from the stored one. Every change is committed to the
     git repository in O(backup_dir), one commit per changed device.
   - A failed, empty or partial fetch never replaces the last good backup.
-  - The configuration text never appears in the task result (only path, checksum, size);
-    with C(--diff) the redacted diff is shown.
+  - The configuration text never appears in the task result (only path, checksum, size).
+  - With C(--diff) a changed configuration shows only its changed lines (a unified diff of
+    the redacted configuration without context lines, at most 200 lines and 16 KiB, then a
+    C(… N more lines not shown) note); a first backup shows no configuration text at all,
+    only C(<path>) followed by C(new backup, N lines). The full change is in git.
   - Supported platforms (C(ansible_network_os)) are C(cisco.ios.ios), C(cisco.nxos.nxos),
     C(arista.eos.eos), C(junipernetworks.junos.junos) (CLI), C(confvault.network.vrp),
     C(confvault.network.comware) and C(confvault.network.rgos), written fully qualified
@@ -98,7 +101,10 @@ attributes:
     description: Fetches and compares, but writes and commits nothing.
   diff_mode:
     support: full
-    description: Shows the diff between the stored and the new (redacted) configuration.
+    description: >-
+      Shows the changed lines between the stored and the new (redacted) configuration,
+      without context lines and capped at 200 lines and 16 KiB; for a first backup only
+      C(new backup, N lines), never the configuration itself.
 notes:
   - Needs C(ansible_connection=ansible.netcommon.network_cli) and C(ansible_network_os).
   - On failure the result carries a stable C(error_code); the codes are listed in the README.
@@ -193,4 +199,13 @@ error_message:
   description: What went wrong, naming the device's problem.
   returned: failure
   type: str
+diff:
+  description:
+    - With C(--diff), for a changed configuration, the text Ansible prints (key C(prepared))
+      with the changed lines only (capped), or C(new backup, N lines) for a first backup.
+      Never C(before)/C(after) copies of the configuration.
+  returned: changed, in diff mode
+  type: dict
+  sample:
+    prepared: "/srv/netconfigs/sw01.cfg: new backup, 412 lines (not shown)\n"
 """

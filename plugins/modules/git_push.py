@@ -15,13 +15,24 @@ description:
     that no commit is lost and every recorded commit id stays valid (no rebase).
   - Holds the repository lock that the backup module takes, so it never runs beside a backup
     writing to the same repository.
+  - The remote's credentials (the user-info of a URL such as
+    C(https://user:TOKEN@git.example.com/netconfigs.git)) never appear in the result or in
+    any message, git's own included; they show as C(https://***@git.example.com/netconfigs.git).
+    Prefer a credential helper or an SSH key to a token in the URL all the same.
 options:
   repo:
     description: The backup repository (git work tree).
     type: path
     required: true
   remote:
-    description: Name or URL of the remote.
+    description:
+      - The remote (the role's C(confvault_git_remote)). One of a remote name configured in
+        O(repo) (letters, digits, C(.), C(_), C(-); see C(git remote)), an C(ssh://),
+        C(https://), C(http://), C(git://) or C(file://) URL, an scp-like C([user@]host:path),
+        or an absolute local path.
+      - Anything else fails with C(BAD_INPUT) before git runs, in particular a value starting
+        with C(-) (git would take it for an option such as C(--receive-pack)), a
+        C(<transport>::<address>) remote and other URL schemes (remote helpers).
     type: str
     required: true
   attempts:
@@ -31,7 +42,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Pushes nothing.
+    description: Checks O(remote), pushes nothing.
 """
 
 EXAMPLES = r"""
@@ -49,12 +60,18 @@ commit:
   type: str
   sample: 3f2c1e0b9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b
 remote:
-  description: The remote pushed to (O(remote)).
-  returned: success
+  description: The remote pushed to (O(remote)), its credentials masked.
+  returned: always
   type: str
-  sample: origin
+  sample: https://***@git.example.com/netconfigs.git
 error_code:
-  description: C(STORAGE_ERROR) when the push failed.
+  description:
+    - C(BAD_INPUT) when O(remote) was refused (the message names C(confvault_git_remote)),
+      C(STORAGE_ERROR) when the push failed.
+  returned: failure
+  type: str
+msg:
+  description: What went wrong, credentials masked.
   returned: failure
   type: str
 """

@@ -116,8 +116,9 @@ def test_changed_config_is_committed_and_diffed(first: tuple[Run, Path, str], la
         result = run.results[host]
         assert result["changed"] is True
         assert "ntp-service unicast-server 192.0.2.123" in (repo / f"{host}.cfg").read_text()
-        assert "ntp-service unicast-server 192.0.2.123" in result["diff"]["after"]  # --diff shows it
-        assert "ntp-service unicast-server 192.0.2.123" not in result["diff"]["before"]
+        # --diff shows the changed lines only (tests/integration/test_no_leaks.py has the rest)
+        assert "\n+ntp-service unicast-server 192.0.2.123\n" in result["diff"]["prepared"]
+        assert "before" not in result["diff"] and "after" not in result["diff"]
         assert git(repo, "log", "-1", "--format=%H", "--", f"{host}.cfg").strip() == result["commit"]
     finally:
         override.unlink()

@@ -4,7 +4,13 @@ under a lock so that parallel forks and overlapping runs never corrupt the repos
 A git killed mid-command leaves lock files that would fail every later run; ConfVault
 removes them under its own lock when no live git works in the repository
 (:func:`clear_stale_locks`, git_locks.py). A worker whose controller died writes nothing
-(``alive``), and its ``git commit`` dies with it (lifeline.py)."""
+(``alive``), and its ``git commit`` dies with it (lifeline.py).
+
+The repository is private whatever the backup directory's mode (issue 13): files 0600,
+``.git`` 0700 (set again on every store if something widened it), git run with umask 077,
+``core.sharedRepository`` removed from the repository's config; a backup directory open to
+group or others is reported as a warning. A push names its remote after ``--``, only once
+:func:`check_remote` accepted it, and every message masks the remote's credentials."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import subprocess
 import tempfile
 import time
@@ -21,11 +28,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ansible_collections.confvault.network.plugins.module_utils.urls import mask_url, remote_kind
 from ansible_collections.confvault.network.plugins.plugin_utils import lifeline
 from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_locks
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+GIT_UMASK = 0o077  # every file and directory git makes in .git: this user's only
+_SHARED = re.compile(rb"(?im)^\s*sharedrepository\s*(?:=|$)")  # a bare key means true
 LOCK_NAME = "confvault.lock"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@:+-]+$")
 # How long to wait for a live git working in the repository (someone's `git status`, a
@@ -36,6 +46,11 @@ log = logging.getLogger(__name__)
 
 class StorageError(Exception):
     """Anything that keeps a backup from being written or committed (code STORAGE_ERROR)."""
+
+
+class BadRemote(ValueError):
+    """A git remote ConfVault refuses to hand to git (code BAD_INPUT); the message names
+    ``confvault_git_remote`` and shows the remote with its credentials masked."""
 
 
 @dataclass(frozen=True)
@@ -105,19 +120,33 @@ def _git(repo: str, *args: str, check: bool = True, die_with_caller: bool = Fals
     costs a fork instead of a vfork (5-10 ms in a 60 MiB worker), so only the commit pays:
     an ``add`` or ``config`` finishing after its worker died leaves nothing the next run
     would not redo or commit (and record) itself."""
+    proc = _run_git(repo, *args, die_with_caller=die_with_caller)
+    if check and proc.returncode != 0:
+        raise StorageError(
+            mask_url(f"git {' '.join(args[:2])} failed in {repo}: {proc.stderr.strip() or proc.stdout.strip()}")
+        )
+    return proc.stdout.strip()
+
+
+def _run_git(repo: str, *args: str, die_with_caller: bool = False) -> subprocess.CompletedProcess[str]:
+    """git in ``repo`` with umask 077 (subprocess's ``umask``, which keeps vfork), no
+    terminal prompt and C messages."""
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
     preexec = lifeline.child_dies_with_us() if die_with_caller else None
     try:
-        proc = subprocess.run(
-            ["git", "-C", repo, *args], capture_output=True, text=True, env=env, check=False, preexec_fn=preexec
+        return subprocess.run(
+            ["git", "-C", repo, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            preexec_fn=preexec,
+            umask=GIT_UMASK,
         )
     except FileNotFoundError:
         raise StorageError(
             "git is not installed on the controller (the backups are kept in git): install the `git` package"
         ) from None
-    if check and proc.returncode != 0:
-        raise StorageError(f"git {' '.join(args[:2])} failed in {repo}: {proc.stderr.strip() or proc.stdout.strip()}")
-    return proc.stdout.strip()
 
 
 def ensure_repo(repo: str) -> None:
@@ -137,6 +166,7 @@ def ensure_repo(repo: str) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX)
         if not os.path.exists(os.path.join(repo, ".git")):  # complete: init runs under this lock
             _git(repo, "init", "-q")
+        make_private(repo)
         # Commits must work on a machine with no global git identity (fresh CI, AWX EE).
         if not _git(repo, "config", "user.email", check=False):
             with repo_lock(repo):  # clears a config.lock left by a killed first run
@@ -145,6 +175,57 @@ def ensure_repo(repo: str) -> None:
                     _git(repo, "config", "user.name", "ConfVault")
     finally:
         os.close(fd)
+
+
+def make_private(repo: str) -> None:
+    """``.git`` mode 0700 (whatever made it wider: a ``git init`` under umask 022, a
+    ``chmod``), and no ``core.sharedRepository`` in its config (``git init --shared`` makes
+    git widen what it writes). Cheap enough for every store: a stat, and a read of
+    ``.git/config`` that calls git only when the setting is there."""
+    git_dir = os.path.join(repo, ".git")
+    try:
+        st = os.lstat(git_dir)
+        if not stat.S_ISDIR(st.st_mode):
+            return  # a symlink or a "gitdir:" file: the repository lives elsewhere, the user's choice
+        if st.st_mode & 0o077:
+            os.chmod(git_dir, DIR_MODE)
+        with open(os.path.join(git_dir, "config"), "rb") as fh:
+            shared = _SHARED.search(fh.read()) is not None
+    except FileNotFoundError:
+        return  # not a repository (yet): git init makes it, under umask 077
+    except OSError as exc:
+        raise StorageError(f"cannot make {git_dir} private (mode 0700): {exc.strerror or exc}") from exc
+    if shared:
+        with repo_lock(repo):  # git config rewrites .git/config through config.lock
+            _git(repo, "config", "--local", "--unset-all", "core.sharedRepository", check=False)
+
+
+def open_dir_warning(repo: str) -> str | None:
+    """A warning when the backup directory lets group or others in (read, write or list):
+    the device file names show; the files (0600) and .git (0700) stay private."""
+    try:
+        mode = os.stat(repo).st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o066:
+        return None
+    who = " and ".join(w for w, bits in (("group", 0o060), ("others", 0o006)) if mode & bits)
+    return (
+        f"backup directory {repo} is open to {who} (mode {mode:04o}): they can list the backup file names "
+        f"(device hostnames); the configs (0600) and the git repository (.git 0700) stay private. "
+        f"`chmod 700 {repo}` to close it"
+    )
+
+
+def _warn(message: str) -> None:
+    """A warning in the task result (ansible-core 2.19 collects what an action plugin
+    displays into its result's ``warnings``); a log record outside Ansible."""
+    log.warning("%s", message)
+    try:
+        from ansible.utils.display import Display
+    except ImportError:  # pragma: no cover - storage used without Ansible
+        return
+    Display().warning(message)
 
 
 def clear_stale_locks(repo: str, *, busy_wait: float | None = None, stale_age: float | None = None) -> tuple[str, ...]:
@@ -238,6 +319,9 @@ def store(
         previous = read_previous(path) if os.path.isdir(repo) else None
         return Stored(path, digest, size, lines, previous != text, None)
     ensure_repo(repo)
+    warning = open_dir_warning(repo)
+    if warning:
+        _warn(warning)
     try:
         with repo_lock(repo) as lock:
             _refuse_orphan(alive, hostname, "write")
@@ -276,43 +360,56 @@ def _refuse_orphan(alive: Callable[[], bool] | None, hostname: str, step: str) -
         )
 
 
+def check_remote(repo: str, remote: str) -> str:
+    """Whether ``remote`` may be given to git, and as what (``name``, ``url``, ``scp`` or
+    ``path``, module_utils/urls.py): a name must be one of the repository's remotes.
+    Raises BadRemote, its message naming ``confvault_git_remote``, the remote masked."""
+    try:
+        kind = remote_kind(remote)
+    except ValueError as exc:
+        raise BadRemote(str(exc)) from None
+    if kind == "name" and os.path.isdir(os.path.join(repo, ".git")):  # else nothing to push (check mode)
+        names = _git(repo, "remote").split()
+        if remote not in names:
+            raise BadRemote(
+                f"confvault_git_remote {remote!r} is neither a URL nor a remote of {repo} "
+                f"(its remotes: {', '.join(names) or 'none'}): add it with `git -C {repo} remote add {remote} <url>` "
+                "or give the URL"
+            )
+    return kind
+
+
 def push(repo: str, remote: str, attempts: int = 5) -> str:
     """Push the current branch; when the remote moved on, merge it (never rebase: recorded
-    commit ids must stay valid) and push again. Returns the commit pushed."""
+    commit ids must stay valid) and push again. Returns the commit pushed.
+
+    ``remote`` is checked first (:func:`check_remote`, BadRemote) and reaches git only after
+    ``--``; every message masks its credentials (module_utils/urls.py)."""
+    check_remote(repo, remote)
+    shown = mask_url(remote)
+
+    def masked(text: str) -> str:
+        return mask_url(text.strip(), remote)
+
     with repo_lock(repo):
         branch = _git(repo, "rev-parse", "--abbrev-ref", "HEAD")
         for attempt in range(1, attempts + 1):
-            proc = subprocess.run(
-                ["git", "-C", repo, "push", "-q", remote, f"HEAD:refs/heads/{branch}"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            proc = _run_git(repo, "push", "-q", "--", remote, f"HEAD:refs/heads/{branch}")
             if proc.returncode == 0:
                 return _git(repo, "rev-parse", "HEAD")
+            # A ref update refused (the remote moved on, or another push holds its lock) is
+            # worth a merge and a new push; an unreachable or missing remote is not.
+            if "[rejected]" not in proc.stderr and "failed to push some refs" not in proc.stderr:
+                raise StorageError(f"git push to {shown} failed: {masked(proc.stderr)}")
             if attempt == attempts:
-                raise StorageError(f"git push to {remote} failed after {attempts} attempts: {proc.stderr.strip()}")
+                raise StorageError(f"git push to {shown} failed after {attempts} attempts: {masked(proc.stderr)}")
             # Unrelated histories too: two controllers that each started their own repository
             # hold different device files, which merge cleanly.
-            merged = subprocess.run(
-                [
-                    "git",
-                    "-C",
-                    repo,
-                    "pull",
-                    "-q",
-                    "--no-rebase",
-                    "--no-edit",
-                    "--allow-unrelated-histories",
-                    remote,
-                    branch,
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
+            merged = _run_git(
+                repo, "pull", "-q", "--no-rebase", "--no-edit", "--allow-unrelated-histories", "--", remote, branch
             )
             if merged.returncode != 0:
-                subprocess.run(["git", "-C", repo, "merge", "--abort"], capture_output=True, check=False)
-                raise StorageError(f"cannot merge {remote}/{branch} into {repo}: {merged.stderr.strip()}")
+                _run_git(repo, "merge", "--abort")
+                raise StorageError(f"cannot merge {shown} {branch} into {repo}: {masked(merged.stderr)}")
             time.sleep(0.2 * attempt)
     raise StorageError("unreachable")
