@@ -17,13 +17,17 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from .redact_rules import RULES, Rule
+from .redact_rules import COMMON_RULES, FREE_TEXT, RULES, Rule
 
 REDACTED: Final[str] = "<redacted>"
 
 # The non-blank part of each line of a matched secret. A multi-line secret (a PEM key body)
 # becomes one `<redacted>` per line, so the line count and indentation stay as they were.
 _LINE_CORE: Final[re.Pattern[str]] = re.compile(r"\S(?:[^\r\n]*\S)?")
+# Free text is hidden from the rules behind placeholders: NUL, its index, NUL (a config never
+# holds a NUL; if one does, nothing is hidden and the rules see everything).
+_HOLE: Final[str] = "\x00"
+_PLACEHOLDER: Final[re.Pattern[str]] = re.compile("\x00([0-9]+)\x00")
 
 
 def supported_platforms() -> list[str]:
@@ -54,7 +58,52 @@ def _apply(rule: Rule, text: str) -> str:
         pieces.append(whole[cursor:])
         return "".join(pieces)
 
-    return rule.pattern.sub(replace, text)
+    def once(part: str) -> str:
+        if rule.scope is None:
+            return rule.pattern.sub(replace, part)
+        return rule.scope.sub(lambda block: rule.pattern.sub(replace, block.group(0)), part)
+
+    result = once(text)
+    if rule.repeat:
+        for _pass in range(8):  # a line holds a handful of secrets at most
+            again = once(result)
+            if again == result:
+                break
+            result = again
+    return result
+
+
+def _hide_free_text(text: str, platform: str) -> tuple[str, list[str]]:
+    """``text`` with the platform's free text (descriptions, banners...) replaced, line by
+    line, by placeholders that no rule matches; and the hidden pieces, by placeholder index."""
+    hidden: list[str] = []
+    if _HOLE in text:
+        return text, hidden
+
+    def hide(piece: str) -> str:
+        def one(core: re.Match[str]) -> str:
+            hidden.append(core.group(0))
+            return f"{_HOLE}{len(hidden) - 1}{_HOLE}"
+
+        return _LINE_CORE.sub(one, piece)
+
+    def replace(match: re.Match[str]) -> str:
+        whole, start = match.group(0), match.start()
+        spans = [match.span(n) for n in match.re.groupindex if n.startswith("text") and match.start(n) >= 0]
+        if not spans:
+            return hide(whole)
+        begin, end = spans[0]
+        return whole[: begin - start] + hide(whole[begin - start : end - start]) + whole[end - start :]
+
+    for free in FREE_TEXT.get(platform, ()):
+        text = free.sub(replace, text)
+    return text, hidden
+
+
+def _restore_free_text(text: str, hidden: list[str]) -> str:
+    if not hidden:
+        return text
+    return _PLACEHOLDER.sub(lambda m: hidden[int(m.group(1))], text)
 
 
 def redact(text: str, platform: str) -> tuple[str, int]:
@@ -65,11 +114,19 @@ def redact(text: str, platform: str) -> tuple[str, int]:
     The count is the number of secret-bearing lines that were redacted: a line holding both
     an SNMPv3 auth and a priv key counts once, each line of a PEM key body counts once, and
     lines that were already redacted count zero (so a second pass reports 0).
+    Free text (descriptions, remarks, banners, aliases, host names...) is left as it is,
+    but for URL passwords and PEM private keys, which are secrets wherever they stand.
     """
     rules = _rules_for(platform)
     result = text
     for rule in rules:
-        result = _apply(rule, result)
+        if rule.in_free_text:
+            result = _apply(rule, result)
+    result, hidden = _hide_free_text(result, platform)
+    for rule in rules:
+        if not rule.in_free_text:
+            result = _apply(rule, result)
+    result = _restore_free_text(result, hidden)
     if result == text:
         return result, 0
     # Rules never add or remove line breaks, so lines pair up one to one.
@@ -81,7 +138,7 @@ def redact(text: str, platform: str) -> tuple[str, int]:
 # config, so over-redacting costs nothing) the value after one, with an optional hash-type
 # number, is replaced wherever the keyword stands in the line.
 _MESSAGE_SECRET: Final[re.Pattern[str]] = re.compile(
-    r"(?i)\b(?P<key>password|passwd|secret|key-string|key|community|psk|pre-shared-key|pass-phrase|"
+    r"(?i)\b(?P<key>password|passwd|secret|key-string|key|community|trap-group|psk|pre-shared-key|pass-phrase|"
     r"cipher|irreversible-cipher|authentication-key|auth-key|md5)\b"
     r"(?P<type>[ \t]+(?:[0-9]{1,2}|sha512|encrypted|cipher|simple|plain))?"
     r"(?P<sep>[ \t]+|[ \t]*=[ \t]*)"
@@ -96,14 +153,16 @@ MESSAGE_LIMIT: Final = 500
 
 def redact_message(text: str, platform: str | None = None) -> str:
     """A message derived from device output (an error, a refused line, a login failure), safe
-    to store, print or send: each line redacted with the platform's config rules (when the
-    platform is known), then any value after a credential keyword or inside a URL's
-    user:password, wherever it stands; cut to MESSAGE_LIMIT characters."""
-    lines = text.replace("\r", "").split("\n")
+    to store, print or send: its lines, stripped, redacted with the platform's config rules
+    (when the platform is known; else the rules every platform shares: URL passwords, PEM
+    private keys), then any value after a credential keyword or inside a URL's user:password,
+    wherever it stands; cut to MESSAGE_LIMIT characters."""
+    out = text.replace("\r", "")
     if platform in RULES:
-        stripped = [ln.strip() for ln in lines]
-        lines = [redact(ln, platform)[0] for ln in stripped]
-    out = "\n".join(lines)
+        out = redact("\n".join(line.strip() for line in out.split("\n")), platform)[0]
+    else:
+        for rule in COMMON_RULES:
+            out = _apply(rule, out)
     out = _MESSAGE_SECRET.sub(
         lambda m: (
             f"{m.group('key')}{m.group('type') or ''}{m.group('sep')}{REDACTED}"
