@@ -305,7 +305,7 @@ class Access:
         token = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
         if self.link is not None and token and self.link.use(token):
             self.throttle.succeeded(client)
-            response = Response.redirect(datasette.urls.path("/confvault/overview"))
+            response = Response.redirect(datasette.urls.path("/panel/"))
             response.set_cookie("ds_actor", datasette.sign({"a": {"id": LOGIN_USER}}, "actor"), httponly=True)
         else:
             self.throttle.failed(client)  # a guessed token counts as a wrong password

@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(ds.invoke_startup())  # as `datasette serve` does before it starts uvicorn
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{args.port}"
-    print(f"ConfVault monitoring: {base}/{DB_NAME}/overview  (database {db})", flush=True)
+    print(f"ConfVault monitoring: {base}/panel/  (database {db})", flush=True)
     if link is not None:
         print(f"  log in with this link (once, within an hour): {base}{link.path}", flush=True)
     where = f"the password in {password_file}" if password_file else f"the password whose hash is ${HASH_ENV}"

@@ -49,7 +49,7 @@ PY
   done
   echo
   if [ "$up" -eq 0 ]; then
-    echo "Monitoring views (Datasette): http://127.0.0.1:$PORT/confvault/overview"
+    echo "Monitoring panel: http://127.0.0.1:$PORT/panel/"
     grep -E '^  (log in with this link|or at )' "$LOG"
     echo "  stop it with: kill \$(cat .confvault/reporting.pid)"
   else

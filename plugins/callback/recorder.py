@@ -163,6 +163,7 @@ import getpass
 import os
 import signal
 import socket
+import time
 import uuid
 from typing import Any
 
@@ -187,6 +188,7 @@ class CallbackModule(CallbackBase):
         self.session: RecorderSession | None = None
         self.playbook: str | None = None
         self._old_handlers: dict[int, Any] = {}
+        self._params_recorded = False
 
     def set_options(self, *args: Any, **kwargs: Any) -> None:
         super().set_options(*args, **kwargs)
@@ -222,6 +224,8 @@ class CallbackModule(CallbackBase):
         # Before the first fork: the transports' imports, shared by every worker (preload.py).
         preload.warm()
         gc.freeze()
+        if self.session is not None and self.session.run_id and not self._params_recorded:
+            self._record_params(play)
         if self.session is None or self.session.run_id:
             return
         if str(play.get_vars().get("confvault_record", True)).lower() in ("false", "no", "0"):
@@ -256,6 +260,25 @@ class CallbackModule(CallbackBase):
         # measured on the 22-device lab, controller CPU on/off went from 1.084x to 1.010x
         # and wall from 1.049x to 0.992x (tests/bench/lab_run.py --recorder both).
         gc.freeze()
+
+    def _record_params(self, play: Any) -> None:
+        """The first play with the backup role (playbooks/backup.yml's second): what it runs with."""
+        if self.session is None or not any(
+            r.get_name() in ("confvault.network.backup", "backup") for r in play.get_roles()
+        ):
+            return
+        self._params_recorded = True
+        vm = play.get_variable_manager()
+        try:
+            play_vars = vm.get_vars(play=play, include_hostvars=False, include_delegate_to=False)
+        except Exception:  # noqa: BLE001 - a variable that does not template: record the rest
+            play_vars = dict(vm.extra_vars)
+        keywords = {"serial": ",".join(str(s) for s in play.serial or ()), "throttle": play.throttle}
+        self.session.play_settings(dict(context.CLIARGS), {**play_vars, **vm.extra_vars}, keywords)
+
+    def v2_runner_on_start(self, host: Any, task: Any) -> None:
+        if self.session and self.session.run_id:
+            self.session.started(host.name, task.resolved_action or task.action, time.time())
 
     def v2_runner_on_ok(self, result: Any) -> None:
         self._record(result, "ok")

@@ -4,7 +4,10 @@
   ``confvault_diffstat(old, new)`` (difflib) for config_diff, ``confvault_grep(text,
   phrase)`` for config_search's matching line, ``confvault_urlquote(value)`` for every
   parameter of the links the views build (a device ``sw+1`` is ``device=sw%2B1``);
-- cells: status and health badges, links for ``*_url`` columns, a coloured diff;
+- cells: status and health badges, links for ``*_url`` columns, a coloured diff, times
+  (``*_at``) in the viewer's local time with UTC on hover;
+- the panel's own pages (reporting/pages.py, templates/confvault_*.html) under ``/panel/``:
+  dashboard, devices, a device, runs, a run, failing, history, search; ``/`` redirects there;
 - charts (reporting/static/confvault.js) on the queries metadata.yaml lists under
   ``plugins: confvault-reporting: charts``;
 - a page about a run in progress reloads itself until the run has ended;
@@ -20,6 +23,7 @@ import asyncio
 import difflib
 import json
 import os
+import re
 import tempfile
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +37,9 @@ DATABASE = "confvault"
 BADGE_COLUMNS = {"status", "last_status", "current_status", "last_failure_status", "health", "attention"}
 RUN_QUERIES = {"run", "run_failures", "run_report"}
 IN_PROGRESS = ("pending", "running")
+# Times (ISO-8601 UTC text) in these columns show in the viewer's local time (confvault.js).
+TIME_SUFFIXES = ("_at", "first_seen", "last_seen", "_seen")
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 def diff_lines(old: str | None, new: str | None, old_label: str = "old", new_label: str = "new") -> list[str]:
@@ -90,6 +97,10 @@ def render_cell(value: Any, column: str, datasette: Any) -> Markup | None:
     if column in BADGE_COLUMNS and isinstance(value, str) and value:
         css = value.replace(" ", "-")
         return Markup('<span class="cv-badge cv-{}">{}</span>').format(css, value)
+    if column.endswith(TIME_SUFFIXES) and isinstance(value, str) and ISO_TIME.match(value):
+        return Markup('<time class="cv-time" datetime="{}" title="{} UTC">{} UTC</time>').format(
+            value, value[:19].replace("T", " "), value[:16].replace("T", " ")
+        )
     if column.endswith("_url") and isinstance(value, str) and value.startswith("/"):
         label = column[: -len("_url")].replace("_", " ")
         return Markup('<a href="{}">{}</a>').format(datasette.urls.path(value), label)
@@ -186,7 +197,9 @@ async def run_report_xlsx(datasette: Any, request: Any) -> Response:
 
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
-    return [(r"^/-/confvault/run-report\.xlsx$", run_report_xlsx)]
+    from reporting import pages  # reporting/pages.py: the panel's own pages (/panel/...)
+
+    return [(r"^/-/confvault/run-report\.xlsx$", run_report_xlsx), *pages.routes()]
 
 
 # -- login, when app.py configured a password (it always does; reporting/access.py) --

@@ -26,7 +26,8 @@
     const caption = document.createElement("figcaption");
     caption.textContent = spec.title || "";
     fig.appendChild(caption);
-    const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H,
+    const w = spec.width || W, h = spec.height || H;
+    const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, width: w, height: h,
       class: `cv-chart cv-chart-${spec.type}`, role: "img", "aria-label": spec.title || "" });
     fig.appendChild(svg);
     return [fig, svg];
@@ -111,7 +112,8 @@
     const row = rows[0] || {};
     const values = spec.series.map((s) => Number(row[s]) || 0);
     const total = values.reduce((a, b) => a + b, 0);
-    const cx = W / 2, cy = H / 2, r = H / 2 - 16, inner = r * 0.55;
+    const w = spec.width || W, h = spec.height || H;
+    const cx = w / 2, cy = h / 2, r = h / 2 - 16, inner = r * 0.55;
     if (!total) {
       el("text", { x: cx, y: cy, "text-anchor": "middle", class: "cv-tick" }, svg, "no data");
     }
@@ -148,6 +150,75 @@
     if (anchor) anchor.parentNode.insertBefore(box, anchor);
     else document.querySelector(".content, main, body").appendChild(box);
   };
+
+  // The panel's pages (reporting/pages.py) carry their rows in the page itself.
+  window.confvaultDraw = function (target, specs, rows) {
+    const box = document.createElement("div");
+    box.className = "cv-charts";
+    for (const spec of specs) box.appendChild(DRAW[spec.type](spec, rows));
+    target.appendChild(box);
+  };
+
+  function pad(n) { return String(n).padStart(2, "0"); }
+
+  // <time datetime="...Z"> in the viewer's local time; UTC stays on hover.
+  function localTimes(root) {
+    for (const node of root.querySelectorAll("time.cv-time[datetime]")) {
+      const at = new Date(node.getAttribute("datetime"));
+      if (Number.isNaN(at.getTime())) continue;
+      node.textContent = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ` +
+        `${pad(at.getHours())}:${pad(at.getMinutes())}`;
+      node.title = `${node.getAttribute("datetime").slice(0, 19).replace("T", " ")} UTC`;
+    }
+  }
+
+  // "running for 1 min 05 s", ticking; the server's clock is the reference (data-now).
+  function elapsed(root) {
+    const nodes = root.querySelectorAll(".cv-elapsed[data-since]");
+    if (!nodes.length) return;
+    const skew = Date.now() - Date.parse(nodes[0].dataset.now || new Date().toISOString());
+    const tick = () => {
+      for (const node of nodes) {
+        const s = Math.max(0, Math.floor((Date.now() - skew - Date.parse(node.dataset.since)) / 1000));
+        node.textContent = s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min ${pad(s % 60)} s`
+          : `${Math.floor(s / 3600)} h ${pad(Math.floor((s % 3600) / 60))} min`;
+      }
+    };
+    tick();
+    window.setInterval(tick, 1000);
+  }
+
+  function panel() {
+    localTimes(document);
+    elapsed(document);
+    const trend = document.getElementById("cv-trend-data");
+    if (trend) {
+      window.confvaultDraw(document.getElementById("cv-trend"), [
+        { type: "stacked-bars", title: "", x: "day", series: ["success", "failed", "timeout", "unreachable", "other"] },
+      ], JSON.parse(trend.textContent));
+    }
+    const split = document.getElementById("cv-split-data");
+    if (split) {
+      window.confvaultDraw(document.getElementById("cv-split"), [
+        { type: "donut", title: "", width: 220, height: 170,
+          series: ["success", "failed", "timeout", "unreachable", "skipped", "cancelled", "interrupted"] },
+      ], JSON.parse(split.textContent));
+    }
+    for (const button of document.querySelectorAll("button.cv-copy")) {
+      button.addEventListener("click", async () => {
+        const text = document.getElementById(button.dataset.target).textContent;
+        try { await navigator.clipboard.writeText(text); button.textContent = "Copied"; }
+        catch (err) { button.textContent = "Select and copy"; }
+      });
+    }
+    // A page about a run in progress reloads itself; once the run has ended the server
+    // leaves this out and the page stays still.
+    const refresh = document.querySelector('meta[name="confvault-refresh"]');
+    if (refresh) window.setTimeout(() => window.location.reload(), Number(refresh.content) * 1000);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", panel);
+  else panel();
 
   window.confvaultRefresh = function (seconds) {
     const note = document.createElement("p");

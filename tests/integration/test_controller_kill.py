@@ -122,7 +122,7 @@ def test_killing_the_controller_alone_stops_its_workers(slow_lab: LabEnv, tmp_pa
     )
     try:
         deadline = time.monotonic() + 120
-        while not _query(db, "SELECT 1 FROM executions WHERE status != 'pending'"):
+        while not _query(db, "SELECT 1 FROM executions WHERE status NOT IN ('pending', 'running')"):
             assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read()[-3000:]}"
             assert time.monotonic() < deadline, "no device finished in 120s"
             time.sleep(0.05)
@@ -130,7 +130,8 @@ def test_killing_the_controller_alone_stops_its_workers(slow_lab: LabEnv, tmp_pa
         done = {
             n
             for (n,) in _query(
-                db, "SELECT d.name FROM executions e JOIN devices d ON d.id = e.device_id WHERE e.status != 'pending'"
+                db,
+                "SELECT d.name FROM executions e JOIN devices d ON d.id = e.device_id WHERE e.status NOT IN ('pending', 'running')",
             )
         }
         assert workers and done == {"fast-01"}, (workers, done)  # the slow ones are in flight

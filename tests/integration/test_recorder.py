@@ -157,7 +157,12 @@ def _wait_done(url: str, n: int, proc: subprocess.Popen[str], timeout: float = 1
         if os.path.exists(db):
             with sqlite3.connect(db) as conn:
                 try:
-                    if conn.execute("SELECT COUNT(*) FROM executions WHERE status != 'pending'").fetchone()[0] >= n:
+                    if (
+                        conn.execute(
+                            "SELECT COUNT(*) FROM executions WHERE status NOT IN ('pending', 'running')"
+                        ).fetchone()[0]
+                        >= n
+                    ):
                         return
                 except sqlite3.OperationalError:
                     pass

@@ -51,7 +51,7 @@ def serve(db: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[S
     try:
         assert proc.stdout is not None
         printed = [proc.stdout.readline() for _line in range(3)]
-        assert f"http://127.0.0.1:{port}/confvault/overview" in printed[0], printed
+        assert f"http://127.0.0.1:{port}/panel/" in printed[0], printed
         link = re.search(r"(http://\S+/-/confvault/login\?token=\S+)", printed[1])
         password_file = re.search(r"with the password in (\S+)", printed[2])
         assert link and password_file, printed

@@ -90,8 +90,8 @@ def served(history: tuple[Path, Any, Any]) -> Iterator[Served]:
 @pytest.fixture(scope="module")
 def server(served: Served, chromium: Any) -> str:
     """The panel's address, the browser logged in with the link the server printed."""
-    _open(chromium, served.link, "svg.cv-chart-donut path", "login_link")
-    assert chromium.current_url == f"{served.base}/confvault/overview"
+    _open(chromium, served.link, "section.cv-kpis", "login_link")
+    assert chromium.current_url == f"{served.base}/panel/"
     return served.base
 
 
@@ -188,7 +188,7 @@ def awkward_server(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> I
     build_awkward(db)
     with serve(db) as panel:
         base = panel.base.replace("127.0.0.1", "localhost")
-        _open(chromium, panel.link.replace("127.0.0.1", "localhost"), "svg.cv-chart-donut path", "awkward_login")
+        _open(chromium, panel.link.replace("127.0.0.1", "localhost"), "section.cv-kpis", "awkward_login")
         yield base
 
 

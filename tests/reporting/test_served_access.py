@@ -115,7 +115,7 @@ def logged_in(panel: Served) -> httpx.Client:
     """A client logged in the way `make demo`'s user is: the printed one-time link."""
     client = httpx.Client(follow_redirects=False, timeout=30)
     response = client.get(panel.link)
-    assert response.status_code == 302 and response.headers["location"] == "/confvault/overview"
+    assert response.status_code == 302 and response.headers["location"] == "/panel/"
     assert "ds_actor" in client.cookies
     return client
 

@@ -93,6 +93,10 @@ def run_info(
     )
 
 
+def as_int(value: Any) -> int | None:
+    return _int(value)
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -166,7 +170,7 @@ def execution_info(
         status=status,
         error_code=code,
         error_message=(result.get("error_message") or message) if code else None,
-        error_detail=None,
+        error_detail=error_detail(result, attempts, message) if code else None,
         attempts=attempts,
         started_at=attempts[0].started if attempts else now - duration,
         completed_at=now,
@@ -181,6 +185,55 @@ def execution_info(
         extra={k: result[k] for k in ("platform", "redactions", "backup_dir") if result.get(k) is not None},
         config_text=None,
     )
+
+
+DETAIL_LIMIT = 8000
+
+
+def error_detail(result: Mapping[str, Any], attempts: list[AttemptInfo], message: str | None) -> str | None:
+    """What went wrong, for the device page: the result's message and each attempt's error.
+    These are the backup action's redacted ``error_message``, ``msg`` and ``attempt_log``
+    (never the config text, which a result does not carry)."""
+    lines = []
+    for text in (_plain(result.get("error_message")), message):
+        if text and text not in lines:
+            lines.append(text)
+    for a in attempts:
+        took = f"{a.duration:.1f} s" if a.duration else ""
+        lines.append(f"attempt {a.number}: {a.error_code or ''} {a.error or ''} {took}".strip())
+    detail = "\n".join(lines).strip()
+    return detail[:DETAIL_LIMIT] or None
+
+
+# The settings a run ran with (runs.extra ``params``): the play's variables (role defaults,
+# inventory, -e) under these names, whether or not they came from -e.
+PARAM_VARS = {
+    "transport": "confvault_transport",
+    "device_timeout": "confvault_device_timeout",
+    "retries": "confvault_retries",
+    "retry_delay": "confvault_retry_delay",
+    "throttle": "confvault_throttle",
+    "serial": "confvault_serial",
+}
+
+
+def run_params(cli: Mapping[str, Any], play_vars: Mapping[str, Any], play: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters a backup play ran with: CLI (forks, limit, tags, check mode, inventory
+    sources), the play's own keywords (serial, throttle) and the collection's settings."""
+    params: dict[str, Any] = {k: _plain(play_vars.get(v)) for k, v in PARAM_VARS.items()}
+    for key in ("serial", "throttle"):
+        if params.get(key) is None and _plain(play.get(key)) not in (None, "", "0"):
+            params[key] = _plain(play.get(key))
+    inventory = cli.get("inventory") or ()
+    params.update(
+        forks=_int(cli.get("forks")),
+        limit=_plain(cli.get("subset")),
+        tags=",".join(str(t) for t in cli.get("tags") or () if t != "all") or None,
+        skip_tags=",".join(str(t) for t in cli.get("skip_tags") or ()) or None,
+        check_mode=bool(cli.get("check")),
+        inventory=[str(i) for i in ([inventory] if isinstance(inventory, str) else inventory)] or None,
+    )
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def renumber(attempts: list[AttemptInfo]) -> list[AttemptInfo]:

@@ -135,6 +135,28 @@ class RecorderSession:
         self._guard("open the history database", begin)
         self.run_id = run_id
 
+    def started(self, host: str, action: str, at: float) -> None:
+        """A task started on a device: its backup task makes it ``running`` (queued before)."""
+        if action not in self.backup_actions or host in self.finished or host not in self.devices:
+            return
+        if self.run_id and self.store is not None:
+            run_id = self.run_id
+            self._guard("record the device as running", lambda: self.store.mark_running(run_id, host, at))
+
+    def play_settings(self, cli: Mapping[str, Any], play_vars: Mapping[str, Any], play: Mapping[str, Any]) -> None:
+        """The backup play started: record the parameters it runs with (role defaults too)."""
+        if not self.run_id or self.store is None:
+            return
+        params = recording.run_params(cli, play_vars, play)
+        info = self.info
+        if info is not None:
+            params.setdefault("user", info.user)
+            if info.awx_job_id:
+                params["awx_job_id"] = info.awx_job_id
+        run_id = self.run_id
+        timeout, retries = recording.as_int(params.get("device_timeout")), recording.as_int(params.get("retries"))
+        self._guard("record the run's parameters", lambda: self.store.set_run_params(run_id, params, timeout, retries))
+
     def record(self, host: str, action: str, outcome: str, result: Mapping[str, Any]) -> None:
         if action in RUN_CHECK_ACTIONS:
             if outcome == "failed" and self.run_error is None:

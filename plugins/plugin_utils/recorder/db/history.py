@@ -195,7 +195,9 @@ def prune(store: Any, keep_days: float, now: float | None = None) -> dict[str, i
         raise ValueError("keep_days must be at least 1")
     cutoff = iso((time.time() if now is None else now) - keep_days * 86400)
     e, a = s.executions, s.attempts
-    old = sa.select(e.c.id).where(sa.func.coalesce(e.c.completed_at, e.c.started_at) < cutoff, e.c.status != "pending")
+    old = sa.select(e.c.id).where(
+        sa.func.coalesce(e.c.completed_at, e.c.started_at) < cutoff, e.c.status.notin_(("pending", "running"))
+    )
     with store._db.write() as conn:  # noqa: SLF001 - same package; the store's write discipline
         attempts = conn.execute(sa.delete(a).where(a.c.execution_id.in_(old))).rowcount
         executions = conn.execute(sa.delete(e).where(e.c.id.in_(old))).rowcount

@@ -78,9 +78,20 @@ def _v2_reporting_rollups(conn: sa.engine.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def _v3_running_executions(conn: sa.engine.Connection) -> None:
+    """executions.created_at (when the run queued it; NULL for older rows), and the rollup
+    triggers again: a ``running`` execution (its task started) counts once it ends."""
+    conn.exec_driver_sql("ALTER TABLE executions ADD COLUMN created_at TEXT")
+    if conn.dialect.name == "sqlite":
+        for name in rollups.SQLITE_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    rollups.create_triggers(conn)  # PostgreSQL: CREATE OR REPLACE the function
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "reporting rollups", _v2_reporting_rollups),
+    Migration(3, "running executions", _v3_running_executions),
 ]
 LATEST = MIGRATIONS[-1].version
 

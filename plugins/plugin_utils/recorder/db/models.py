@@ -18,7 +18,8 @@ __all__ = ["AttemptInfo"]
 
 # An execution is one device in one run.
 EXECUTION_STATUSES = (
-    "pending",
+    "pending",  # queued: the run has it, its backup task has not started
+    "running",  # its backup task started (started_at), no outcome yet
     "success",
     "failed",
     "timeout",

@@ -178,7 +178,7 @@ class RecorderStore:
         with self._db.write() as conn:
             conn.execute(
                 sa.update(e)
-                .where(e.c.run_id == run_id, e.c.status == "pending")
+                .where(e.c.run_id == run_id, e.c.status.in_(("pending", "running")))
                 .values(status="skipped", skip_reason=skip_reason, completed_at=now)
             )
             self._refresh_totals(conn, run_id, now)
@@ -236,13 +236,42 @@ class RecorderStore:
     # -- devices and executions -----------------------------------------------------
 
     @_locked
+    def mark_running(self, run_id: str, device: str, started_at: float) -> None:
+        """A device's backup task started: its queued execution is ``running`` from then."""
+        e = s.executions
+        with self._db.write() as conn:
+            device_id = conn.execute(sa.select(s.devices.c.id).where(s.devices.c.name == device)).scalar()
+            if device_id is None:
+                return
+            conn.execute(
+                sa.update(e)
+                .where(e.c.run_id == run_id, e.c.device_id == device_id, e.c.status == "pending")
+                .values(status="running", started_at=iso(started_at))
+            )
+            conn.execute(sa.update(s.runs).where(s.runs.c.run_id == run_id).values(heartbeat_at=iso(time.time())))
+
+    @_locked
+    def set_run_params(self, run_id: str, params: dict[str, Any], timeout: int | None, retries: int | None) -> None:
+        """The settings the run's backup play actually ran with (runs.extra ``params``)."""
+        r = s.runs
+        with self._db.write() as conn:
+            extra = rows.decode({"extra": conn.execute(sa.select(r.c.extra).where(r.c.run_id == run_id)).scalar()})
+            merged = {**(extra.get("extra") or {}), "params": params}
+            values: dict[str, Any] = {"extra": rows.to_json(merged)}
+            if timeout is not None:
+                values["timeout"] = timeout
+            if retries is not None:
+                values["retries"] = retries
+            conn.execute(sa.update(r).where(r.c.run_id == run_id).values(values))
+
+    @_locked
     def add_pending(self, run_id: str, devices: list[DeviceInfo]) -> None:
         """Upsert the devices and give each a ``pending`` execution in this run, once."""
         now = iso(time.time())
         with self._db.write() as conn:
             for device in devices:
                 device_id = self._device_id(conn, device.name, device, now)
-                row = {"run_id": run_id, "device_id": device_id, "status": "pending", "extra": "{}"}
+                row = {"run_id": run_id, "device_id": device_id, "status": "pending", "extra": "{}", "created_at": now}
                 upsert(conn, s.executions, row, ["run_id", "device_id"])
             self._refresh_totals(conn, run_id, now)
 
@@ -255,9 +284,9 @@ class RecorderStore:
         e = s.executions
         with self._db.write() as conn:
             device_id = self._device_id(conn, info.device, device, now)
-            row = rows.execution_row(info, device_id)
-            keys = ["run_id", "device_id"]
-            upsert(conn, e, row, keys, {c: f"excluded.{c}" for c in row if c not in keys})
+            row = {**rows.execution_row(info, device_id), "created_at": now}  # kept when queued before
+            keys = ["run_id", "device_id", "created_at"]
+            upsert(conn, e, row, keys[:2], {c: f"excluded.{c}" for c in row if c not in keys})
             key = (e.c.run_id == info.run_id) & (e.c.device_id == device_id)
             execution_id = conn.execute(sa.select(e.c.id).where(key)).scalar_one()
             conn.execute(sa.delete(s.attempts).where(s.attempts.c.execution_id == execution_id))
@@ -305,7 +334,7 @@ class RecorderStore:
         e = s.executions
         conn.execute(
             sa.update(e)
-            .where(e.c.run_id == run_id, e.c.status == "pending")
+            .where(e.c.run_id == run_id, e.c.status.in_(("pending", "running")))
             .values(status=status, error_code=code, error_message=reason, completed_at=now)
         )
 

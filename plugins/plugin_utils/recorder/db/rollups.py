@@ -9,7 +9,7 @@ the old row's contribution and adds the new one. One trigger body, written once 
 serves SQLite (four triggers) and PostgreSQL (one PL/pgSQL function). Other dialects
 get the tables but no triggers (they stay empty; the recorder supports only these two).
 
-What counts: an execution that is no longer ``pending`` and has a time, on the UTC day of
+What counts: an execution that is no longer ``pending`` or ``running`` and has a time, on the UTC day of
 ``COALESCE(started_at, completed_at)`` (cancelled before it started: its completed_at).
 ``device_stats.last_success_at`` (its completed_at, as history.select reads it) only
 ever grows: pruning a run does not lower it.
@@ -27,7 +27,14 @@ MEASURES = ("executions", *STATUSES, "duration_sum", "duration_count", "config_b
 MOMENT = "COALESCE({row}.started_at, {row}.completed_at)"
 # When a success happened, as history.select() reads it ("stale" devices).
 DONE_AT = "COALESCE({row}.completed_at, {row}.started_at)"
-COUNTED = "({row}.status <> 'pending' AND " + MOMENT + " IS NOT NULL)"
+# Queued (pending) and running executions have no outcome yet: they count once they end.
+COUNTED = "({row}.status NOT IN ('pending', 'running') AND " + MOMENT + " IS NOT NULL)"
+SQLITE_TRIGGERS = (
+    "executions_rollup_ai",
+    "executions_rollup_ad",
+    "executions_rollup_au_old",
+    "executions_rollup_au_new",
+)
 
 
 def _values(row: str, sign: str) -> list[str]:

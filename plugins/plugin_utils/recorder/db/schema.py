@@ -146,6 +146,8 @@ if sa is not None:
         sa.Column("path", _text),
         sa.Column("skip_reason", _text),
         sa.Column("extra", _text, nullable=False, server_default="{}"),  # JSON
+        # When the run queued it (migration 3; NULL for executions recorded before).
+        sa.Column("created_at", _text),
         sa.UniqueConstraint("run_id", "device_id"),
         sa.Index("ix_executions_device_started", "device_id", "started_at"),
         sa.Index("ix_executions_status_started", "status", "started_at"),
