@@ -3,7 +3,8 @@ simulated devices, in one invocation. Run on demand; only --smoke is part of the
 (tests/bench/test_perf_smoke.py).
 
     .venv/bin/python tests/bench/perf.py --n 50 200 1000 [--forks 20] [--repeat 1]
-        [--contenders stock confvault-network_cli confvault-netmiko netmiko-pool]
+        [--contenders stock rancid confvault-network_cli confvault-netmiko netmiko-pool]
+        [--steady] [--stat median|best] [--install-rancid]
         [--platform cisco.ios.ios] [--config-kb 80] [--latency 0.0] [--ssh-type libssh|paramiko]
         [--mem-limit-gib 16] [--timeout 3600] [--sim-procs 1] [--json OUT] [--keep]
     .venv/bin/python tests/bench/perf.py --smoke              # N=4, small config, every contender
@@ -19,6 +20,15 @@ started in their own process groups: their CPU is not counted):
                          recorder on (SQLite in the work dir)
   confvault-netmiko      the same with -e confvault_transport=netmiko
   netmiko-pool           tests/bench/netmiko_pool.py: netmiko in a thread pool (workers = forks), the floor
+  rancid                 RANCID 3.13 (Debian's package) as an unprivileged user, RCSSYS=git,
+                         PAR_COUNT = forks (tests/bench/rancid_bench.py); only when asked for:
+                         `--install-rancid` (root) installs it and creates its user, never make test
+
+--steady: the steady state of a nightly backup. Each contender keeps its backups, git
+repository and database (RANCID its BASEDIR) across its runs of one N: a first run (run 0,
+shown but left out of the table) stores every config, then --repeat runs over unchanged
+devices, interleaved (a b c, a b c), are measured. --stat best takes each contender's run
+with the least CPU (the least disturbed by other load), median the median.
 
 Each run is measured like tests/bench/meter.py does: wall, CPU seconds of the whole
 process tree (connection daemons included), peak PSS of the tree; a tree over
@@ -53,7 +63,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from benchlab import PLATFORMS, BenchLab  # noqa: E402
+from benchlab import ENABLE, PASSWORD, PLATFORMS, USER, BenchLab  # noqa: E402
 from meter import run as meter_run  # noqa: E402
 from perfresults import (  # noqa: E402
     Result,
@@ -64,9 +74,12 @@ from perfresults import (  # noqa: E402
     task_times,
     verify,
 )
+from rancid_bench import Rancid, available, install  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 CONTENDERS = ("stock", "confvault-network_cli", "confvault-netmiko", "netmiko-pool")
+OPTIONAL = ("rancid",)  # only when asked for (root, Debian's rancid package): never in make test
+ORDER = ("stock", "rancid", "confvault-network_cli", "confvault-netmiko", "netmiko-pool")
 STOCK_PLAYBOOK = HERE / "playbooks" / "stock_backup.yml"
 SMOKE = {"n": [4], "config_kb": 16, "timeout": 300.0, "repeat": 1}
 # Set (or removed) for every contender by Bench.env; any other ANSIBLE_*/CONFVAULT_* variable
@@ -105,6 +118,17 @@ class Bench:
                 )
             )
         self.stock_cfg.write_text("\n".join(lines) + "\n")
+        self.rancids: dict[int, Rancid] = {}  # N -> its RANCID installation (state across runs)
+
+    def rancid(self, lab: BenchLab) -> Rancid:
+        if lab.n not in self.rancids:
+            self.rancids[lab.n] = Rancid(lab.hosts, lab.platform, USER, PASSWORD, ENABLE, self.args.forks)
+        return self.rancids[lab.n]
+
+    def cleanup(self) -> None:
+        for rancid in self.rancids.values():
+            rancid.cleanup()
+        self.rancids = {}
 
     def env(self, contender: str, run_dir: Path, control_dir: Path, json_stdout: bool) -> dict[str, str]:
         env = {
@@ -169,10 +193,21 @@ class Bench:
         run_dir.mkdir(parents=True)
         # the daemons' sockets: this run's own directory, short (AF_UNIX paths end at 107 bytes)
         control_dir = Path(tempfile.mkdtemp(prefix="cvpc-"))
-        backups = run_dir / "backups"
-        if contender == "stock" or contender == "netmiko-pool":
-            backups.mkdir()
-        cmd = self.command(contender, lab, backups, run_dir)
+        # --steady: backups, git repository and database live across the runs of one N
+        state = self.workdir / f"n{lab.n}" / f"{contender}-state" if self.args.steady else run_dir
+        state.mkdir(parents=True, exist_ok=True)
+        backups = state / "backups"
+        if contender in ("stock", "netmiko-pool", "rancid"):
+            backups.mkdir(exist_ok=True)
+        if contender == "rancid":
+            rancid = self.rancid(lab)
+            cmd = rancid.command()
+            env = rancid.env()
+        else:
+            cmd = self.command(contender, lab, backups, run_dir)
+            env = self.env(contender, state, control_dir, json_stdout=big)
+        if self.args.profile and (run_no or not self.args.steady):
+            cmd, env = profiled(cmd, env, run_dir)
         (run_dir / "command").write_text(shlex.join(cmd) + "\n")
         load = os.getloadavg()[0]
         sim_before = lab.cpu_seconds()
@@ -180,7 +215,7 @@ class Bench:
             with open(run_dir / "stdout", "wb") as out, open(run_dir / "stderr", "wb") as err:
                 m = meter_run(
                     cmd,
-                    env=self.env(contender, run_dir, control_dir, json_stdout=big),
+                    env=env,
                     cwd=str(ROOT),
                     timeout=self.args.timeout,
                     stdout=out,
@@ -191,6 +226,8 @@ class Bench:
         finally:
             shutil.rmtree(control_dir, ignore_errors=True)
         sim_cpu = lab.cpu_seconds() - sim_before
+        if contender == "rancid":
+            self.rancid(lab).export(backups)
         check = verify(backups, list(lab.hosts), lab.platform, lab.config_kb)
         result = Result(
             contender,
@@ -222,9 +259,24 @@ class Bench:
             result.note += "a simulator process died during this run; "
         if not result.passed:
             result.note += failure_note(run_dir, check)
-        if not self.args.keep:
+        if not self.args.keep and not self.args.steady:
             shutil.rmtree(backups, ignore_errors=True)  # 80 MB per 1000 devices; the logs stay
         return result
+
+
+def profiled(cmd: list[str], env: dict[str, str], run_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """--profile: py-spy samples every Python process of the run (raw stacks in
+    run_dir/profile.txt, tests/bench/profile_breakdown.py sorts them), and a git shim first
+    on PATH logs each git command to run_dir/git.log. Their own CPU is counted: the figures
+    of a profiled run are not the contender's."""
+    shim = run_dir / "shim"
+    shim.mkdir()
+    real_git = shutil.which("git") or "/usr/bin/git"
+    (shim / "git").write_text(f'#!/bin/sh\necho "$*" >> {run_dir / "git.log"}\nexec {real_git} "$@"\n')
+    (shim / "git").chmod(0o755)
+    env = {**env, "PATH": f"{shim}{os.pathsep}{env.get('PATH', '')}"}
+    spy = [str(VENV_BIN / "py-spy"), "record", "--subprocesses", "--format", "raw", "--rate", "200"]
+    return [*spy, "--nonblocking", "--output", str(run_dir / "profile.txt"), "--", *cmd], env
 
 
 # -- the machine -----------------------------------------------------------------------
@@ -328,8 +380,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--n", type=int, nargs="+", default=[50], help="device counts, one table each")
     parser.add_argument("--forks", type=int, default=20, help="Ansible forks; netmiko-pool workers")
-    parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, help="default: all four")
+    parser.add_argument(
+        "--contenders", nargs="+", choices=ORDER, help="default: all but rancid (stock and the other three)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each contender per N (medians shown)")
+    parser.add_argument(
+        "--steady",
+        action="store_true",
+        help="keep each contender's backups/git/database across its runs: a first run stores, the "
+        "--repeat runs after it see unchanged devices",
+    )
+    parser.add_argument(
+        "--stat", choices=["median", "best"], default="median", help="the run shown per contender (best: least CPU)"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy (pip install py-spy) over each measured run, and a count of git commands: "
+        "run_dir/profile.txt, run_dir/git.log (slower: for the breakdown, not the figures)",
+    )
+    parser.add_argument(
+        "--install-rancid",
+        action="store_true",
+        help="as root: apt-get install rancid and create its user (confvault-bench), then go on",
+    )
     parser.add_argument("--platform", default="cisco.ios.ios", choices=sorted(PLATFORMS))
     parser.add_argument("--config-kb", type=int, default=80, help="size of each device's config")
     parser.add_argument("--latency", type=float, default=0.0, help="simulated seconds per command")
@@ -392,12 +466,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.mem_limit_gib = round(min(16.0, 0.8 * available) if available else 16.0, 1)
     if min(args.n) < 1 or args.repeat < 1 or args.forks < 1:
         parser.error("--n, --repeat and --forks must be >= 1")
-    args.contenders = [c for c in CONTENDERS if c in args.contenders]  # stock first: the baseline
+    args.contenders = [c for c in ORDER if c in args.contenders]  # stock first: the baseline
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.install_rancid:
+        install()
+    if "rancid" in args.contenders and available():
+        print(f"rancid: {available()}", file=sys.stderr)
+        return 2
     command_line = shlex.join([sys.executable, *(sys.argv if argv is None else [str(Path(__file__)), *argv])])
     machine = machine_info()
     print(f"command: {command_line}")
@@ -469,15 +548,18 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
                 results: list[Result] = []
-                for run_no in range(1, args.repeat + 1):
+                first = 0 if args.steady else 1  # run 0: the first run, which stores every config
+                for run_no in range(first, args.repeat + 1):
                     for contender in args.contenders:
                         r = bench.run(contender, lab, run_no, big=big)
-                        results.append(r)
+                        if run_no:
+                            results.append(r)
                         all_results.append(r)
                         print(
-                            f"  N={n} {contender} run {run_no}: wall {r.wall:.1f} s, CPU {r.cpu:.1f} s, "
+                            f"  N={n} {contender} run {run_no}{' (first: stores)' if not run_no else ''}: "
+                            f"wall {r.wall:.1f} s, CPU {r.cpu:.1f} s ({r.cpu / n:.3f}/device), "
                             f"peak PSS {r.peak_pss_mib:.0f} MiB ({r.peak_procs} procs), ok {r.ok}/{n}, "
-                            f"sim CPU {r.sim_cpu:.2f} s, {r.status()}",
+                            f"sim CPU {r.sim_cpu:.2f} s, load {r.load_before:.2f}, {r.status()}",
                             flush=True,
                         )
                         if not lab.alive():
@@ -488,11 +570,13 @@ def main(argv: list[str] | None = None) -> int:
             if big:
                 print(big_table(results, lab.config_kb))
             else:
-                rows = summarize(n, results, args.contenders)
+                rows = summarize(n, results, args.contenders, stat=args.stat)
                 report["summary"].extend(rows)
                 print(table(n, rows, lab_info))
             print(flush=True)
     finally:
+        if not args.keep:
+            bench.cleanup()
         report["results"] = [
             {**asdict(r), "passed": r.passed, "cpu_per_device": round(r.cpu / r.n, 4)} for r in all_results
         ]

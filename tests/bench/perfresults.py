@@ -190,21 +190,35 @@ def median_of(results: list[Result], attr: str) -> float | None:
     return statistics.median(values) if values else None
 
 
-def summarize(n: int, results: list[Result], contenders: list[str]) -> list[dict[str, Any]]:
-    """One row per contender: medians over its runs, and ratios to stock's medians (only
-    from stock runs that passed: a killed or failed baseline gives no ratio)."""
-    stock = [r for r in results if r.contender == "stock" and r.passed]
-    base = {k: median_of(stock, k) for k in ("wall", "cpu", "peak_pss_mib")} if stock else {}
+def figures(runs: list[Result], stat: str) -> dict[str, float | None]:
+    """wall, cpu, peak_pss_mib of a contender's runs: the medians, or (``best``) the run
+    with the least CPU, the one other load disturbed least (failed runs never count as best)."""
+    keys = ("wall", "cpu", "peak_pss_mib")
+    passed = [r for r in runs if r.passed]
+    if stat == "best" and passed:
+        best = min(passed, key=lambda r: r.cpu)
+        return {k: getattr(best, k) for k in keys}
+    return {k: median_of(runs, k) for k in keys}
+
+
+def summarize(n: int, results: list[Result], contenders: list[str], stat: str = "median") -> list[dict[str, Any]]:
+    """One row per contender: medians (or best runs) over its runs, and ratios to stock's and
+    RANCID's (only from their runs that passed: a killed or failed baseline gives no ratio)."""
+    bases = {}
+    for name in ("stock", "rancid"):
+        ok = [r for r in results if r.contender == name and r.passed]
+        bases[name] = figures(ok, stat) if ok else {}
+    base = bases["stock"]
     rows = []
     for contender in contenders:
         runs = [r for r in results if r.contender == contender]
         if not runs:
             continue
-        wall, cpu, pss = (median_of(runs, k) for k in ("wall", "cpu", "peak_pss_mib"))
+        wall, cpu, pss = figures(runs, stat).values()
         statuses = sorted({r.status() for r in runs})
 
-        def ratio(value: float | None, key: str) -> float | None:
-            return round(value / base[key], 4) if value is not None and base.get(key) else None
+        def ratio(value: float | None, key: str, against: dict[str, float | None] = base) -> float | None:
+            return round(value / against[key], 4) if value is not None and against.get(key) else None
 
         rows.append(
             {
@@ -219,6 +233,10 @@ def summarize(n: int, results: list[Result], contenders: list[str]) -> list[dict
                 "cpu_per_device_vs_stock": ratio(cpu, "cpu"),
                 "wall_vs_stock": ratio(wall, "wall"),
                 "mem_vs_stock": ratio(pss, "peak_pss_mib"),
+                "cpu_per_device_vs_rancid": ratio(cpu, "cpu", bases["rancid"]),
+                "wall_vs_rancid": ratio(wall, "wall", bases["rancid"]),
+                "mem_vs_rancid": ratio(pss, "peak_pss_mib", bases["rancid"]),
+                "stat": stat,
                 "sim_cpu": median_of(runs, "sim_cpu"),
                 "load_before": median_of(runs, "load_before"),
                 "status": "ok" if statuses == ["ok"] else "; ".join(statuses),
@@ -238,8 +256,13 @@ def table(n: int, rows: list[dict[str, Any]], lab_info: dict[str, Any]) -> str:
         f"{'ok/N':>10} {'CPU/dev vs stock':>16} {'wall vs stock':>13} {'mem vs stock':>12} {'sim CPU s':>9} "
         f"{'load':>5}  status"
     )
+    vs_rancid = any(r["contender"] == "rancid" for r in rows)
+    if vs_rancid:
+        head += f"  {'CPU/dev vs rancid':>17} {'wall vs rancid':>14} {'mem vs rancid':>13}"
+    stat = rows[0].get("stat", "median") if rows else "median"
+    what = "medians of the runs" if stat == "median" else "each contender's run with the least CPU"
     lines = [
-        f"N={n} (medians of the runs; load: 1-min load average before each run; sim CPU: the simulators', "
+        f"N={n} ({what}; load: 1-min load average before each run; sim CPU: the simulators', "
         f"not counted): {lab_info['platform']}, config {lab_info['config_kb']} KiB, latency {lab_info['latency']} s, "
         f"{lab_info['sim_procs']} simulator process(es), started in {lab_info['start_seconds']:.1f} s",
         head,
@@ -253,6 +276,12 @@ def table(n: int, rows: list[dict[str, Any]], lab_info: dict[str, Any]) -> str:
             f"{str(row['ok']) + '/' + str(n):>10} {_x(row['cpu_per_device_vs_stock']):>16} {_x(row['wall_vs_stock']):>13} "
             f"{_x(row['mem_vs_stock']):>12} {_fmt(row['sim_cpu'], '9.2f')} {_fmt(row['load_before'], '5.1f')}  "
             f"{row['status']}"
+            + (
+                f"  {_x(row['cpu_per_device_vs_rancid']):>17} {_x(row['wall_vs_rancid']):>14} "
+                f"{_x(row['mem_vs_rancid']):>13}"
+                if vs_rancid
+                else ""
+            )
         )
         notes.extend(f"  {row['contender']} {note}" for note in row["notes"])
     if any(r["contender"] == "stock" for r in rows) and all(r["cpu_per_device_vs_stock"] is None for r in rows):

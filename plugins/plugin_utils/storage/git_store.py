@@ -30,12 +30,14 @@ from dataclasses import dataclass
 
 from ansible_collections.confvault.network.plugins.module_utils.urls import mask_url, remote_kind
 from ansible_collections.confvault.network.plugins.plugin_utils import lifeline
-from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_locks
+from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_fast, git_locks
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 GIT_UMASK = 0o077  # every file and directory git makes in .git: this user's only
 _SHARED = re.compile(rb"(?im)^\s*sharedrepository\s*(?:=|$)")  # a bare key means true
+# user.email set in the repository's own config (a [user] section, then `email =`)
+_LOCAL_EMAIL = re.compile(rb"(?ims)^\s*\[user\]\s*$(?:(?!^\s*\[).)*?^\s*email\s*=\s*\S")
 LOCK_NAME = "confvault.lock"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@:+-]+$")
 # How long to wait for a live git working in the repository (someone's `git status`, a
@@ -149,8 +151,10 @@ def _run_git(repo: str, *args: str, die_with_caller: bool = False) -> subprocess
         ) from None
 
 
-def ensure_repo(repo: str) -> None:
-    """Create the backup directory and its git repository if they do not exist yet."""
+def ensure_repo(repo: str, identity: bool = True) -> None:
+    """Create the backup directory and its git repository if they do not exist yet.
+    ``identity``: also make sure commits have an author (:func:`store` does that itself,
+    under its lock and only before a commit: an unchanged device then starts no git)."""
     try:
         os.makedirs(repo, mode=DIR_MODE, exist_ok=True)
     except OSError as exc:
@@ -167,14 +171,29 @@ def ensure_repo(repo: str) -> None:
         if not os.path.exists(os.path.join(repo, ".git")):  # complete: init runs under this lock
             _git(repo, "init", "-q")
         make_private(repo)
-        # Commits must work on a machine with no global git identity (fresh CI, AWX EE).
-        if not _git(repo, "config", "user.email", check=False):
+        if identity and not _local_email(repo):
             with repo_lock(repo):  # clears a config.lock left by a killed first run
-                if not _git(repo, "config", "user.email", check=False):
-                    _git(repo, "config", "user.email", "confvault@localhost")
-                    _git(repo, "config", "user.name", "ConfVault")
+                _ensure_identity(repo)
     finally:
         os.close(fd)
+
+
+def _ensure_identity(repo: str) -> None:
+    """Commits must work on a machine with no global git identity (fresh CI, AWX EE): set
+    the repository's own when git knows none. Call under :func:`repo_lock`."""
+    if not _git(repo, "config", "user.email", check=False):
+        _git(repo, "config", "user.email", "confvault@localhost")
+        _git(repo, "config", "user.name", "ConfVault")
+
+
+def _local_email(repo: str) -> bool:
+    """Whether the repository's own config names the author (ConfVault sets it on a first
+    run on a machine with no identity): then no git is needed to know commits will work."""
+    try:
+        with open(os.path.join(repo, ".git", "config"), "rb") as fh:
+            return _LOCAL_EMAIL.search(fh.read()) is not None
+    except OSError:
+        return False
 
 
 def make_private(repo: str) -> None:
@@ -318,7 +337,7 @@ def store(
     if check_mode:
         previous = read_previous(path) if os.path.isdir(repo) else None
         return Stored(path, digest, size, lines, previous != text, None)
-    ensure_repo(repo)
+    ensure_repo(repo, identity=False)
     warning = open_dir_warning(repo)
     if warning:
         _warn(warning)
@@ -327,12 +346,22 @@ def store(
             _refuse_orphan(alive, hostname, "write")
             previous = read_previous(path)
             changed = previous != text
+            data = text.encode("utf-8")
+            # Unchanged and known committed as is (git_fast.py: the index and HEAD agree with
+            # what ConfVault last saw): no git at all. Otherwise git decides, as always.
+            commit = None if changed else git_fast.committed(repo, name, data)
+            if commit is not None:
+                return Stored(path, digest, size, lines, False, commit, lock.cleared_locks)
             if changed:
                 atomic_write(path, text)
             # Commit whenever the work tree differs from HEAD, even if this run did not
             # change the file (a previous run may have died between write and commit).
+            before = None
             if _git(repo, "status", "--porcelain", "--", name):
                 _refuse_orphan(alive, hostname, "commit")
+                if not _local_email(repo):
+                    _ensure_identity(repo)
+                before = git_fast.head_before(repo)
                 _git(repo, "add", "--", name)
                 _git(
                     repo,
@@ -345,7 +374,11 @@ def store(
                     name,
                     die_with_caller=True,
                 )
-            commit = _git(repo, "log", "-1", "--format=%H", "--", name) or None
+                # this commit, under the lock, is the file's last: no history walk
+                commit = git_fast.read_head(os.path.join(repo, ".git"))
+            if commit is None:  # its last commit may be far back: git log walks to it
+                commit = _git(repo, "log", "-1", "--format=%H", "--", name) or None
+            git_fast.remember(repo, name, data, commit, before)
     except OSError as exc:
         raise StorageError(f"cannot write backup {path}: {exc.strerror or exc}") from exc
     return Stored(path, digest, size, lines, changed, commit, lock.cleared_locks)
