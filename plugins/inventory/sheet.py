@@ -17,6 +17,9 @@ description:
     C(port), C(model) and C(credential) are known; any other column becomes a host var of that name.
   - Groups C(vendor_<v>), C(platform_<short name>), C(site_<v>), C(status_<v>), C(credential_<v>) (see O(group_by)),
     plus O(keyed_groups), O(groups) and O(compose).
+  - Sheets are read as a stream, under caps on rows, columns, cells, cell length and file size
+    (O(max_rows) and the other C(max_*) options); a sheet past a cap stops the load with an error that
+    names the file and the option to raise.
   - Every problem (missing column, duplicate hostname, bad address, unknown platform or status, formula,
     merged cells, non-ASCII name, password column...) is reported with its file, sheet, row and column, and
     no host is loaded unless O(skip_bad_rows) is set. Blank rows are ignored.
@@ -62,6 +65,41 @@ options:
     type: list
     elements: str
     default: [vendor, platform, site, status, credential]
+  max_rows:
+    description:
+      - The most rows under the header that may hold a value. The sheet is read row by row and empty
+        rows cost nothing, so a stray formatted cell far below the table is ignored; a value past this
+        row stops the load with an error naming the file, the row and this option.
+    type: int
+    default: 100000
+  max_columns:
+    description: The last column that may hold a value (200 is column GR); a value further right stops the load.
+    type: int
+    default: 200
+  max_cells:
+    description: The most non-empty cells in the sheet (this bounds the memory a load takes).
+    type: int
+    default: 2000000
+  max_cell_chars:
+    description: The most characters in one cell; a longer cell stops the load with its row and column.
+    type: int
+    default: 4096
+  max_file_bytes:
+    description: The largest .xlsx or .csv file read, in bytes (default 50 MiB).
+    type: int
+    default: 52428800
+  max_uncompressed_bytes:
+    description:
+      - The most an .xlsx may unpack to, in bytes (default 200 MiB), summed over the files inside it.
+        Checked from the zip directory before anything is unpacked, so a zip bomb stops at once.
+    type: int
+    default: 209715200
+  max_compression_ratio:
+    description:
+      - The most a file inside an .xlsx may unpack to, as a multiple of its packed size (files under
+        1 MiB exempt). Real sheets pack 5 to 30 times; a zip bomb a thousand.
+    type: int
+    default: 100
 """
 
 EXAMPLES = r"""
@@ -88,6 +126,8 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
 from ansible_collections.confvault.network.plugins.plugin_utils.sheet import (
+    LIMIT_NAMES,
+    Limits,
     MissingDependency,
     SheetError,
     SheetResult,
@@ -109,17 +149,24 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         given = os.path.expanduser(os.path.expandvars(self.get_option("path")))
         sheet_path = os.path.join(os.path.dirname(os.path.abspath(path)), given)
         try:
+            limits = Limits(**{name: self.get_option(name) for name in LIMIT_NAMES})
+        except SheetError as e:
+            raise AnsibleParserError(f"{path}: {e}") from e
+        try:
             result = load_sheet(
                 sheet_path,
                 sheet=self.get_option("sheet"),
                 header_row=self.get_option("header_row"),
                 statuses=self.get_option("statuses"),
                 group_by=self.get_option("group_by"),
+                limits=limits,
             )
         except MissingDependency as e:
             raise AnsibleError(str(e)) from e
-        except SheetError as e:
+        except SheetError as e:  # LimitExceeded too: the file, the cap and the option to raise
             raise AnsibleParserError(str(e)) from e
+        except Exception as e:  # a bug, not the sheet: still say which file, never "Unexpected AnsibleError"
+            raise AnsibleParserError(f"{sheet_path}: could not read the sheet: {type(e).__name__}: {e}") from e
         # All or nothing: a sheet with problems adds no host, unless the user opted in.
         if result.fatal or (result.problems and not self.get_option("skip_bad_rows")):
             raise AnsibleParserError(result.error_text())

@@ -6,17 +6,21 @@ finds whichever one pytest loaded last."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import resource
 import subprocess
 import sys
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import yaml
+from openpyxl.styles import Font
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -48,6 +52,57 @@ def write_xlsx(
     for ref in merges:
         tab.merge_cells(ref)
     book.save(path)
+    return path
+
+
+def write_stray_cell(path: Path, ref: str, value: Any = None, rows: Sequence[Sequence[Any]] = ()) -> Path:
+    """A small sheet (one device unless ``rows``) plus one cell far away at ``ref``: formatted only
+    (bold) when ``value`` is None, the way a stray click leaves it, else holding ``value``. openpyxl
+    writes the cells that exist, so the file stays a few KB wherever ``ref`` is."""
+    book = openpyxl.Workbook()
+    tab = book.active
+    tab.title = "Devices"
+    for row in rows or [HEADERS[:3], ["sw1", "10.0.0.1", "ios"]]:
+        tab.append(list(row))
+    tab[ref].value = value
+    tab[ref].font = Font(bold=True)
+    book.save(path)
+    return path
+
+
+SHEET_PART = "xl/worksheets/sheet1.xml"
+
+
+def rewrite_sheet_xml(path: Path, change: Callable[[bytes], bytes]) -> Path:
+    """Edit the first worksheet's XML of a workbook in place: for what openpyxl cannot write
+    cheaply (its merge_cells makes an object for every cell of the range)."""
+    with zipfile.ZipFile(path) as src:
+        parts = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in parts:
+            out.writestr(info.filename, change(data) if info.filename == SHEET_PART else data)
+    return path
+
+
+def write_zip_bomb(path: Path, unpacked: int, *, level: int = 9) -> Path:
+    """A real workbook (header and one device) whose sheet XML is padded with ``unpacked`` bytes
+    of spaces before ``</sheetData>``: whitespace XML allows, and deflate packs about 1000 to 1.
+    Written in 8 MiB pieces: memory stays flat whatever ``unpacked`` is."""
+    base = io.BytesIO()
+    write_xlsx(base, [HEADERS[:3], ["sw1", "10.0.0.1", "ios"]])  # type: ignore[arg-type]
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename != SHEET_PART:
+                out.writestr(info.filename, data)
+                continue
+            head, tail = data.split(b"</sheetData>")
+            with out.open(SHEET_PART, "w", force_zip64=True) as sheet:
+                sheet.write(head)
+                piece = b" " * (8 << 20)
+                for start in range(0, unpacked, len(piece)):
+                    sheet.write(piece[: unpacked - start])
+                sheet.write(b"</sheetData>" + tail)
     return path
 
 
@@ -96,7 +151,17 @@ def inventory_env() -> dict[str, str]:
     }
 
 
-def run_inventories(configs: Sequence[Path], *args: str) -> list[Inventory]:
+def memory_cap(limit: int) -> Callable[[], None]:
+    """A preexec_fn: the child gets ``limit`` bytes of address space, so a runaway read fails
+    in that child (MemoryError) instead of taking the machine's memory."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return cap
+
+
+def run_inventories(configs: Sequence[Path], *args: str, memory_limit: int | None = None) -> list[Inventory]:
     """`ansible-inventory -i CONFIG --list` for each config, all started at once."""
     procs = [
         subprocess.Popen(
@@ -106,6 +171,7 @@ def run_inventories(configs: Sequence[Path], *args: str) -> list[Inventory]:
             text=True,
             env=inventory_env(),
             cwd=ROOT,
+            preexec_fn=memory_cap(memory_limit) if memory_limit else None,  # a child of its own: the cap is its alone
         )
         for c in configs
     ]

@@ -21,6 +21,9 @@ from ansible_collections.confvault.network.plugins.plugin_utils.sheet.model impo
     SheetResult,
 )
 from ansible_collections.confvault.network.plugins.plugin_utils.sheet.reader import (
+    LIMIT_NAMES,
+    LimitExceeded,
+    Limits,
     MissingDependency,
 )
 from ansible_collections.confvault.network.plugins.plugin_utils.sheet.validate import load_sheet
@@ -31,6 +34,9 @@ __all__ = [
     "DEFAULT_STATUSES",
     "Column",
     "Device",
+    "LIMIT_NAMES",
+    "LimitExceeded",
+    "Limits",
     "MissingDependency",
     "SheetProblem",
     "SheetError",

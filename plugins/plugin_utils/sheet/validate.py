@@ -34,7 +34,7 @@ from ansible_collections.confvault.network.plugins.plugin_utils.sheet.model impo
     column_letter,
     group_name,
 )
-from ansible_collections.confvault.network.plugins.plugin_utils.sheet.reader import Cell, Grid, read_grid
+from ansible_collections.confvault.network.plugins.plugin_utils.sheet.reader import EMPTY, Cell, Grid, Limits, read_grid
 
 CONNECTION = "ansible.netcommon.network_cli"
 _HOSTNAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9_])?")
@@ -49,9 +49,11 @@ def load_sheet(
     header_row: int = 1,
     statuses: Sequence[str] = DEFAULT_STATUSES,
     group_by: Sequence[str] = DEFAULT_GROUP_BY,
+    limits: Limits | None = None,
 ) -> SheetResult:
-    """Read and check a device sheet. Raises SheetError when it is not a sheet at all."""
-    grid = read_grid(path, sheet)
+    """Read and check a device sheet. Raises SheetError when it is not a sheet at all, and
+    LimitExceeded (a SheetError) when it is bigger than a cap of ``limits``."""
+    grid = read_grid(path, sheet, limits=limits, header_row=header_row)
     return check_grid(grid, path, header_row=header_row, statuses=statuses, group_by=group_by)
 
 
@@ -93,7 +95,8 @@ class _Checker:
         filled = [n for n in data if not self.blank(n)]
         last = filled[-1] if filled else self.header_row
         self.result.rows_read = last - self.header_row
-        self.result.blank_rows = [n for n in range(self.header_row + 1, last) if n not in filled]
+        kept = set(filled)
+        self.result.blank_rows = [n for n in range(self.header_row + 1, last) if n not in kept]
         self.check_unnamed_columns(filled)
         self.check_merges(last)
         if not filled:
@@ -165,9 +168,10 @@ class _Checker:
             if merge.min_col > width or merge.max_row < self.header_row or merge.min_row > last:
                 continue  # a title above the table, or notes beside or below it
             why = f"part of the merged cells {merge.ref}: unmerge them and fill in every cell"
+            columns = range(merge.min_col, min(merge.max_col, width) + 1)  # A1:XFD9 is not 16384 cells
             for row in range(max(merge.min_row, self.header_row), min(merge.max_row, last) + 1):
                 self.problem(row, merge.min_col, why, header=row == self.header_row)
-                self.merged.update((row, c) for c in range(merge.min_col, merge.max_col + 1))
+                self.merged.update((row, c) for c in columns)
 
     # -- rows -------------------------------------------------------------------------
 
@@ -179,7 +183,7 @@ class _Checker:
         values: dict[str, Any] = {}
         before = len(self.result.problems)
         for index, name in self.columns.items():
-            cell = cells[index - 1] if index <= len(cells) else Cell()
+            cell = cells[index - 1] if index <= len(cells) else EMPTY
             if (number, index) in self.merged:
                 continue  # reported once, as merged
             if cell.formula:
