@@ -47,7 +47,7 @@ from sim.spec import HostSpec, LabOptions  # type: ignore[import-not-found]
 from ansible_collections.confvault.network.plugins.module_utils.normalize import normalize
 from ansible_collections.confvault.network.plugins.module_utils.platforms import resolve
 from ansible_collections.confvault.network.plugins.module_utils.redact import REDACTED, redact
-from tests.unit.redact_corpus import load_all
+from tests.unit.redact_corpus.corpus import load_all
 
 pytestmark = pytest.mark.timeout(300)
 

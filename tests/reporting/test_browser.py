@@ -11,107 +11,12 @@ CONFVAULT_REQUIRE_BROWSER=1 (CI) they fail instead.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
-from known_history import HYPERLINK, build_awkward
-from panel_server import Served, serve
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "tests" / "output" / "screenshots"
-INSTALL_SCRIPT = ROOT / "scripts" / "install-system-deps.sh"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1280,1400",
-)
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CONFVAULT_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"a browser is required (CONFVAULT_REQUIRE_BROWSER=1): {reason}")
-    pytest.skip(reason)
-
-
-def _chromium() -> tuple[str, str] | None:
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    return (browser, driver) if browser and driver else None
-
-
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    found = _chromium()
-    if found is None and os.geteuid() == 0:  # as tests/pg.py does for PostgreSQL
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, timeout=900, check=False)
-        found = _chromium()
-    if found is None:
-        _unavailable(
-            "Debian's chromium and chromium-driver are not installed "
-            "(scripts/install-system-deps.sh as root installs them)"
-        )
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError as exc:
-        _unavailable(f"selenium is not installed (requirements-dev.txt, `make test` installs it): {exc}")
-    os.environ.setdefault("SE_OFFLINE", "true")  # selenium-manager: never download anything
-    options = webdriver.ChromeOptions()
-    options.binary_location = found[0]
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=found[1]), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture(scope="module")
-def served(history: tuple[Path, Any, Any]) -> Iterator[Served]:
-    """scripts/serve-reporting.sh over the known history, on a free port."""
-    with serve(history[0]) as panel:
-        yield panel
-
-
-@pytest.fixture(scope="module")
-def server(served: Served, chromium: Any) -> str:
-    """The panel's address, the browser logged in with the link the server printed."""
-    _open(chromium, served.link, "section.cv-kpis", "login_link")
-    assert chromium.current_url == f"{served.base}/panel/"
-    return served.base
-
-
-def _open(driver: Any, url: str, ready_css: str, shot: str) -> Any:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(url)
-    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, ready_css))
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(SHOTS / f"{shot}.png"))
-    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-    assert not errors, errors
-    return driver
-
-
-def _all(driver: Any, css: str) -> list[Any]:
-    from selenium.webdriver.common.by import By
-
-    return driver.find_elements(By.CSS_SELECTOR, css)
+from browserkit import _all, _open
+from known_history import HYPERLINK
+from panel_server import Served
 
 
 def test_overview_draws_the_status_split(chromium: Any, server: str) -> None:
@@ -178,18 +83,6 @@ def test_the_login_form_after_the_link_was_used(chromium: Any, served: Served, s
     d.find_element(By.ID, "id_password").send_keys(served.password)
     d.find_element(By.CSS_SELECTOR, "form.password-login input[type=submit]").click()
     _open(d, f"{server}/confvault/overview?days=7", "svg.cv-chart-donut path", "overview_after_login")
-
-
-@pytest.fixture(scope="module")
-def awkward_server(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[str]:
-    """The panel over devices named sw+1, sw 1, =HYPERLINK(...), as http://localhost:PORT
-    (its own cookies: the other panel is 127.0.0.1), logged in with its link."""
-    db = tmp_path_factory.mktemp("awkward-browser") / "awkward.db"
-    build_awkward(db)
-    with serve(db) as panel:
-        base = panel.base.replace("127.0.0.1", "localhost")
-        _open(chromium, panel.link.replace("127.0.0.1", "localhost"), "section.cv-kpis", "awkward_login")
-        yield base
 
 
 @pytest.mark.parametrize("device, versions", [("sw+1", 2), (HYPERLINK, 1)], ids=["sw+1", "hyperlink"])

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browserkit import _all, _open
 from known_history import CORE, DURATION, counts, success_rate
 from panel_server import serve
-from test_browser import _all, _open, awkward_server, chromium, served, server  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -213,12 +213,13 @@ def test_run_page_follows_a_real_slow_run(chromium: Any, tmp_path: Path) -> None
     for name in SLOW:
         assert seen[name][0] == "queued" and seen[name][-1] == "success", (name, seen[name])
         assert set(seen[name]) <= {"queued", "running", "success"}, (name, seen[name])
-    # 'running' (the backup task started) needs the callback's v2_runner_on_start hook
-    # (RecorderSession.started); with it, a device shows running between queued and success.
-    if any("running" in s for s in seen.values()):
-        for name in SLOW:
-            order = [s for i, s in enumerate(seen[name]) if i == 0 or seen[name][i - 1] != s]
-            assert order in (["queued", "running", "success"], ["queued", "success"]), order
+    # 'running' comes from the callback's v2_runner_on_start (RecorderSession.started): each
+    # device's backup takes a few seconds at 0.4 s per command and the page reloads every
+    # second, so it is seen running; one device may slip between two reloads, not most.
+    orders = {n: [s for i, s in enumerate(seen[n]) if i == 0 or seen[n][i - 1] != s] for n in SLOW}
+    for order in orders.values():
+        assert order in (["queued", "running", "success"], ["queued", "success"]), orders
+    assert sum("running" in order for order in orders.values()) >= 2, orders
 
 
 def _wait_for_run(db: Path, proc: subprocess.Popen[bytes]) -> str:

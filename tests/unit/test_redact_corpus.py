@@ -22,7 +22,7 @@ from ansible_collections.confvault.network.plugins.module_utils.redact import (
     supported_platforms,
 )
 from ansible_collections.confvault.network.plugins.module_utils.redact_rules import RULES
-from tests.unit.redact_corpus import Corpus, CorpusLine, load_all
+from tests.unit.redact_corpus.corpus import Corpus, CorpusLine, load_all
 
 CORPORA = load_all()
 PLATFORMS = list(CORPORA)
