@@ -53,6 +53,21 @@ BIG = "big-01"
 TRANSPORTS = ["network_cli", "netmiko"]
 
 
+def lab_vars(**overrides: Any) -> dict[str, Any]:
+    """The lab's group vars for `all`: loopback devices over network_cli, with canary
+    credentials that must never reach files, results, logs or the database."""
+    return {
+        "ansible_connection": "ansible.netcommon.network_cli",
+        "ansible_host": "127.0.0.1",
+        "ansible_user": "admin",
+        "ansible_password": "pw-CANARY-login",
+        "ansible_become_password": "pw-CANARY-enable",
+        "ansible_command_timeout": 120,
+        "confvault_retry_delay": 0.5,
+        **overrides,
+    }
+
+
 def build_inventory(tmp: Path) -> dict[str, Any]:
     names = [*GOOD, *FAULTY, BIG, "f-unreach", "maint-01", "bad-platform", "no-creds"]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
@@ -88,16 +103,7 @@ def build_inventory(tmp: Path) -> dict[str, Any]:
     add("no-creds", "cisco.nxos.nxos", {}, {"ansible_password": ""}, "badinput")
     return {
         "all": {
-            "vars": {
-                "ansible_connection": "ansible.netcommon.network_cli",
-                "ansible_host": "127.0.0.1",
-                "ansible_user": "admin",
-                # Canary credentials: they must never reach files, results, logs or the database.
-                "ansible_password": "pw-CANARY-login",
-                "ansible_become_password": "pw-CANARY-enable",
-                "ansible_command_timeout": 120,
-                "confvault_retry_delay": 0.5,
-            },
+            "vars": lab_vars(),
             "hosts": hosts,
             "children": {g: {"hosts": {h: None for h in members}} for g, members in groups.items()},
         }

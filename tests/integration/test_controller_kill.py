@@ -27,6 +27,7 @@ from labkit import (  # type: ignore[import-not-found]
     db_url_for,
     free_ports,
     git,
+    lab_vars,
     playbook_cmd,
     playbook_env,
     processes_with_mark,
@@ -42,14 +43,7 @@ def _inventory(path: Path) -> Path:
     ports = dict(zip(LATENCY, free_ports(len(LATENCY)), strict=True))
     inventory = {
         "all": {
-            "vars": {
-                "ansible_connection": "ansible.netcommon.network_cli",
-                "ansible_host": "127.0.0.1",
-                "ansible_user": "admin",
-                "ansible_password": "pw-CANARY-login",
-                "ansible_command_timeout": 60,
-                "confvault_retries": 0,
-            },
+            "vars": lab_vars(ansible_command_timeout=60, confvault_retries=0),
             "hosts": {
                 name: {
                     "ansible_port": ports[name],

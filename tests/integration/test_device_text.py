@@ -35,6 +35,7 @@ from labkit import (  # type: ignore[import-not-found]
     db_url_for,
     free_ports,
     git,
+    lab_vars,
     run_backup,
 )
 from sim.configsrc import FIXTURE_DIR, ConfigSource, load_renderer  # type: ignore[import-not-found]
@@ -543,17 +544,7 @@ def build_inventory(tmp: Path) -> dict[str, Any]:
         add(name, platform, {"refuse": text})
     return {
         "all": {
-            "vars": {
-                "ansible_connection": "ansible.netcommon.network_cli",
-                "ansible_host": "127.0.0.1",
-                "ansible_user": "admin",
-                # canary credentials, as in labkit: never in results, output or the database
-                "ansible_password": "pw-CANARY-login",
-                "ansible_become_password": "pw-CANARY-enable",
-                "ansible_command_timeout": 30,
-                "confvault_device_timeout": 90,
-                "confvault_retry_delay": 0.5,
-            },
+            "vars": lab_vars(ansible_command_timeout=30, confvault_device_timeout=90),
             "hosts": hosts,
         }
     }

@@ -36,6 +36,7 @@ from labkit import (  # type: ignore[import-not-found]
     db_url_for,
     free_ports,
     git,
+    lab_vars,
     playbook_cmd,
     playbook_env,
     run_backup,
@@ -178,17 +179,7 @@ def build_inventory(tmp: Path) -> dict[str, Any]:
         hosts[host] = hv
     return {
         "all": {
-            "vars": {
-                "ansible_connection": "ansible.netcommon.network_cli",
-                "ansible_host": "127.0.0.1",
-                "ansible_user": "admin",
-                # canary credentials, as in labkit: never in results, output or the database
-                "ansible_password": "pw-CANARY-login",
-                "ansible_become_password": "pw-CANARY-enable",
-                "ansible_command_timeout": 60,
-                "confvault_device_timeout": 120,
-                "confvault_retry_delay": 0.5,
-            },
+            "vars": lab_vars(ansible_command_timeout=60, confvault_device_timeout=120),
             "hosts": hosts,
         }
     }
