@@ -16,7 +16,9 @@ description:
     C(confvault.network.netmiko) (the host's C(ansible_connection); the backup role sets it
     from C(confvault_transport)), removes the
     lines that change on every fetch (timestamps, clock drift, byte counts), refuses output
-    that is empty, error text or truncated, redacts secrets, and writes
+    that is empty, a refusal (the platform's refusal text on the first lines of the answer;
+    text quoted inside a complete configuration is configuration) or truncated, redacts
+    secrets, and writes
     C(<backup_dir>/<inventory_hostname>.cfg) atomically (mode 0600) only when the
     normalised configuration differs from the stored one. Every change is committed to the
     git repository in O(backup_dir), one commit per changed device.
