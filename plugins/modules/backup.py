@@ -80,6 +80,13 @@ options:
         truncated (C(INCOMPLETE_CONFIG)) and not stored. C(0) disables the check.
     type: float
     default: 0.5
+  max_config_bytes:
+    description:
+      - The largest answer accepted, in bytes (1 KiB to 1 GiB). Reading stops there and the
+        device fails with C(CONFIG_TOO_LARGE), keeping its last good backup.
+      - The role sets it from C(confvault_max_config_bytes).
+    type: int
+    default: 16777216
   command:
     description: Command that prints the configuration, instead of the platform's default.
     type: str
