@@ -27,8 +27,9 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-import tempfile
 import uuid
+
+from ansible_collections.confvault.network.plugins.plugin_utils.storage import files
 
 STATE = "confvault-state"
 _SHA1_HEX = 40
@@ -127,19 +128,8 @@ def committed(repo: str, name: str, data: bytes) -> str | None:
 
 
 def _write(path: str, text: str) -> None:
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    files.replace_text(path, text, durable=False)  # a record git can always rebuild
 
 
 def head_before(repo: str) -> str | None:

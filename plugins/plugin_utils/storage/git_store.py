@@ -22,7 +22,6 @@ import os
 import re
 import stat
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,9 +29,9 @@ from dataclasses import dataclass
 
 from ansible_collections.confvault.network.plugins.module_utils.urls import mask_url, remote_kind
 from ansible_collections.confvault.network.plugins.plugin_utils import lifeline
-from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_fast, git_locks
+from ansible_collections.confvault.network.plugins.plugin_utils.storage import files, git_fast, git_locks
 
-FILE_MODE = 0o600
+FILE_MODE = files.FILE_MODE
 DIR_MODE = 0o700
 GIT_UMASK = 0o077  # every file and directory git makes in .git: this user's only
 _SHARED = re.compile(rb"(?im)^\s*sharedrepository\s*(?:=|$)")  # a bare key means true
@@ -99,21 +98,7 @@ def read_previous(path: str) -> str | None:
 
 def atomic_write(path: str, text: str) -> None:
     """Write to a temp file in the same directory, fsync, then rename over the old file."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    files.replace_text(path, text, durable=True)
 
 
 def _git(repo: str, *args: str, check: bool = True, die_with_caller: bool = False) -> str:
