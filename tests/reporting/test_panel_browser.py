@@ -211,14 +211,18 @@ def test_run_page_follows_a_real_slow_run(chromium: Any, tmp_path: Path) -> None
             time.sleep(2.5)
             assert d.execute_script("return window.cvStill") == 1  # no reload once it ended
     for name in SLOW:
-        assert seen[name][0] == "queued" and seen[name][-1] == "success", (name, seen[name])
+        assert seen[name] and seen[name][-1] == "success", (name, seen[name])
         assert set(seen[name]) <= {"queued", "running", "success"}, (name, seen[name])
     # 'running' comes from the callback's v2_runner_on_start (RecorderSession.started): each
     # device's backup takes a few seconds at 0.4 s per command and the page reloads every
     # second, so it is seen running; one device may slip between two reloads, not most.
+    # With -f 1 the first device may already be running when the page is first read (a
+    # loaded CI machine), never a later one: they wait, queued, behind it.
     orders = {n: [s for i, s in enumerate(seen[n]) if i == 0 or seen[n][i - 1] != s] for n in SLOW}
-    for order in orders.values():
-        assert order in (["queued", "running", "success"], ["queued", "success"]), orders
+    allowed = (["queued", "running", "success"], ["queued", "success"])
+    late = [n for n, order in orders.items() if order not in allowed]
+    assert len(late) <= 1 and all(orders[n] == ["running", "success"] for n in late), orders
+    assert sum(order[0] == "queued" for order in orders.values()) >= 2, orders
     assert sum("running" in order for order in orders.values()) >= 2, orders
 
 
