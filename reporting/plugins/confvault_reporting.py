@@ -6,7 +6,7 @@
   parameter of the links the views build (a device ``sw+1`` is ``device=sw%2B1``);
 - cells: status and health badges, links for ``*_url`` columns, a coloured diff, times
   (``*_at``) in the viewer's local time with UTC on hover;
-- the panel's own pages (reporting/pages.py, templates/confvault_*.html) under ``/panel/``:
+- the panel's own pages (reporting/panel/, templates/confvault_*.html) under ``/panel/``:
   dashboard, devices, a device, runs, a run, failing, history, search; ``/`` redirects there;
 - charts (reporting/static/confvault.js) on the queries metadata.yaml lists under
   ``plugins: confvault-reporting: charts``;
@@ -197,9 +197,9 @@ async def run_report_xlsx(datasette: Any, request: Any) -> Response:
 
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
-    from reporting import pages  # reporting/pages.py: the panel's own pages (/panel/...)
+    from reporting.panel import routes  # reporting/panel/: the panel's own pages (/panel/...)
 
-    return [(r"^/-/confvault/run-report\.xlsx$", run_report_xlsx), *pages.routes()]
+    return [(r"^/-/confvault/run-report\.xlsx$", run_report_xlsx), *routes.routes()]
 
 
 # -- login, when app.py configured a password (it always does; reporting/access.py) --

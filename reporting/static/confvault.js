@@ -151,7 +151,7 @@
     else document.querySelector(".content, main, body").appendChild(box);
   };
 
-  // The panel's pages (reporting/pages.py) carry their rows in the page itself.
+  // The panel's pages (reporting/panel/) carry their rows in the page itself.
   window.confvaultDraw = function (target, specs, rows) {
     const box = document.createElement("div");
     box.className = "cv-charts";

@@ -277,7 +277,7 @@ def views(path: Path) -> Iterator[tuple[str, str]]:
 
 
 def panel_pages(path: Path) -> Iterator[tuple[str, str]]:
-    """The panel's own pages (reporting/pages.py), timed as HTML."""
+    """The panel's own pages (reporting/panel/), timed as HTML."""
     with sqlite3.connect(path) as conn:
         (latest,) = conn.execute("select run_id from runs order by created_at desc limit 1").fetchone()
     yield from [

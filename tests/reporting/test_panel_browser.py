@@ -1,4 +1,4 @@
-"""The panel's own pages (reporting/pages.py, issue 14) in a real headless Chromium, over the
+"""The panel's own pages (reporting/panel/, issue 14) in a real headless Chromium, over the
 known history (known_history.py) and over a real slow lab run: the dashboard's figures are
 the known ones and fit 1400x900, a failing device's link opens its page with its last error,
 two versions picked on a device page show their diff, a run page follows a running run and
