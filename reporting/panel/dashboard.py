@@ -12,12 +12,10 @@ from reporting.panel.common import (
     FAILURES,
     IN_PROGRESS,
     PREFIX,
-    STALE_DAYS,
     TREND_CHOICES,
     allowed,
     choice,
     health,
-    now_iso,
     progress,
     rate,
     refresh_seconds,
@@ -25,7 +23,7 @@ from reporting.panel.common import (
     rows,
     run_url,
 )
-from reporting.panel.states import device_states, failing_devices
+from reporting.panel.states import device_counts, failing_devices
 
 
 async def dashboard(datasette: Any, request: Any) -> Response:
@@ -66,15 +64,14 @@ async def dashboard(datasette: Any, request: Any) -> Response:
                 "success_rate": rate(r) if r else None,
             }
         )
-    states = await device_states(datasette)
-    stale_before, day_ago = now_iso(-timedelta(days=STALE_DAYS)), now_iso(-timedelta(days=1))
-    failing, failing_count = await failing_devices(datasette, states, limit=8)
+    counts = await device_counts(datasette)
+    failing, failing_count = await failing_devices(datasette, limit=8)
     kpi = {
-        "devices": len(states),
-        "backed_up_24h": sum(1 for s in states if (s["last_success_at"] or "") >= day_ago),
+        "devices": counts[""],
+        "backed_up_24h": counts["backed_up_24h"],
         "failing": failing_count,
-        "stale": sum(1 for s in states if s["backups"] and (s["last_success_at"] or "") < stale_before),
-        "never": sum(1 for s in states if not s["backups"]),
+        "stale": counts["no_success_7d"],
+        "never": counts["never backed up"],
     }
     periods = {"today": period(1), "week": period(7), "month": period(30), "chosen": period(days)}
     runs = await rows(datasette, "select * from runs order by created_at desc limit 8")

@@ -95,7 +95,7 @@ LISTS = {
             ),
             Filter("q", "Name, address, site or platform"),
         ),
-        page_size=500,
+        page_size=100,
         empty="No devices recorded yet: they appear with the first run of `ansible-playbook confvault.network.backup`.",
         intro="Problems first: never backed up, failing (last attempt failed), stale (no success for 7 days).",
     ),

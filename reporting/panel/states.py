@@ -1,19 +1,27 @@
-"""The devices' state: one index seek per device for its last finished attempt."""
+"""The devices' state, read from device_stats (rollups.py keeps each device's last finished
+attempt and failure streak there): counts and the failing list are one query each, with no
+per-device seek into the executions."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from reporting.panel.common import FAILING, STALE_DAYS, device_url, now_iso, rows, run_url
+from reporting.panel.common import FAILING, STALE_DAYS, device_url, now_iso, one, rows, run_url
 
+FAILING_SQL = "(" + ", ".join(f"'{s}'" for s in FAILING) + ")"
+# One row per device: its last finished attempt and failure streak, as the rollup holds them.
 DEVICE_STATE_SQL = """
 select d.id, d.name, d.address, d.platform, d.vendor, d.site, d.status as inventory_status,
-  coalesce(s.success, 0) as backups, s.last_success_at,
-  (select e.id from executions e where e.device_id = d.id and e.started_at is not null
-     and e.status not in ('pending', 'running') order by e.started_at desc limit 1) as last_id
+  coalesce(s.success, 0) as backups, s.last_success_at, s.last_execution_id as last_id,
+  s.last_status, s.last_error_code as error_code, s.last_attempt_at,
+  coalesce(s.consecutive_failures, 0) as consecutive, s.failing_since
 from devices d left join device_stats s on s.device_id = d.id
 """
+# attention(), in SQL: the state the devices list filters and counts by.
+ATTENTION_SQL = f"""case when backups = 0 then 'never backed up'
+  when last_status in {FAILING_SQL} then 'failing'
+  when coalesce(last_success_at, '') < :stale_before then 'stale' else 'ok' end"""
 
 
 def attention(device: dict[str, Any], last_status: str | None, stale_before: str) -> str:
@@ -26,54 +34,49 @@ def attention(device: dict[str, Any], last_status: str | None, stale_before: str
     return "ok"
 
 
-STATES_SQL = f"""with d as ({DEVICE_STATE_SQL})
-select d.*, e.status as last_status, e.error_code, e.error_message, e.started_at as last_attempt_at,
-  e.run_id as last_run_id
-from d left join executions e on e.id = d.last_id"""
-
-
-async def device_states(datasette: Any) -> list[dict[str, Any]]:
-    """Every device with its last finished attempt: one pass, shared by a page's figures."""
-    return await rows(datasette, STATES_SQL)
-
-
-async def failing_devices(
-    datasette: Any, states: list[dict[str, Any]], limit: int | None = None
-) -> tuple[list[dict[str, Any]], int]:
-    """Devices whose last finished attempt failed: last error, consecutive failures (since the
-    last success, counted up to 1,000), since when; longest failing first."""
-    failing = [s for s in states if s["last_status"] in FAILING]
-    if failing:
-        marks = ",".join("?" * len(failing))
-        extra = {
-            r["id"]: r
-            for r in await rows(
-                datasette,
-                f"""select s.id,
-                  (select count(*) from (select 1 from executions x where x.device_id = s.id
-                     and x.started_at > coalesce(s.last_success_at, '')
-                     and x.status in ('failed', 'timeout', 'unreachable', 'interrupted') limit 1000)) as consecutive,
-                  (select min(x.started_at) from executions x where x.device_id = s.id
-                     and x.started_at > coalesce(s.last_success_at, '')
-                     and x.status in ('failed', 'timeout', 'unreachable', 'interrupted')) as failing_since
-                from (select d.id, t.last_success_at from devices d left join device_stats t on t.device_id = d.id
-                      where d.id in ({marks})) s""",
-                [f["id"] for f in failing],
-            )
-        }
-        for f in failing:
-            f.update(consecutive=extra[f["id"]]["consecutive"], failing_since=extra[f["id"]]["failing_since"])
-            f["url"] = device_url(f["name"])
-            f["run_url"] = run_url(f["last_run_id"])
-        failing.sort(key=lambda f: (f["failing_since"] or "", f["name"]))
-    return (failing[:limit] if limit else failing), len(failing)
+async def failing_devices(datasette: Any, limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Devices whose last finished attempt failed, longest failing first: last error (code,
+    message, run), consecutive failures since the last success, since when."""
+    found = await rows(
+        datasette,
+        f"""with d as ({DEVICE_STATE_SQL})
+        select d.*, e.error_message, e.run_id as last_run_id from d
+          left join executions e on e.id = d.last_id
+        where d.last_status in {FAILING_SQL}
+        order by coalesce(d.failing_since, ''), d.name limit :limit""",
+        {"limit": -1 if limit is None else limit},
+    )
+    total = len(found)
+    if limit is not None and total >= limit:
+        counted = await one(datasette, f"select count(*) as n from device_stats where last_status in {FAILING_SQL}")
+        total = int(counted["n"]) if counted else total
+    for f in found:
+        f["url"] = device_url(f["name"])
+        f["run_url"] = run_url(f["last_run_id"]) if f["last_run_id"] else None
+    return found, total
 
 
 async def device_counts(datasette: Any) -> dict[str, int]:
-    """How many devices are in each state ('' = all), for the device list's tabs."""
-    states = await device_states(datasette)
-    stale_before = now_iso(-timedelta(days=STALE_DAYS))
-    counts = {"": len(states), "never backed up": 0, "failing": 0, "stale": 0, "ok": 0}
-    for s in states:
-        counts[attention(s, s["last_status"], stale_before)] += 1
-    return counts
+    """How many devices are in each state ('' = all), for the device list's tabs, and the
+    dashboard's ``backed_up_24h`` and ``no_success_7d``: one aggregate over device_stats."""
+    found = await one(
+        datasette,
+        f"""with d as ({DEVICE_STATE_SQL}), a as (select d.*, {ATTENTION_SQL} as attention from d)
+        select count(*) as total,
+          sum(attention = 'never backed up') as never, sum(attention = 'failing') as failing,
+          sum(attention = 'stale') as stale, sum(attention = 'ok') as ok,
+          sum(coalesce(last_success_at, '') >= :day_ago) as backed_up_24h,
+          sum(backups > 0 and coalesce(last_success_at, '') < :stale_before) as no_success_7d
+        from a""",
+        {"stale_before": now_iso(-timedelta(days=STALE_DAYS)), "day_ago": now_iso(-timedelta(days=1))},
+    )
+    found = found or {}
+    return {
+        "": int(found.get("total") or 0),
+        "never backed up": int(found.get("never") or 0),
+        "failing": int(found.get("failing") or 0),
+        "stale": int(found.get("stale") or 0),
+        "ok": int(found.get("ok") or 0),
+        "backed_up_24h": int(found.get("backed_up_24h") or 0),
+        "no_success_7d": int(found.get("no_success_7d") or 0),  # stale, failing or not
+    }

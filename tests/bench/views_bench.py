@@ -254,7 +254,7 @@ def views(path: Path) -> Iterator[tuple[str, str]]:
         ("overview, 365 days", "overview?days=365"),
         ("trend, 7 days", "trend?days=7"),
         ("trend, 90 days", "trend?days=90"),
-        ("device status (500 a page)", "device_status"),
+        ("device status (100 a page)", "device_status"),
         ("device status, q=dev-0004", "device_status?q=dev-0004"),
         ("device status, page 10", "device_status?page=10"),
         ("failing devices, 7 days", "failing_devices?days=7"),

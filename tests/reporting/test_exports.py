@@ -85,7 +85,7 @@ def read_csv(text: str) -> list[list[str]]:
 def test_datasette_csv_cells_are_escaped(awkward: Path) -> None:
     """Each CSV cell is the JSON export's value, escaped when it starts like a formula."""
     for path in (
-        f"/confvault/run_report.csv?run_id={quote(RUN)}",
+        f"/confvault/run_report.csv?all=1&run_id={quote(RUN)}",
         "/confvault/device_status.csv",
         "/confvault/devices.csv?_stream=on&_dl=1",
         "/confvault/config_diff.csv?device=sw%2B1",
@@ -101,7 +101,7 @@ def test_datasette_csv_cells_are_escaped(awkward: Path) -> None:
                 "" if v is None else spreadsheet_text(v) if isinstance(v, str) else str(v) for v in row.values()
             ]
             assert line == expected, path
-    report = {line[0]: line for line in read_csv(fetch(awkward, f"/confvault/run_report.csv?run_id={quote(RUN)}").text)}
+    report = {line[0]: line for line in read_csv(fetch(awkward, f"/confvault/run_report.csv?all=1&run_id={quote(RUN)}").text)}
     assert set(report) == {"device", "'" + HYPERLINK, "'@SUM(1+1)", "sw+1", "sw 1"}
     assert report["'@SUM(1+1)"][3] == "'" + DDE and report["sw+1"][-1] == "'+lab"
     assert report["sw+1"][4] == "1.5"  # numbers as they were
@@ -171,7 +171,7 @@ def libreoffice(tmp_path: Path, source: Path, to: str) -> Path:
 
 
 def test_libreoffice_reads_the_csv_as_text(awkward: Path, tmp_path: Path) -> None:
-    served = fetch(awkward, f"/confvault/run_report.csv?run_id={quote(RUN)}").text
+    served = fetch(awkward, f"/confvault/run_report.csv?all=1&run_id={quote(RUN)}").text
     (tmp_path / "served.csv").write_text(served, encoding="utf-8")
     book = openpyxl.load_workbook(libreoffice(tmp_path, tmp_path / "served.csv", "xlsx"))
     formulas = [c.coordinate for row in book.active.iter_rows() for c in row if c.data_type == "f"]
@@ -179,7 +179,7 @@ def test_libreoffice_reads_the_csv_as_text(awkward: Path, tmp_path: Path) -> Non
     names = [c.value for c in book.active["A"]][1:]
     assert sorted(names) == sorted(["'" + HYPERLINK, "'@SUM(1+1)", "sw+1", "sw 1"])
     # The same rows unescaped: LibreOffice makes a formula of the name (the issue).
-    raw = fetch(awkward, f"/confvault/run_report.json?run_id={quote(RUN)}&_shape=array").json()
+    raw = fetch(awkward, f"/confvault/run_report.json?all=1&run_id={quote(RUN)}&_shape=array").json()
     with open(tmp_path / "raw.csv", "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([list(raw[0]), *(list(r.values()) for r in raw)])
     control = openpyxl.load_workbook(libreoffice(tmp_path, tmp_path / "raw.csv", "xlsx")).active

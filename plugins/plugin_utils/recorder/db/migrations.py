@@ -88,10 +88,25 @@ def _v3_running_executions(conn: sa.engine.Connection) -> None:
     rollups.create_triggers(conn)  # PostgreSQL: CREATE OR REPLACE the function
 
 
+def _v8_last_attempt(conn: sa.engine.Connection) -> None:
+    """device_stats keeps each device's last attempt and failure streak (rollups.py), filled
+    from the history once; the triggers again, to keep them."""
+    types = {"last_execution_id": "INTEGER", "consecutive_failures": "INTEGER"}
+    for column in rollups.LAST_COLUMNS:
+        conn.exec_driver_sql(f"ALTER TABLE device_stats ADD COLUMN {column} {types.get(column, 'TEXT')}")
+    if conn.dialect.name == "sqlite":
+        for name in rollups.SQLITE_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    rollups.create_triggers(conn)
+    for statement in rollups.backfill_last_attempt_statements():
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "reporting rollups", _v2_reporting_rollups),
     Migration(3, "running executions", _v3_running_executions),
+    Migration(8, "last attempt per device", _v8_last_attempt),
 ]
 LATEST = MIGRATIONS[-1].version
 

@@ -13,6 +13,15 @@ What counts: an execution that is no longer ``pending`` or ``running`` and has a
 ``COALESCE(started_at, completed_at)`` (cancelled before it started: its completed_at).
 ``device_stats.last_success_at`` (its completed_at, as history.select reads it) only
 ever grows: pruning a run does not lower it.
+
+``device_stats`` also keeps each device's **last attempt** (migration 8), so the panel reads
+every device's state in one join instead of one index seek per device: the latest finished
+execution that started (``last_execution_id``, ``last_status``, ``last_error_code``,
+``last_attempt_at``), and the current failure streak (``consecutive_failures`` and
+``failing_since``: failures since the last success; a skipped or cancelled run leaves
+them). They move only forward in time: an execution older than the last attempt, a delete
+(pruning) or an edit of a finished row does not rewind them (an edit of the last attempt
+itself updates its status and code, not the streak).
 """
 
 from __future__ import annotations
@@ -76,8 +85,39 @@ def apply_statements(row: str, sign: str) -> list[str]:
     ]
 
 
+FAILING_STATUSES = "('failed', 'timeout', 'unreachable', 'interrupted')"
+LAST_COLUMNS = (
+    "last_execution_id",
+    "last_status",
+    "last_error_code",
+    "last_attempt_at",
+    "consecutive_failures",
+    "failing_since",
+)
+
+
+def last_attempt_statement(row: str) -> str:
+    """Move ``row``'s device's last attempt forward to ``row`` (after the sums' upsert made
+    the device_stats row). Only rows that started count (as the panel always read them)."""
+    moment = MOMENT.format(row=row)
+    same = f"last_execution_id = {row}.id"
+    failing = f"{row}.status IN {FAILING_STATUSES}"
+    return (
+        f"UPDATE device_stats SET last_execution_id = {row}.id, last_status = {row}.status, "
+        f"last_error_code = {row}.error_code, last_attempt_at = {moment}, "
+        f"consecutive_failures = CASE WHEN {same} THEN COALESCE(consecutive_failures, 0) "
+        f"WHEN {failing} THEN COALESCE(consecutive_failures, 0) + 1 "
+        f"WHEN {row}.status = 'success' THEN 0 ELSE COALESCE(consecutive_failures, 0) END, "
+        f"failing_since = CASE WHEN {same} THEN failing_since "
+        f"WHEN {failing} THEN COALESCE(failing_since, {moment}) "
+        f"WHEN {row}.status = 'success' THEN NULL ELSE failing_since END "
+        f"WHERE device_id = {row}.device_id AND {row}.started_at IS NOT NULL "
+        f"AND (last_attempt_at IS NULL OR last_attempt_at <= {moment})"
+    )
+
+
 def _sqlite_trigger(name: str, event: str, row: str, sign: str) -> str:
-    body = "; ".join(apply_statements(row, sign))
+    body = "; ".join(apply_statements(row, sign) + ([last_attempt_statement(row)] if sign == "" else []))
     when = COUNTED.format(row=row)
     return f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON executions WHEN {when} BEGIN {body}; END"
 
@@ -97,7 +137,7 @@ POSTGRESQL_DDL = (
     + "; ".join(apply_statements("OLD", "-"))
     + "; END IF; "
     f"IF TG_OP <> 'DELETE' AND {COUNTED.format(row='NEW')} THEN "
-    + "; ".join(apply_statements("NEW", ""))
+    + "; ".join([*apply_statements("NEW", ""), last_attempt_statement("NEW")])
     + "; END IF; RETURN NULL; END $$",
     "DROP TRIGGER IF EXISTS executions_rollup ON executions",
     "CREATE TRIGGER executions_rollup AFTER INSERT OR UPDATE OR DELETE ON executions "
@@ -125,6 +165,25 @@ def backfill_statements() -> list[str]:
         f"GROUP BY SUBSTR({moment}, 1, 10)",
         f"INSERT INTO device_stats (device_id, {', '.join(MEASURES)}, last_success_at) "
         f"SELECT {_sums('device_id')}, {last} FROM executions WHERE {where} GROUP BY device_id",
+        *backfill_last_attempt_statements(),
+    ]
+
+
+def backfill_last_attempt_statements() -> list[str]:
+    """Each device's last attempt and failure streak from its executions (migration 8):
+    one index seek per device for the last attempt, then its failures since the last
+    success."""
+    started = "e.started_at IS NOT NULL AND e.status NOT IN ('pending', 'running')"
+    since = "e.device_id = device_stats.device_id AND e.started_at > COALESCE(device_stats.last_success_at, '')"
+    return [
+        "UPDATE device_stats SET last_execution_id = (SELECT e.id FROM executions e "
+        f"WHERE e.device_id = device_stats.device_id AND {started} ORDER BY e.started_at DESC, e.id DESC LIMIT 1)",
+        "UPDATE device_stats SET last_status = (SELECT status FROM executions WHERE id = last_execution_id), "
+        "last_error_code = (SELECT error_code FROM executions WHERE id = last_execution_id), "
+        f"last_attempt_at = (SELECT {MOMENT.format(row='executions')} FROM executions WHERE id = last_execution_id)",
+        f"UPDATE device_stats SET consecutive_failures = (SELECT COUNT(*) FROM executions e WHERE {since} "
+        f"AND e.status IN {FAILING_STATUSES}), failing_since = (SELECT MIN(e.started_at) FROM executions e "
+        f"WHERE {since} AND e.status IN {FAILING_STATUSES}) WHERE last_execution_id IS NOT NULL",
     ]
 
 

@@ -234,4 +234,11 @@ if sa is not None:
         sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), primary_key=True, autoincrement=False),
         *_measures(),
         sa.Column("last_success_at", _text),
+        # the last attempt and the failure streak (rollups.last_attempt_statement)
+        sa.Column("last_execution_id", sa.Integer),
+        sa.Column("last_status", _text),
+        sa.Column("last_error_code", _text),
+        sa.Column("last_attempt_at", _text),
+        sa.Column("consecutive_failures", sa.Integer),
+        sa.Column("failing_since", _text),
     )
