@@ -101,7 +101,9 @@ def test_datasette_csv_cells_are_escaped(awkward: Path) -> None:
                 "" if v is None else spreadsheet_text(v) if isinstance(v, str) else str(v) for v in row.values()
             ]
             assert line == expected, path
-    report = {line[0]: line for line in read_csv(fetch(awkward, f"/confvault/run_report.csv?all=1&run_id={quote(RUN)}").text)}
+    report = {
+        line[0]: line for line in read_csv(fetch(awkward, f"/confvault/run_report.csv?all=1&run_id={quote(RUN)}").text)
+    }
     assert set(report) == {"device", "'" + HYPERLINK, "'@SUM(1+1)", "sw+1", "sw 1"}
     assert report["'@SUM(1+1)"][3] == "'" + DDE and report["sw+1"][-1] == "'+lab"
     assert report["sw+1"][4] == "1.5"  # numbers as they were
