@@ -164,16 +164,11 @@ LISTS = {
             Column("git_commit", "Commit", "mono"),
             Column("run_id", "Run", "run"),
         ),
-        (
-            Filter(
-                "device",
-                "Device",
-                "select",
-                options_sql="select '' union all select * from (select name from devices order by name limit 5000)",
-            ),
-        ),
+        # a text box, not a select: thousands of device names would weigh down every page
+        (Filter("device", "Device (exact name)"),),
         empty="No config stored yet: a device's first successful backup stores its first version.",
-        intro="Every time a device's config changed, newest first (200).",
+        intro="Every time a device's config changed, newest first, 100 a page.",
+        page_size=100,
     ),
     "search": ListPage(
         "search",
@@ -187,8 +182,9 @@ LISTS = {
         ),
         (Filter("q", "Phrase"), Filter("all_versions", "every version, not only the latest", "checkbox")),
         empty="No config holds that phrase.",
-        intro="Devices whose stored (redacted) config contains a phrase, e.g. `snmp-server community`.",
+        intro="Devices whose stored (redacted) config contains a phrase, e.g. `snmp-server community`; 100 a page.",
         needs="q",
+        page_size=100,
     ),
 }
 

@@ -244,3 +244,13 @@ def test_long_lists_come_in_pages(history: History, tmp_path: Path) -> None:
     assert len(fetch(db, csv_url).text.splitlines()) == 456
     status = [rows(db, "device_status", page=n) for n in (1, 2, 3, 4, 5, 6)]
     assert [len(p) for p in status] == [100, 100, 100, 100, 56, 0]
+    with sqlite3.connect(db) as conn:  # 150 versions of one device
+        conn.execute(
+            "insert into config_versions (device_id, sha256, first_seen)"
+            " select d.id, (select sha256 from config_contents limit 1), '2026-01-01T00:00:00Z'"
+            " from devices d, (select 1 from executions limit 150) where d.name = 'bulk-000'"
+        )
+    history_pages = [rows(db, "config_history", device="bulk-000", page=n) for n in (1, 2, 3)]
+    assert [len(p) for p in history_pages] == [100, 50, 0]
+    versions = [v["version"] for p in history_pages for v in p]
+    assert versions == sorted(versions, reverse=True) and len(set(versions)) == 150
