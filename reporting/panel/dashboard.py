@@ -25,7 +25,7 @@ from reporting.panel.common import (
     rows,
     run_url,
 )
-from reporting.panel.states import device_states, failing_devices
+from reporting.panel.states import changed_devices, device_states, failing_devices
 
 
 async def dashboard(datasette: Any, request: Any) -> Response:
@@ -75,6 +75,7 @@ async def dashboard(datasette: Any, request: Any) -> Response:
         "failing": failing_count,
         "stale": sum(1 for s in states if s["backups"] and (s["last_success_at"] or "") < stale_before),
         "never": sum(1 for s in states if not s["backups"]),
+        "changed_24h": await changed_devices(datasette, day_ago),
     }
     periods = {"today": period(1), "week": period(7), "month": period(30), "chosen": period(days)}
     runs = await rows(datasette, "select * from runs order by created_at desc limit 8")

@@ -77,3 +77,11 @@ async def device_counts(datasette: Any) -> dict[str, int]:
     for s in states:
         counts[attention(s, s["last_status"], stale_before)] += 1
     return counts
+
+
+async def changed_devices(datasette: Any, since: str) -> int:
+    """Devices whose config changed since ``since`` (config_changes, index on detected_at)."""
+    found = await rows(
+        datasette, "select count(distinct device_id) as n from config_changes where detected_at >= ?", [since]
+    )
+    return int(found[0]["n"]) if found else 0
