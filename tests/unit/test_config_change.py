@@ -51,3 +51,28 @@ def test_section_lines_are_capped() -> None:
     sections = [{"path": [], "added": [f"x {i}" for i in range(50)], "removed": []}]
     shown = cc.section_lines(sections, limit=10)
     assert len(shown) == 11 and shown[-1] == "… 40 more lines"
+
+
+def test_only_differing_blocks_are_parsed_and_the_result_is_the_same() -> None:
+    """The shortcut (changed_blocks) gives what comparing the whole texts gives, on every
+    fixture config, for a change in a section, a new top-level line and a moved line."""
+    from pathlib import Path
+
+    from ansible_collections.confvault.network.plugins.module_utils.config_tree import parse, section_changes
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "configs"
+    for path in sorted(fixtures.glob("*.cfg")):
+        short = path.stem
+        old = path.read_text().replace("{{hostname}}", "h")
+        lines = old.splitlines()
+        indented = next(i for i, line in enumerate(lines) if line.startswith(" ") and i > 5)
+        lines[indented] = lines[indented] + " x"
+        lines.insert(len(lines) - 1, "snmp-server location z")
+        new = "\n".join(lines) + "\n"
+        whole = section_changes(parse(short, old), parse(short, new))
+        assert list(cc.describe(short, old, new).sections) == whole, short
+        assert whole, short
+    a, b = cc.changed_blocks(
+        ["x", "banner motd ^C", "y", "^C", "z", " 1"], ["x", "banner motd ^C", "y2", "^C", "z", " 1"]
+    )
+    assert (a, b) == ("banner motd ^C\ny\n^C\n", "banner motd ^C\ny2\n^C\n")
