@@ -319,17 +319,16 @@ class RecorderStore:
             sa.select(v.c.id, v.c.sha256).where(v.c.device_id == device_id).order_by(v.c.id.desc()).limit(1)
         ).first()
         if latest is None or latest.sha256 != info.sha256:
-            version_id = conn.execute(
-                sa.insert(v)
-                .values(
+            inserted = conn.execute(
+                sa.insert(v).values(
                     device_id=device_id,
                     sha256=info.sha256,
                     git_commit=info.commit,
                     run_id=info.run_id,
                     first_seen=seen,
                 )
-                .returning(v.c.id)
-            ).scalar_one()
+            )
+            version_id = inserted.inserted_primary_key[0]  # lastrowid on SQLite < 3.35 too
             changes.record_change(  # the change record (changes.py), same transaction
                 conn,
                 device_id=device_id,
