@@ -117,11 +117,14 @@ def section_lines(sections: Sequence[dict[str, Any]], limit: int = 40) -> list[s
     """The sections as text lines, hierarchical (``interface Gi0/1`` then ``  + description x``),
     at most ``limit`` lines and then a ``… N more`` note."""
     out: list[str] = []
+    shown: set[tuple[str, ...]] = set()  # section headings printed so far
     for section in sections:
-        path = list(section.get("path") or [])
+        path = [str(p) for p in section.get("path") or []]
         depth = len(path)
-        if path:
-            out.append("  " * (depth - 1) + path[-1])
+        for level in range(depth):  # the headings above it, each once
+            if tuple(path[: level + 1]) not in shown:
+                shown.add(tuple(path[: level + 1]))
+                out.append("  " * level + path[level])
         out.extend("  " * depth + "- " + str(t) for t in section.get("removed") or [])
         out.extend("  " * depth + "+ " + str(t) for t in section.get("added") or [])
     if len(out) > limit:

@@ -19,10 +19,11 @@ from labkit import ROOT, LabEnv, free_ports, run_backup  # type: ignore[import-n
 
 TOKEN = "tok-CANARY-changes"
 CHAT_PASSWORD = "pw-CANARY-chat"
-HOSTS = ("ios-sim-01", "nxos-01", "eos-01", "vrp-01")
+HOSTS = ("ios-sim-01", "nxos-01", "eos-01", "vrp-01", "junos-01")
 LINE = "snmp-server location room-9"
 TEMPLATES = ROOT / "tests" / "fixtures" / "configs"
-SHORT = {"ios-sim-01": "ios", "nxos-01": "nxos", "eos-01": "eos", "vrp-01": "vrp"}
+SHORT = {"ios-sim-01": "ios", "nxos-01": "nxos", "eos-01": "eos", "vrp-01": "vrp", "junos-01": "junos"}
+JUNOS_PATH = ["system", "login", "class KEEPME-noc"]
 
 
 class Inbox(BaseHTTPRequestHandler):
@@ -71,8 +72,11 @@ def serve(lab_env: LabEnv, host: str, *, added: bool = False, author: str | None
     text = (TEMPLATES / f"{SHORT[host]}.cfg").read_text()
     if added:
         text = text.rstrip("\n") + f"\n{LINE}\n" if host == "nxos-01" else text.replace("\nend\n", f"\n{LINE}\nend\n")
+    if added and host == "junos-01":  # a change three sections deep
+        text = text.replace("idle-timeout 15;", "idle-timeout 30;")
     if author:
         text = text.replace("change at {{now}} by admin", f"change at {{{{now}}}} by {author}")
+        text = text.replace("{{now_iso}} by admin", f"{{{{now_iso}}}} by {author}")
     if reorder:
         a, b = (
             " radius-server authentication 10.60.0.30 1812 weight 80",
@@ -137,6 +141,7 @@ def test_changes_grouped_reverts_and_flaps(
         for host in ("ios-sim-01", "nxos-01", "eos-01"):
             serve(lab_env, host, added=True, author="alice" if host == "ios-sim-01" else None)
         serve(lab_env, "vrp-01", reorder=True)
+        serve(lab_env, "junos-01", added=True, author="carol")
         second = backup()
         found = {c["device"]: c for c in changes(db, second)}
         assert set(found) == set(HOSTS)  # exactly one change event per changed device
@@ -148,20 +153,34 @@ def test_changes_grouped_reverts_and_flaps(
         vrp = found["vrp-01"]
         assert (vrp["lines_added"], vrp["lines_removed"], vrp["section_count"]) == (1, 1, 0)  # order only
         assert not any(c["is_revert"] or c["flapping"] for c in found.values())
+        junos = found["junos-01"]
+        assert (junos["lines_added"], junos["lines_removed"], junos["author"]) == (1, 1, "carol")
+        assert json.loads(junos["sections"]) == [
+            {"path": JUNOS_PATH, "added": ["idle-timeout 30"], "removed": ["idle-timeout 15"]}
+        ]
 
         by_path = {p: (h, b) for p, h, b in Inbox.received}
         headers, payload = by_path["/hook"]
         assert headers["Authorization"] == f"Bearer {TOKEN}"
-        (group,) = payload["groups"]
+        group, deep = payload["groups"]  # biggest first
         assert group["devices"] == ["eos-01", "ios-sim-01", "nxos-01"] and group["authors"] == ["alice"]
         assert group["diff"] == [f"+ {LINE}"] and payload["order_only"] == ["vrp-01"]
         assert group["url"].startswith("http://127.0.0.1:8001/panel/device/")
+        assert (deep["devices"], deep["authors"]) == (["junos-01"], ["carol"])
+        assert deep["diff"] == [
+            "system",
+            "  login",
+            "    class KEEPME-noc",
+            "      - idle-timeout 15",
+            "      + idle-timeout 30",
+        ]
         _h, chat = by_path["/chat"]
-        assert chat["title"] == "[ConfVault] 1 config change on 3 devices"
+        assert chat["title"] == "[ConfVault] 2 config changes on 4 devices"
         assert f"3 devices by alice: + {LINE}" in chat["message"]
+        assert "1 device by carol: - idle-timeout 15" in chat["message"]
         (raw,) = box.messages
         mail = message_from_bytes(raw)
-        assert mail["Subject"] == "[ConfVault] 1 config change on 3 devices"
+        assert mail["Subject"] == "[ConfVault] 2 config changes on 4 devices"
         body = mail.get_payload()[0].get_payload(decode=True).decode()
         assert f"    + {LINE}" in body and "lines reordered only (no change in the section view): vrp-01" in body
 
@@ -200,3 +219,4 @@ def test_changes_grouped_reverts_and_flaps(
     assert "CANARY" not in everything  # token, chat password: never logged nor sent in a body
     stored = (repo / "ios-sim-01.cfg").read_text()
     assert "alice" not in stored and "bob" not in stored  # the author is in the database only
+    assert "carol" not in (repo / "junos-01.cfg").read_text()
