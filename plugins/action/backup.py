@@ -174,6 +174,7 @@ class ActionModule(ActionBase):
             "attempts": len(attempts),
             "attempt_log": attempts,
             "redactions": outcome.value.redactions,
+            "author": outcome.value.author,  # of the last change, as the device says; redacted
             "error_code": None,
             "backup_dir": repo,
             **transport.info(),

@@ -108,6 +108,51 @@ options:
     ini:
       - section: confvault
         key: notify_email_from
+  change_notify_webhook:
+    description:
+      - URL that receives the run's config changes as a JSON POST, grouped by fingerprint
+        (the same change on many devices is one group) with each group's section diff,
+        authors, reverts and flapping devices. Separate from O(notify_webhook), the failure
+        alerts. A bearer token is read from E(CONFVAULT_CHANGE_NOTIFY_WEBHOOK_TOKEN).
+      - Chat tools (Slack, Mattermost, Teams, Matrix, ...) take the same alert through apprise
+        URLs, read from the environment variable E(CONFVAULT_CHANGE_NOTIFY_APPRISE) only
+        (space-separated; they hold tokens) and never logged.
+    type: str
+    env:
+      - name: CONFVAULT_CHANGE_NOTIFY_WEBHOOK
+    ini:
+      - section: confvault
+        key: change_notify_webhook
+  change_notify_email_to:
+    description: Addresses that receive the run's config changes by e-mail (SMTP settings as for failures).
+    type: list
+    elements: str
+    default: []
+    env:
+      - name: CONFVAULT_CHANGE_NOTIFY_EMAIL_TO
+    ini:
+      - section: confvault
+        key: change_notify_email_to
+  change_notify_view:
+    description:
+      - C(sections) groups the changes order-insensitively (a change that only moved lines is
+        listed, not shown); C(lines) reports every new version, one group per device.
+    type: str
+    choices: [sections, lines]
+    default: sections
+    env:
+      - name: CONFVAULT_CHANGE_NOTIFY_VIEW
+    ini:
+      - section: confvault
+        key: change_notify_view
+  panel_url:
+    description: Base URL of the ConfVault panel, for the links in change alerts (for example C(https://confvault.example.net)).
+    type: str
+    env:
+      - name: CONFVAULT_PANEL_URL
+    ini:
+      - section: confvault
+        key: panel_url
   smtp_host:
     description: SMTP server for the e-mail.
     type: str
@@ -172,6 +217,7 @@ from ansible.inventory.helpers import get_group_vars
 from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.change_notify import ChangeNotifyConfig
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.notify import NotifyConfig
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.session import RecorderSession
 from ansible_collections.confvault.network.plugins.plugin_utils.transport import preload
@@ -192,22 +238,32 @@ class CallbackModule(CallbackBase):
 
     def set_options(self, *args: Any, **kwargs: Any) -> None:
         super().set_options(*args, **kwargs)
+        notify = NotifyConfig(
+            on=self.get_option("notify_on"),
+            webhook_url=self.get_option("notify_webhook"),
+            webhook_token=os.environ.get("CONFVAULT_NOTIFY_WEBHOOK_TOKEN"),
+            email_to=tuple(self.get_option("notify_email_to") or ()),
+            email_from=self.get_option("notify_email_from"),
+            smtp_host=self.get_option("smtp_host"),
+            smtp_port=self.get_option("smtp_port"),
+            smtp_user=self.get_option("smtp_user"),
+            smtp_password=os.environ.get("CONFVAULT_SMTP_PASSWORD"),
+            smtp_starttls=self.get_option("smtp_starttls"),
+        )
         self.session = RecorderSession(
             url=self.get_option("db_url"),
             progress=self.get_option("progress"),
             backup_actions=self.get_option("backup_actions"),
             stale_after=self.get_option("stale_after"),
-            notify=NotifyConfig(
-                on=self.get_option("notify_on"),
-                webhook_url=self.get_option("notify_webhook"),
-                webhook_token=os.environ.get("CONFVAULT_NOTIFY_WEBHOOK_TOKEN"),
-                email_to=tuple(self.get_option("notify_email_to") or ()),
-                email_from=self.get_option("notify_email_from"),
-                smtp_host=self.get_option("smtp_host"),
-                smtp_port=self.get_option("smtp_port"),
-                smtp_user=self.get_option("smtp_user"),
-                smtp_password=os.environ.get("CONFVAULT_SMTP_PASSWORD"),
-                smtp_starttls=self.get_option("smtp_starttls"),
+            notify=notify,
+            change_alerts=ChangeNotifyConfig(
+                view=self.get_option("change_notify_view"),
+                webhook_url=self.get_option("change_notify_webhook"),
+                webhook_token=os.environ.get("CONFVAULT_CHANGE_NOTIFY_WEBHOOK_TOKEN"),
+                email_to=tuple(self.get_option("change_notify_email_to") or ()),
+                apprise_urls=tuple(os.environ.get("CONFVAULT_CHANGE_NOTIFY_APPRISE", "").split()),
+                panel_url=self.get_option("panel_url"),
+                mail=notify,
             ),
             # stderr: the stdout callback's output (json, AWX events) stays machine-readable;
             # ansible-runner and terminals show both.

@@ -39,3 +39,17 @@ def normalize(raw: str, platform: Platform) -> str:
     """Cleaned, volatile-free config with no leading/trailing blank lines and one final newline."""
     text = strip_volatile(clean_terminal(raw), platform).strip("\n")
     return text + "\n" if text else ""
+
+
+# The header lines that name the last change's author come first; a config body is never read.
+AUTHOR_HEAD: Final = 4096
+
+
+def author_of(raw: str, platform: Platform) -> str | None:
+    """Who made the last change, from the platform's ``author`` line (platforms.py) in the
+    answer's head, read BEFORE the volatile lines are stripped; None when the device does
+    not say. The caller redacts it: it is device text."""
+    if platform.author is None:
+        return None
+    found = platform.author.search(clean_terminal(raw[:AUTHOR_HEAD]))
+    return found.group("user") if found else None

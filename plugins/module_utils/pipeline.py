@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass
 
 from .errors import Problem, classify_message
-from .normalize import clean_terminal, normalize
+from .normalize import author_of, clean_terminal, normalize
 from .platforms import Platform
 from .redact import redact, redact_message
 from .validate import DEFAULT_MAX_CONFIG_BYTES, DEFAULT_MIN_SIZE_RATIO, check, check_size
@@ -21,6 +21,9 @@ from .validate import DEFAULT_MAX_CONFIG_BYTES, DEFAULT_MIN_SIZE_RATIO, check, c
 class Prepared:
     text: str  # normalised (and, by default, redacted) config, ready to store
     redactions: int
+    # Who made the last change, as the device says (platforms.py ``author``), redacted; it
+    # comes from a volatile line, so it is never in ``text``.
+    author: str | None = None
 
 
 def prepare(
@@ -50,7 +53,8 @@ def prepare(
     problem = check_size(len(text.encode("utf-8")), previous_size, min_size_ratio)
     if problem is not None:
         return problem
-    return Prepared(text, count)
+    author = author_of(raw, platform)
+    return Prepared(text, count, redact_message(author, platform.short) if author else None)
 
 
 def too_large(platform: Platform, max_bytes: int) -> Problem:

@@ -58,6 +58,10 @@ class Platform:
     # netmiko's device_type for the confvault.network.netmiko transport.
     netmiko: str = ""
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    # Who made the last config change, when the device says so in a volatile header line
+    # (IOS "! Last configuration change at ... by admin"): one pattern with a ``user`` group,
+    # read before the volatile lines are stripped, kept in the database only (changes).
+    author: re.Pattern[str] | None = None
 
 
 # How many non-blank lines at the start of an answer may hold a refusal. IOS answers a
@@ -106,6 +110,8 @@ _JUNOS_REFUSALS = (
     (r"^unknown command", "COMMAND_REJECTED"),
 )
 _CISCO_PAGING = ("terminal length 0", "terminal width 512")
+# "! Last configuration change at 10:12:01 UTC Mon Nov 23 2026 by admin" (IOS, RGOS)
+_CISCO_AUTHOR = re.compile(r"^! Last configuration change at .* by (?P<user>\S+)\s*$", re.M)
 
 PLATFORMS: Final[tuple[Platform, ...]] = (
     Platform(
@@ -122,6 +128,7 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
         unprivileged_prompt=re.compile(r">\s*$"),
         netmiko="cisco_ios",
         aliases=("ios", "cisco.ios", "cisco_ios", "iosxe", "ios-xe"),
+        author=_CISCO_AUTHOR,
     ),
     Platform(
         network_os="cisco.nxos.nxos",
@@ -174,6 +181,9 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
         version_command="show version",
         netmiko="juniper_junos",
         aliases=("junos", "junipernetworks.junos", "juniper_junos"),
+        author=re.compile(
+            r"^## Last commit: .* by (?P<user>\S+)\s*$", re.M
+        ),  # "## Last commit: 2026-11-23 09:00:00 UTC by admin"
     ),
     Platform(
         network_os="confvault.network.vrp",
@@ -192,6 +202,8 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
         prompt=r"[\r\n]?(HRP_[MS])?[<\[]~?\*?[\w\-.:/]+[>\]]\s?$",  # <huawei-agg-01>, [~huawei-agg-01]
         netmiko="huawei",
         aliases=("vrp", "huawei", "huawei_vrp", "huawei.vrp", "community.network.ce", "ce"),
+        # "!Last configuration was updated at 2026-11-23 09:00:00+00:00 by admin"
+        author=re.compile(r"^!Last configuration was updated at .* by (?P<user>\S+)", re.M),
     ),
     Platform(
         network_os="confvault.network.comware",
@@ -223,6 +235,7 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
         prompt=r"[\r\n]?[\w+\-.:/\[\]]+(?:\([^)]+\)){0,3}(?:>|#) ?$",  # ruijie-acc-01>, ruijie-acc-01#
         netmiko="ruijie_os",
         aliases=("rgos", "ruijie", "ruijie_os"),
+        author=_CISCO_AUTHOR,
     ),
 )
 

@@ -174,6 +174,14 @@ redactions:
   description: Number of secrets replaced by C(<redacted>).
   returned: success
   type: int
+author:
+  description:
+    - Who made the device's last config change, when the device says so in a header line the
+      stored config drops (IOS C(! Last configuration change at ... by admin), Junos C(## Last commit));
+      redacted. The recorder keeps it with the change record (docs/changes.md).
+  returned: success
+  type: str
+  sample: admin
 redacted:
   description: Whether secrets were redacted in the stored file (the recorder stores config text only then).
   returned: success

@@ -16,6 +16,7 @@ from reporting.panel.common import (
     allowed,
     choice,
     health,
+    now_iso,
     progress,
     rate,
     refresh_seconds,
@@ -23,7 +24,7 @@ from reporting.panel.common import (
     rows,
     run_url,
 )
-from reporting.panel.states import device_counts, failing_devices
+from reporting.panel.states import changed_devices, device_counts, failing_devices
 
 
 async def dashboard(datasette: Any, request: Any) -> Response:
@@ -72,6 +73,7 @@ async def dashboard(datasette: Any, request: Any) -> Response:
         "failing": failing_count,
         "stale": counts["no_success_7d"],
         "never": counts["never backed up"],
+        "changed_24h": await changed_devices(datasette, now_iso(-timedelta(days=1))),
     }
     periods = {"today": period(1), "week": period(7), "month": period(30), "chosen": period(days)}
     runs = await rows(datasette, "select * from runs order by created_at desc limit 8")

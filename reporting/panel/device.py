@@ -27,6 +27,7 @@ from reporting.panel.common import (
     rows,
     run_url,
 )
+from reporting.panel.sections import section_diff
 from reporting.panel.states import attention
 
 
@@ -82,6 +83,17 @@ async def device(datasette: Any, request: Any) -> Response:
         attempts = await rows(
             datasette, "select * from attempts where execution_id = ? order by number", [last_failure["id"]]
         )
+    change_of = {
+        c["version_id"]: c
+        for c in await rows(
+            datasette,
+            "select version_id, author, is_revert, flapping, fingerprint from config_changes "
+            "where device_id = ? order by id desc limit 200",
+            [did],
+        )
+    }
+    for v in versions:  # who changed it (when the device says), revert and flap flags
+        v["change"] = change_of.get(v["id"])
     version_of_run = {v["run_id"]: v for v in versions if v["run_id"]}
     for v in versions:
         v["run_url"] = run_url(v["run_id"]) if v["run_id"] else None
@@ -105,7 +117,10 @@ async def device(datasette: Any, request: Any) -> Response:
         ):
             contents[r["id"]] = r["content"]
     diff_lines, added, removed = [], 0, 0
-    if to_id in contents and from_id in contents:
+    view = "sections" if request.args.get("view") == "sections" else "lines"
+    if to_id in contents and from_id in contents and view == "sections":  # order-insensitive
+        diff_lines, added, removed = section_diff(dev["platform"], contents[from_id], contents[to_id])
+    elif to_id in contents and from_id in contents:
         diff_lines, added, removed = diff(contents[from_id], contents[to_id], f"version {from_id}", f"version {to_id}")
     last_status = last["status"] if last else None
     state = attention(
@@ -131,6 +146,7 @@ async def device(datasette: Any, request: Any) -> Response:
             "from_id": from_id,
             "to_id": to_id,
             "diff": diff_lines,
+            "view": view,
             "added": added,
             "removed": removed,
             "rate": rate(dev),

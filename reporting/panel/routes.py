@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from reporting.panel.changes import changes
 from reporting.panel.common import PREFIX
 from reporting.panel.dashboard import dashboard, home
 from reporting.panel.device import device, device_config
 from reporting.panel.lists import LISTS, list_page
+from reporting.panel.metrics import metrics
 from reporting.panel.run import run
 
 
@@ -19,5 +21,7 @@ def routes() -> list[tuple[str, Any]]:
         (rf"^{PREFIX}/device/(?P<name>[^/]+)/config\.txt$", device_config),
         (rf"^{PREFIX}/device/(?P<name>[^/]+)$", device),
         (rf"^{PREFIX}/run/(?P<run_id>[^/]+)$", run),
+        (rf"^{PREFIX}/changes$", changes),
+        (r"^/-/confvault/metrics$", metrics),  # for Prometheus: its own token (metrics.py)
         (rf"^{PREFIX}/(?P<slug>{slugs})$", list_page),
     ]

@@ -34,6 +34,11 @@ def attention(device: dict[str, Any], last_status: str | None, stale_before: str
     return "ok"
 
 
+async def device_states(datasette: Any) -> list[dict[str, Any]]:
+    """Every device with its last finished attempt (the metrics endpoint's per-device series)."""
+    return await rows(datasette, DEVICE_STATE_SQL)
+
+
 async def failing_devices(datasette: Any, limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
     """Devices whose last finished attempt failed, longest failing first: last error (code,
     message, run), consecutive failures since the last success, since when."""
@@ -80,3 +85,11 @@ async def device_counts(datasette: Any) -> dict[str, int]:
         "backed_up_24h": int(found.get("backed_up_24h") or 0),
         "no_success_7d": int(found.get("no_success_7d") or 0),  # stale, failing or not
     }
+
+
+async def changed_devices(datasette: Any, since: str) -> int:
+    """Devices whose config changed since ``since`` (config_changes, index on detected_at)."""
+    found = await rows(
+        datasette, "select count(distinct device_id) as n from config_changes where detected_at >= ?", [since]
+    )
+    return int(found[0]["n"]) if found else 0

@@ -186,3 +186,34 @@ def test_platform_problem_filter():
     assert platform_problem("confvault.network.vrp") == ""
     assert "confvault.network.vrp" in platform_problem("huawei") and "'huawei'" in platform_problem("huawei")
     assert "supported:" in platform_problem("foo.bar") and "not set" in platform_problem(None)
+
+
+NO_AUTHOR = IOS.replace("! Last configuration change at 10:12:01 UTC Mon Nov 23 2026 by admin\n", "")
+
+
+@pytest.mark.parametrize(
+    ("platform", "head", "author"),
+    [
+        ("ios", "! Last configuration change at 10:12:01 UTC Mon Nov 23 2026 by alice\r\n", "alice"),
+        ("rgos", "! Last configuration change at 10:12:01 UTC Mon Nov 23 2026 by bob\n", "bob"),
+        ("ios", "! Last configuration change at 10:12:01 UTC Mon Nov 23 2026\n", None),
+        ("ios", "", None),  # only "NVRAM config last updated ... by admin", not the change's author
+    ],
+)
+def test_author_is_read_before_the_volatile_line_goes(platform, head, author):
+    raw = NO_AUTHOR.replace("Building configuration...\n", "Building configuration...\n" + head)
+    prepared = prepare(raw, resolve(platform))
+    assert isinstance(prepared, Prepared) and prepared.author == author
+    assert "Last configuration change" not in prepared.text and (author is None or author not in prepared.text)
+
+
+def test_junos_author_and_a_secret_looking_author_is_redacted():
+    text = "## Last commit: 2026-11-23 09:00:00 UTC by carol\nversion 21.4R3.15;\nsystem {\n host-name j1;\n}\n"
+    prepared = prepare(text, resolve("junos"))
+    assert isinstance(prepared, Prepared) and prepared.author == "carol" and "carol" not in prepared.text
+    ios = NO_AUTHOR.replace(
+        "Building configuration...\n",
+        "Building configuration...\n! Last configuration change at 10:12:01 UTC by password=pw-CANARY\n",
+    )
+    prepared = prepare(ios, resolve("ios"))
+    assert isinstance(prepared, Prepared) and prepared.author and "CANARY" not in prepared.author

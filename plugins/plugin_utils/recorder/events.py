@@ -182,7 +182,7 @@ def execution_info(
         commit=_plain(result.get("commit")),
         path=_plain(result.get("path")),
         skip_reason=_plain(result.get("skip_reason") or (message if status == "skipped" else None)),
-        extra={k: result[k] for k in ("platform", "redactions", "backup_dir") if result.get(k) is not None},
+        extra={k: result[k] for k in ("platform", "redactions", "backup_dir", "author") if result.get(k) is not None},
         config_text=None,
     )
 

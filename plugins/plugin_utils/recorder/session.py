@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder import change_notify, notify
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder import events as recording
-from ansible_collections.confvault.network.plugins.plugin_utils.recorder import notify
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import history
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.rows import derive_run_status
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.notify import NotifyConfig
@@ -45,8 +45,10 @@ class RecorderSession:
         say: Callable[[str], None],
         warn: Callable[[str], None],
         notify: NotifyConfig | None = None,
+        change_alerts: change_notify.ChangeNotifyConfig | None = None,
     ) -> None:
         self.notify_config = notify or NotifyConfig()
+        self.change_config = change_alerts or change_notify.ChangeNotifyConfig()
         self.notified = False
         self.outcomes: dict[str, dict[str, Any]] = {}  # device -> status/code/message, for notifications
         self.info: recording.RunInfo | None = None
@@ -249,6 +251,20 @@ class RecorderSession:
             error=self.run_error,
         )
         for problem in notify.deliver(self.notify_config, run):
+            self.warn(f"confvault.network.recorder: notification not sent: {problem}")
+        self._notify_changes()
+
+    def _notify_changes(self) -> None:
+        """The change alert (change_notify.py): the config changes this run recorded."""
+        if not self.change_config.enabled or self.store is None or not self.run_id:
+            return
+        run_id = self.run_id
+        found = self._guard("read the run's config changes", lambda: self.store.run_changes(run_id)) or []
+        config = self.change_config
+        change = change_notify.report(
+            run_id, found, config.view, config.panel_url, playbook=self.info.playbook if self.info else None
+        )
+        for problem in change_notify.deliver(config, change):
             self.warn(f"confvault.network.recorder: notification not sent: {problem}")
 
     def cancel(self, reason: str) -> None:

@@ -84,3 +84,26 @@ def test_imports_without_sqlalchemy_then_says_what_to_install(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     assert "SQLAlchemy" in done.stdout and "pip install" in done.stdout
     assert not (tmp_path / "x.db").exists()
+
+
+def test_migration_6_adds_config_changes_to_an_older_database(db_url: str) -> None:
+    """A database of before migration 6 (built, then its config_changes taken away and its
+    version unstamped) gets the table, as schema.py has it, and keeps its rows."""
+    db = Database(db_url)
+    try:
+        migrations.migrate(db)
+        with db.write() as conn:
+            conn.exec_driver_sql("DROP TABLE config_changes")
+            conn.exec_driver_sql("DELETE FROM schema_migrations WHERE version = 6")
+            conn.exec_driver_sql("INSERT INTO runs (run_id, created_at) VALUES ('old', '2026-01-01T00:00:00.000Z')")
+        assert migrations.migrate(db) == [6]
+        inspector = sa.inspect(db.engine)
+        columns = {c["name"] for c in inspector.get_columns("config_changes")}
+        assert columns == set(schema.config_changes.columns.keys())
+        assert {ix["name"] for ix in inspector.get_indexes("config_changes")} >= {
+            "ix_config_changes_detected",
+            "ix_config_changes_fingerprint",
+        }
+    finally:
+        db.close()
+    assert query(db_url, "SELECT run_id FROM runs") == [("old",)]

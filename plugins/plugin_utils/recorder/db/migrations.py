@@ -88,6 +88,12 @@ def _v3_running_executions(conn: sa.engine.Connection) -> None:
     rollups.create_triggers(conn)  # PostgreSQL: CREATE OR REPLACE the function
 
 
+def _v6_config_changes(conn: sa.engine.Connection) -> None:
+    """config_changes: one row per config change of a device (plugin_utils/recorder/changes.py).
+    Versions recorded before it have no change rows; the next change of each device has."""
+    schema.config_changes.create(conn)
+
+
 def _v8_last_attempt(conn: sa.engine.Connection) -> None:
     """device_stats keeps each device's last attempt and failure streak (rollups.py), filled
     from the history once; the triggers again, to keep them."""
@@ -106,6 +112,7 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "reporting rollups", _v2_reporting_rollups),
     Migration(3, "running executions", _v3_running_executions),
+    Migration(6, "config changes", _v6_config_changes),
     Migration(8, "last attempt per device", _v8_last_attempt),
 ]
 LATEST = MIGRATIONS[-1].version

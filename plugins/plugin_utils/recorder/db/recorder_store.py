@@ -27,7 +27,7 @@ except ImportError as exc:
 else:
     SQLALCHEMY_IMPORT_ERROR = None
 
-from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import migrations, rows
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import changes, migrations, rows
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import schema as s
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.dialect import Database, upsert
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
@@ -316,10 +316,10 @@ class RecorderStore:
         upsert(conn, s.config_contents, content, ["sha256"])  # stored once per sha256
         v = s.config_versions
         latest = conn.execute(
-            sa.select(v.c.sha256).where(v.c.device_id == device_id).order_by(v.c.id.desc()).limit(1)
-        ).scalar()
-        if latest != info.sha256:
-            conn.execute(
+            sa.select(v.c.id, v.c.sha256).where(v.c.device_id == device_id).order_by(v.c.id.desc()).limit(1)
+        ).first()
+        if latest is None or latest.sha256 != info.sha256:
+            inserted = conn.execute(
                 sa.insert(v).values(
                     device_id=device_id,
                     sha256=info.sha256,
@@ -327,6 +327,18 @@ class RecorderStore:
                     run_id=info.run_id,
                     first_seen=seen,
                 )
+            )
+            version_id = inserted.inserted_primary_key[0]  # lastrowid on SQLite < 3.35 too
+            changes.record_change(  # the change record (changes.py), same transaction
+                conn,
+                device_id=device_id,
+                run_id=info.run_id,
+                version_id=version_id,
+                previous=(latest.id, latest.sha256) if latest is not None else None,
+                sha256=info.sha256 or "",
+                text=info.config_text or "",
+                author=info.extra.get("author"),
+                seen=seen,
             )
 
     @staticmethod
@@ -398,6 +410,12 @@ class RecorderStore:
             query = query.where(v.c.id == newest)
         with self._db.read() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+    @_locked
+    def run_changes(self, run_id: str) -> list[dict[str, Any]]:
+        """A run's config changes (changes.py), for the change alerts."""
+        with self._db.read() as conn:
+            return changes.run_changes(conn, run_id)
 
     def close(self) -> None:
         with self._lock:

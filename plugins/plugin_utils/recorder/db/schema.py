@@ -242,3 +242,33 @@ if sa is not None:
         sa.Column("consecutive_failures", sa.Integer),
         sa.Column("failing_since", _text),
     )
+
+    # One row per new config version of a device that had a previous one (migration 6):
+    # what changed (plain line counts, order-insensitive sections as JSON), who changed it
+    # when the device says so (redacted), the change's fingerprint (same change on many
+    # devices = one fingerprint), revert and flap flags, and whether alerts report it.
+    config_changes = sa.Table(
+        "config_changes",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), nullable=False),
+        sa.Column("run_id", _text, sa.ForeignKey("runs.run_id", ondelete="SET NULL")),
+        sa.Column("version_id", sa.Integer, sa.ForeignKey("config_versions.id"), nullable=False),
+        sa.Column("previous_version_id", sa.Integer, sa.ForeignKey("config_versions.id")),
+        sa.Column("previous_sha256", _text, nullable=False),
+        sa.Column("sha256", _text, nullable=False),
+        sa.Column("lines_added", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("lines_removed", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("sections", _text, nullable=False, server_default="[]"),  # JSON list
+        sa.Column("section_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("author", _text),
+        sa.Column("fingerprint", _text, nullable=False),
+        sa.Column("is_revert", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("flapping", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("notify", sa.Boolean, nullable=False, server_default=sa.true()),
+        sa.Column("detected_at", _text, nullable=False),
+        sa.Index("ix_config_changes_detected", "detected_at"),
+        sa.Index("ix_config_changes_device", "device_id", "id"),
+        sa.Index("ix_config_changes_run", "run_id"),
+        sa.Index("ix_config_changes_fingerprint", "fingerprint"),
+    )
