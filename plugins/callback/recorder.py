@@ -135,6 +135,18 @@ options:
     ini:
       - section: confvault
         key: smtp_user
+  compliance_rules:
+    description:
+      - Directory (or file) of compliance rules (docs/compliance.md), or C(starter) for the
+        collection's starter rules. When set, every new config version is checked against
+        them as it is recorded, results go to the database, and devices whose compliance
+        changed are part of the run's notification.
+    type: str
+    env:
+      - name: CONFVAULT_COMPLIANCE_RULES
+    ini:
+      - section: confvault
+        key: compliance_rules
   smtp_starttls:
     description: Use STARTTLS.
     type: bool
@@ -209,6 +221,7 @@ class CallbackModule(CallbackBase):
                 smtp_password=os.environ.get("CONFVAULT_SMTP_PASSWORD"),
                 smtp_starttls=self.get_option("smtp_starttls"),
             ),
+            compliance_rules=self.get_option("compliance_rules"),
             # stderr: the stdout callback's output (json, AWX events) stays machine-readable;
             # ansible-runner and terminals show both.
             say=lambda msg: self._display.display(msg, stderr=True),

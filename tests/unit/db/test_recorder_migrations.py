@@ -84,3 +84,19 @@ def test_imports_without_sqlalchemy_then_says_what_to_install(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     assert "SQLAlchemy" in done.stdout and "pip install" in done.stdout
     assert not (tmp_path / "x.db").exists()
+
+
+def test_migration_7_adds_the_compliance_tables(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        migrations.migrate(db)
+        with db.write() as conn:
+            for table in reversed(list(schema.COMPLIANCE.values())):
+                table.drop(conn)
+            conn.execute(sa.delete(schema.schema_migrations).where(schema.schema_migrations.c.version == 7))
+        assert migrations.migrate(db) == [7]
+        inspector = sa.inspect(db.engine)
+        for name, table in schema.COMPLIANCE.items():
+            assert {c["name"] for c in inspector.get_columns(name)} == set(table.columns.keys())
+    finally:
+        db.close()

@@ -88,10 +88,17 @@ def _v3_running_executions(conn: sa.engine.Connection) -> None:
     rollups.create_triggers(conn)  # PostgreSQL: CREATE OR REPLACE the function
 
 
+def _v7_compliance(conn: sa.engine.Connection) -> None:
+    """The compliance tables (db/compliance_tables.py), empty until rules are checked."""
+    for table in schema.COMPLIANCE.values():
+        table.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "reporting rollups", _v2_reporting_rollups),
     Migration(3, "running executions", _v3_running_executions),
+    Migration(7, "compliance", _v7_compliance),
 ]
 LATEST = MIGRATIONS[-1].version
 

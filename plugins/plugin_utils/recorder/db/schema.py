@@ -235,3 +235,8 @@ if sa is not None:
         *_measures(),
         sa.Column("last_success_at", _text),
     )
+
+    # Compliance (migration 7): compliance_tables.py.
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import compliance_tables
+
+    COMPLIANCE = compliance_tables.define(metadata)
