@@ -89,7 +89,8 @@ class Checker:
             "since": stored.since if before == after and stored.since else now,
             "run_id": run_id,
         }
-        self.store.save(stored.device_id, rows, head)
+        if not (same and before == after and all(_same_judgement(r, stored.results[r["rule_id"]]) for r in rows)):
+            self.store.save(stored.device_id, rows, head)  # else nothing to write: the stored rows stand
         if before == after or (before == "not checked" and after == "compliant"):
             return None
         change = Transition(device.name, before, after, failing)
@@ -139,6 +140,10 @@ class Checker:
     def finish(self) -> Tally:
         self.store.refresh_daily(self.today)
         return self.tally
+
+
+def _same_judgement(row: dict[str, Any], stored: dict[str, Any]) -> bool:
+    return (row["waived_until"], row["waiver_reason"]) == (stored["waived_until"], stored["waiver_reason"])
 
 
 def _json(value: Any) -> Any:
