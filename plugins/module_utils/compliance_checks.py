@@ -28,6 +28,7 @@ from .compliance_rules import Check, Rule, RuleSet, Waiver
 MAX_SHOWN = 50  # matched / missing lines kept per result
 BRACE_PLATFORMS = config_tree.BRACE_PLATFORMS
 _SPACES = re.compile(r"\s+")
+NEVER = re.compile(r"(?!)")  # matches nothing
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,8 @@ def check(c: Check, lines: Lines) -> Result:
     items = lines.items
     if c.type in ("line_present", "line_absent", "section_present", "section_absent", "count", "value"):
         want_section = c.type.startswith("section_")
-        assert c.pattern is not None
-        found = [x for x in items if (x.has_children or not want_section) and c.pattern.search(x.text)]
+        pattern = c.pattern or NEVER  # the schema gives these types a pattern
+        found = [x for x in items if (x.has_children or not want_section) and pattern.search(x.text)]
         if c.type in ("line_present", "section_present"):
             return Result("", bool(found), [_hit(x) for x in found], [] if found else [c.shown])
         if c.type in ("line_absent", "section_absent"):
@@ -154,8 +155,8 @@ def check(c: Check, lines: Lines) -> Result:
             missing = [] if ok else [f"{c.shown}: {n} line(s), expected " + _bounds(c)]
             return Result("", ok, [_hit(x) for x in found], missing)
         return _value(c, found)
-    assert c.section is not None
-    sections = [x for x in items if x.has_children and c.section.search(x.text)]
+    section = c.section or NEVER  # the schema gives section_lines a section
+    sections = [x for x in items if x.has_children and section.search(x.text)]
     lacking: list[tuple[int | None, str]] = []  # sections that miss a required line
     offending: list[tuple[int | None, str]] = []  # forbidden lines inside sections
     evidence: list[tuple[int | None, str]] = []  # required lines found
@@ -181,10 +182,9 @@ def _bounds(c: Check) -> str:
 
 
 def _value(c: Check, found: list[Line]) -> Result:
-    assert c.pattern is not None
     bad = []
     for x in found:
-        m = c.pattern.search(x.text)
+        m = (c.pattern or NEVER).search(x.text)
         value = next((g for g in (m.groups() if m else ()) if g is not None), "")
         if (c.must_match and not c.must_match.fullmatch(value)) or (
             c.must_not_match and c.must_not_match.fullmatch(value)
