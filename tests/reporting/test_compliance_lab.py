@@ -259,3 +259,27 @@ def test_an_edited_rule_shows_a_new_rule_hash(lab: dict[str, Any]) -> None:
     assert [(h, bool(a)) for h, a in hashes] == [(before["rule_hash"], False), (after["rule_hash"], True)]
     # a rule not edited keeps its hash
     assert results(db)[("vrp-01", "vrp-ntp")]["rule_hash"] == other["rule_hash"]
+
+
+def test_a_broken_rules_file_warns_and_the_backups_go_on(lab_env: Any, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "core.yml").write_text(
+        "rules:\n  - id: ntp\n    title: NTP\n    severity: urgent\n    checks: [{type: line_present, match: x}]\n"
+    )
+    db = tmp_path / "confvault.db"
+    run = run_backup(
+        lab_env,
+        tmp_path / "backups",
+        "--limit",
+        "vrp-01",
+        db_url=f"sqlite:///{db}",
+        env={"CONFVAULT_COMPLIANCE_RULES": str(rules), "HOME": str(tmp_path), "SSH_AUTH_SOCK": ""},
+    )
+    assert run.rc == 0 and run.results["vrp-01"].get("error_code") is None
+    warning = " ".join(run.stderr.split())
+    assert (
+        "compliance is off for this run: the rules cannot be used: core.yml: rule 'ntp': field 'severity':" in warning
+    )
+    assert sql(db, "select count(*) from compliance_results") == [(0,)]
+    assert sql(db, "select status from runs") == [("completed",)]
