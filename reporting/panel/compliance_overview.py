@@ -95,15 +95,15 @@ async def overview(datasette: Any, request: Any) -> Response:
     )
 
 
-async def trend(datasette: Any) -> list[dict[str, Any]]:
-    """% of checked devices compliant per day (compliance_daily rule '*'), the last TREND_DAYS days."""
+async def trend(datasette: Any, rule_id: str = "*") -> list[dict[str, Any]]:
+    """% of checked devices compliant (rule ``*``) or passing a rule, per day, the last TREND_DAYS days."""
     today = datetime.now(UTC).date()
     since = (today - timedelta(days=TREND_DAYS - 1)).isoformat()
     daily = await rows(
         datasette,
         "select day, sum(checked) as checked, sum(passed) as passed from compliance_daily "
-        "where rule_id = '*' and day >= ? group by day",
-        [since],
+        "where rule_id = ? and day >= ? group by day",
+        [rule_id, since],
     )
     by_day = {r["day"]: r for r in daily}
     out = []

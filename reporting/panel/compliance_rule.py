@@ -11,6 +11,7 @@ from datasette.utils.asgi import NotFound, Response
 
 from reporting.panel.common import allowed, one, render, rows
 from reporting.panel.compliance_common import RESULTS, device_url, pct
+from reporting.panel.compliance_overview import trend
 
 
 def lines_of(result: dict[str, Any]) -> dict[str, Any]:
@@ -48,5 +49,6 @@ async def rule_page(datasette: Any, request: Any) -> Response:
             "checked": len(results),
             "pct": pct(len(results) - len(groups["fail"]), len(results)),
             "versions": versions,
+            "trend_json": json.dumps(await trend(datasette, rule_id)),
         },
     )
