@@ -101,7 +101,7 @@ async def trend(datasette: Any, rule_id: str = "*") -> list[dict[str, Any]]:
     since = (today - timedelta(days=TREND_DAYS - 1)).isoformat()
     daily = await rows(
         datasette,
-        "select day, sum(checked) as checked, sum(passed) as passed from compliance_daily "
+        "select day, sum(checked) as checked, sum(compliant) as compliant from compliance_daily "
         "where rule_id = ? and day >= ? group by day",
         [rule_id, since],
     )
@@ -110,5 +110,5 @@ async def trend(datasette: Any, rule_id: str = "*") -> list[dict[str, Any]]:
     for offset in range(TREND_DAYS - 1, -1, -1):
         day = (today - timedelta(days=offset)).isoformat()
         r = by_day.get(day)
-        out.append({"day": day, "compliant_pct": pct(int(r["passed"]), int(r["checked"])) if r else None})
+        out.append({"day": day, "compliant_pct": pct(int(r["compliant"]), int(r["checked"])) if r else None})
     return out

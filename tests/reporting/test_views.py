@@ -15,6 +15,8 @@ import yaml
 from known_history import DURATION, FAILED, Execution, counts, health, success_rate
 from views_client import fetch, rows
 
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import migrations
+
 ROOT = Path(__file__).resolve().parents[2]
 History = tuple[Path, Any, list[Execution]]
 
@@ -181,7 +183,7 @@ def test_config_history_diff_and_search(history: History) -> None:
 def test_health(history: History) -> None:
     (row,) = rows(history[0], "health")
     assert (row["database"], row["health"], row["last_run_id"]) == ("reachable", "ok", "live")
-    assert (row["runs_in_progress"], row["schema_version"]) == (1, 3)
+    assert (row["runs_in_progress"], row["schema_version"]) == (1, migrations.LATEST)
     assert 0 <= row["last_run_age_hours"] < 1
 
 

@@ -163,12 +163,12 @@ class ComplianceStore:
         ok = "CASE WHEN r.outcome = 'pass' OR r.waived_until >= :day OR r.report_only_until >= :day THEN 1 ELSE 0 END"
         by_rule = (
             "SELECT r.rule_id AS rule_id, COALESCE(d.site, '') AS site, COUNT(*) AS checked, "
-            f"SUM({ok}) AS passed FROM compliance_results r JOIN devices d ON d.id = r.device_id "
+            f"SUM({ok}) AS compliant FROM compliance_results r JOIN devices d ON d.id = r.device_id "
             "JOIN compliance_rules k ON k.rule_id = r.rule_id AND k.rule_hash = r.rule_hash AND k.active = :yes "
             "GROUP BY r.rule_id, COALESCE(d.site, '')"
         )
         by_device = (
-            "SELECT '*' AS rule_id, site, COUNT(*) AS checked, SUM(good) AS passed FROM ("
+            "SELECT '*' AS rule_id, site, COUNT(*) AS checked, SUM(good) AS compliant FROM ("
             f"SELECT COALESCE(d.site, '') AS site, MIN({ok}) AS good FROM compliance_results r "
             "JOIN devices d ON d.id = r.device_id GROUP BY d.id, COALESCE(d.site, '')) x GROUP BY site"
         )
@@ -177,7 +177,9 @@ class ComplianceStore:
             for sql in (by_rule, by_device):
                 rows = conn.execute(sa.text(sql), {"day": day, "yes": True}).mappings().all()
                 if rows:
-                    conn.execute(sa.insert(daily), [{**dict(r), "day": day, "passed": int(r["passed"])} for r in rows])
+                    conn.execute(
+                        sa.insert(daily), [{**dict(r), "day": day, "compliant": int(r["compliant"])} for r in rows]
+                    )
 
     def current_configs(self) -> Iterator[Current]:
         """Each device's latest stored version, one at a time (a thousand configs never sit in memory)."""

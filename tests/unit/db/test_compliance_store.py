@@ -141,7 +141,7 @@ def test_check_all_reads_current_configs_and_fills_the_trend(store: RecorderStor
     record(store, "r2", BAD)
     tally = check_all(rules_dir(tmp_path), db_url, today="2026-11-30")
     assert (tally.checked, tally.compliant, tally.non_compliant) == (2, 1, 1)
-    daily = query(db_url, "SELECT rule_id, site, checked, passed FROM compliance_daily WHERE day = '2026-11-30'")
+    daily = query(db_url, "SELECT rule_id, site, checked, compliant FROM compliance_daily WHERE day = '2026-11-30'")
     assert sorted(daily) == [
         ("*", "", 2, 1),
         ("banner", "", 2, 2),  # r2 fails it, but it is report-only until 2026-12-31

@@ -8,7 +8,7 @@
   last passed at, the waiver and grace period that held);
 - ``compliance_devices``: per device, the overall status at its latest check (what alerts
   compare against) and the config and rule set it was checked with;
-- ``compliance_daily``: per day, rule and site, devices checked and passing (trends); rule
+- ``compliance_daily``: per day, rule and site, devices checked and counted compliant (trends); rule
   ``*`` counts devices (compliant or not).
 
 Statuses with a date (waived, report only) are judged again when read (reporting/), so a
@@ -97,6 +97,6 @@ def define(metadata: Any) -> dict[str, Any]:
         sa.Column("rule_id", text, primary_key=True),  # '*': devices overall
         sa.Column("site", text, primary_key=True),  # '' when the device has none
         sa.Column("checked", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("passed", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("compliant", sa.Integer, nullable=False, server_default="0"),
     )
     return {t.name: t for t in (rules, waivers, results, devices, daily)}
