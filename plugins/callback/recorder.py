@@ -141,6 +141,7 @@ options:
         collection's starter rules. When set, every new config version is checked against
         them as it is recorded, results go to the database, and devices whose compliance
         changed are part of the run's notification.
+      - The extra var C(confvault_compliance_rules) (C(-e)) takes precedence for its run.
     type: str
     env:
       - name: CONFVAULT_COMPLIANCE_RULES

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import openpyxl
 import pytest
 from known_history import DDE, HYPERLINK
-from views_client import fetch
+from views_client import fetch, rows
 
 from ansible_collections.confvault.network.plugins.plugin_utils.compliance.runner import check_all
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
@@ -106,3 +106,15 @@ def test_no_results_yet_says_how_to_start(tmp_path: Path) -> None:
     page = fetch(tmp_path / "empty.db", "/panel/compliance")
     assert page.status_code == 200 and "No compliance results yet" in page.text
     assert fetch(tmp_path / "empty.db", "/panel/compliance/export.csv").text.startswith("Device,Site,")
+
+
+def test_status_per_device_and_severity(db: Path) -> None:
+    found = {(r["device"], r["severity"]): (r["status"], r["failing"]) for r in rows(db, "compliance_status")}
+    assert found == {
+        (HYPERLINK, "high"): ("non-compliant", 1),
+        (HYPERLINK, "medium"): ("non-compliant", 1),
+        ("r2", "high"): ("compliant", 0),  # its failure is waived
+        ("r2", "medium"): ("compliant", 0),
+        ("r3", "high"): ("compliant", 0),
+        ("r3", "medium"): ("compliant", 0),
+    }

@@ -268,13 +268,15 @@ def test_a_broken_rules_file_warns_and_the_backups_go_on(lab_env: Any, tmp_path:
         "rules:\n  - id: ntp\n    title: NTP\n    severity: urgent\n    checks: [{type: line_present, match: x}]\n"
     )
     db = tmp_path / "confvault.db"
-    run = run_backup(
+    run = run_backup(  # the rules as an extra var this time (the other runs: the environment)
         lab_env,
         tmp_path / "backups",
         "--limit",
         "vrp-01",
+        "-e",
+        f"confvault_compliance_rules={rules}",
         db_url=f"sqlite:///{db}",
-        env={"CONFVAULT_COMPLIANCE_RULES": str(rules), "HOME": str(tmp_path), "SSH_AUTH_SOCK": ""},
+        env={"HOME": str(tmp_path), "SSH_AUTH_SOCK": ""},
     )
     assert run.rc == 0 and run.results["vrp-01"].get("error_code") is None
     warning = " ".join(run.stderr.split())

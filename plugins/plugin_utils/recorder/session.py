@@ -139,8 +139,9 @@ class RecorderSession:
 
         self._guard("open the history database", begin)
         self.run_id = run_id
-        if self.compliance_rules and not self.disabled:
-            self.compliance = RunCompliance(self.compliance_rules, self.url, self.warn)
+        rules = extra_vars.get("confvault_compliance_rules") or self.compliance_rules  # -e wins
+        if rules and not self.disabled:
+            self.compliance = RunCompliance(str(rules), self.url, self.warn)
 
     def started(self, host: str, action: str, at: float) -> None:
         """A task started on a device: its backup task makes it ``running`` (queued before)."""
