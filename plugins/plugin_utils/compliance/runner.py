@@ -75,8 +75,7 @@ class Checker:
         statuses = [cc.status(r["outcome"], self.today, r["waived_until"], r["report_only_until"]) for r in rows]
         after = cc.device_status(statuses)
         failing = tuple(r["rule_id"] for r, st in zip(rows, statuses, strict=True) if st == "fail")
-        if after == "not checked":  # no rule applies to it
-            after = "compliant"
+        # no rule applies to it: "not checked", as on the panel (a device without results)
         self.tally.compliant += after == "compliant"
         self.tally.non_compliant += after == "non-compliant"
         before = stored.status or "not checked"
@@ -91,7 +90,8 @@ class Checker:
         }
         if not (same and before == after and all(_same_judgement(r, stored.results[r["rule_id"]]) for r in rows)):
             self.store.save(stored.device_id, rows, head)  # else nothing to write: the stored rows stand
-        if before == after or (before == "not checked" and after == "compliant"):
+        # told: becoming non-compliant, or compliant again; never a standing state
+        if not ((after == "non-compliant" != before) or (before == "non-compliant" and after == "compliant")):
             return None
         change = Transition(device.name, before, after, failing)
         self.tally.transitions.append(change)

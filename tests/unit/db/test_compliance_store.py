@@ -148,3 +148,17 @@ def test_check_all_reads_current_configs_and_fills_the_trend(store: RecorderStor
         ("no-community", "", 2, 1),
         ("ntp", "", 2, 1),
     ]
+
+
+def test_a_device_no_rule_applies_to_is_not_checked(store: RecorderStore, db_url: str, tmp_path: Path) -> None:
+    record(store, "r1", BAD)
+    scoped = RULES.replace("    checks: [{type: count", "    scope: {platforms: [junos]}\n    checks: [{type: count")
+    folder = rules_dir(tmp_path, scoped)
+    tally = check_all(folder, db_url, today="2026-11-30")
+    assert (tally.compliant, tally.non_compliant) == (0, 1)  # the two unscoped rules
+    only_junos = "rules:\n  - {id: j, title: J, severity: low, scope: {platforms: [junos]}, checks: [{type: line_present, match: x}]}\n"
+    (Path(folder) / "policy.yml").write_text(only_junos)
+    tally = check_all(folder, db_url, today="2026-11-30")
+    assert (tally.compliant, tally.non_compliant, tally.transitions) == (0, 0, [])  # not told: no rule applies
+    assert query(db_url, "SELECT status FROM compliance_devices") == [("not checked",)]
+    assert results(db_url) == {}

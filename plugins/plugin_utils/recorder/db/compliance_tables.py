@@ -82,7 +82,7 @@ def define(metadata: Any) -> dict[str, Any]:
         "compliance_devices",
         metadata,
         sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), primary_key=True, autoincrement=False),
-        sa.Column("status", text, nullable=False),  # compliant | non-compliant
+        sa.Column("status", text, nullable=False),  # compliant | non-compliant | not checked (no rule applies)
         sa.Column("failing", sa.Integer, nullable=False, server_default="0"),
         sa.Column("config_sha256", text),
         sa.Column("ruleset", text),  # RuleSet.fingerprint checked with
