@@ -66,6 +66,17 @@ class Current:
     content: str
 
 
+# Sliced AWX jobs record (and check) at once on PostgreSQL: replacing the waivers or a day's
+# trend rows (delete, then insert) is serialised under this advisory lock, or two slices could
+# both insert. SQLite serialises writers already (BEGIN IMMEDIATE, dialect.py).
+PG_LOCK_KEY = 0x436F6D706C79  # "Comply"
+
+
+def _serialise(conn: sa.engine.Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_LOCK_KEY)))
+
+
 class ComplianceStore:
     def __init__(self, url: str) -> None:
         self._db = Database(url)
@@ -80,6 +91,7 @@ class ComplianceStore:
         """Record the rule versions and waivers this check uses; only they are active."""
         r, w = T["compliance_rules"], T["compliance_waivers"]
         with self._lock, self._db.write() as conn:
+            _serialise(conn)
             conn.execute(sa.update(r).values(active=False))
             for rule in rules.rules:
                 row = {
@@ -173,6 +185,7 @@ class ComplianceStore:
             "JOIN devices d ON d.id = r.device_id GROUP BY d.id, COALESCE(d.site, '')) x GROUP BY site"
         )
         with self._lock, self._db.write() as conn:
+            _serialise(conn)
             conn.execute(sa.delete(daily).where(daily.c.day == day))
             for sql in (by_rule, by_device):
                 rows = conn.execute(sa.text(sql), {"day": day, "yes": True}).mappings().all()

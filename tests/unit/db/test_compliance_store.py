@@ -162,3 +162,21 @@ def test_a_device_no_rule_applies_to_is_not_checked(store: RecorderStore, db_url
     assert (tally.compliant, tally.non_compliant, tally.transitions) == (0, 0, [])  # not told: no rule applies
     assert query(db_url, "SELECT status FROM compliance_devices") == [("not checked",)]
     assert results(db_url) == {}
+
+
+def test_two_checks_at_once_keep_one_copy_of_waivers_and_trend(
+    store: RecorderStore, db_url: str, tmp_path: Path
+) -> None:
+    """Sliced AWX jobs check at the same time: the waivers and a day's trend rows are replaced
+    under a lock, never doubled (PostgreSQL advisory lock; SQLite serialises writers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for name in ("r1", "r2", "r3"):
+        record(store, name, BAD)
+    folder = rules_dir(tmp_path, RULES + "waivers:\n  - {device: r1, rule: ntp, reason: x, expires: 2999-01-01}\n")
+    with ThreadPoolExecutor(4) as pool:
+        tallies = list(pool.map(lambda _i: check_all(folder, db_url, today="2026-11-30"), range(8)))
+    assert all(t.compliant + t.non_compliant == 3 for t in tallies)
+    assert query(db_url, "SELECT count(*) FROM compliance_waivers") == [(1,)]
+    assert query(db_url, "SELECT count(*) FROM compliance_daily WHERE rule_id = '*'") == [(1,)]
+    assert query(db_url, "SELECT count(*) FROM compliance_results") == [(9,)]
