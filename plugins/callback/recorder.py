@@ -180,6 +180,19 @@ options:
     ini:
       - section: confvault
         key: smtp_user
+  compliance_rules:
+    description:
+      - Directory (or file) of compliance rules (docs/compliance.md), or C(starter) for the
+        collection's starter rules. When set, every new config version is checked against
+        them as it is recorded, results go to the database, and devices whose compliance
+        changed are part of the run's notification.
+      - The extra var C(confvault_compliance_rules) (C(-e)) takes precedence for its run.
+    type: str
+    env:
+      - name: CONFVAULT_COMPLIANCE_RULES
+    ini:
+      - section: confvault
+        key: compliance_rules
   smtp_starttls:
     description: Use STARTTLS.
     type: bool
@@ -265,6 +278,7 @@ class CallbackModule(CallbackBase):
                 panel_url=self.get_option("panel_url"),
                 mail=notify,
             ),
+            compliance_rules=self.get_option("compliance_rules"),
             # stderr: the stdout callback's output (json, AWX events) stays machine-readable;
             # ansible-runner and terminals show both.
             say=lambda msg: self._display.display(msg, stderr=True),

@@ -5,8 +5,10 @@ One parser for the seven platforms, chosen per platform's short name (platforms.
 - ``ios``, ``nxos``, ``eos``, ``vrp``: hier-config (``hier_config.get_hconfig``), the kept
   library for hierarchical configs, with its driver for the platform. hier-config refuses a
   config in which a section repeats at the same level (``DuplicateChildError``; e.g. an EOS
-  ``banner login`` whose body and terminator ``EOF`` appear twice), so such a config falls
-  back to the block rule below, which gives the same tree for indented configs.
+  ``banner login`` whose body and terminator ``EOF`` appear twice), and raises ValueError
+  ("we are still in a banner for some reason") on banners its driver does not expect (an
+  NX-OS ``banner motd #text#`` on one line); such a config falls back to the block rule
+  below, which gives the same tree for indented configs.
 - ``comware``, ``rgos`` (and any config hier-config refuses): the **block rule**. A line's
   parent is the nearest line above it that is indented less; separator lines (``#`` on
   VRP/Comware, ``!`` on Cisco-like platforms) and blank lines end nothing and are dropped;
@@ -69,7 +71,7 @@ def parse(platform: str, text: str) -> Node:
     if driver and _get_hconfig is not None:
         try:
             return _from_hier_config(_get_hconfig(getattr(_HierPlatform, driver), text))
-        except _DuplicateChild:
+        except (_DuplicateChild, ValueError):
             pass  # documented above: the block rule reads the same config
     return parse_blocks(text)
 

@@ -27,6 +27,7 @@ from reporting.panel.common import (
     rows,
     run_url,
 )
+from reporting.panel.compliance_device import device_section
 from reporting.panel.sections import section_diff
 from reporting.panel.states import attention
 
@@ -153,6 +154,7 @@ async def device(datasette: Any, request: Any) -> Response:
             "config_url": f"{device_url(dev['name'])}/config.txt",
             "executions_url": f"/{DATABASE}/executions?device_id={did}&_sort_desc=started_at",
             "name_q": q(dev["name"]),
+            "compliance": await device_section(datasette, dev["name"]),
         },
     )
 

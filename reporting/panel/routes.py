@@ -6,6 +6,10 @@ from typing import Any
 
 from reporting.panel.changes import changes
 from reporting.panel.common import PREFIX
+from reporting.panel.compliance_device import device_page as compliance_device
+from reporting.panel.compliance_export import export as compliance_export
+from reporting.panel.compliance_overview import overview as compliance_overview
+from reporting.panel.compliance_rule import rule_page as compliance_rule
 from reporting.panel.dashboard import dashboard, home
 from reporting.panel.device import device, device_config
 from reporting.panel.lists import LISTS, list_page
@@ -23,5 +27,9 @@ def routes() -> list[tuple[str, Any]]:
         (rf"^{PREFIX}/run/(?P<run_id>[^/]+)$", run),
         (rf"^{PREFIX}/changes$", changes),
         (r"^/-/confvault/metrics$", metrics),  # for Prometheus: its own token (metrics.py)
+        (rf"^{PREFIX}/compliance/?$", compliance_overview),
+        (rf"^{PREFIX}/compliance/rule/(?P<rule_id>[^/]+)$", compliance_rule),
+        (rf"^{PREFIX}/compliance/device/(?P<name>[^/]+)$", compliance_device),
+        (rf"^{PREFIX}/compliance/export\.(?P<kind>csv|xlsx)$", compliance_export),
         (rf"^{PREFIX}/(?P<slug>{slugs})$", list_page),
     ]

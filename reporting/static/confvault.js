@@ -197,6 +197,12 @@
         { type: "stacked-bars", title: "", x: "day", series: ["success", "failed", "timeout", "unreachable", "other"] },
       ], JSON.parse(trend.textContent));
     }
+    const compliance = document.getElementById("cv-compliance-trend-data");
+    if (compliance) {
+      window.confvaultDraw(document.getElementById("cv-compliance-trend"), [
+        { type: "line", title: "", x: "day", y: "compliant_pct" },
+      ], JSON.parse(compliance.textContent));
+    }
     const split = document.getElementById("cv-split-data");
     if (split) {
       window.confvaultDraw(document.getElementById("cv-split"), [

@@ -269,7 +269,7 @@ def test_documented_project_runs_like_an_awx_job(lab_env: LabEnv, tmp_path: Path
     assert (tmp_path / "backups" / f"{down}.cfg").is_file()
 
 
-@pytest.mark.parametrize("name", ["resume.yml", "retry_failed.yml", "prune.yml"])
+@pytest.mark.parametrize("name", ["resume.yml", "retry_failed.yml", "prune.yml", "compliance.yml"])
 def test_the_other_project_playbooks_are_one_line_away(name: str) -> None:
     """The page says they are backup.yml with another collection playbook: that one exists."""
     text = blocks("project-file")["backup.yml"].replace(

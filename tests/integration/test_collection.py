@@ -30,6 +30,9 @@ def test_galaxy_build(tmp_path: Path) -> None:
         "roles/backup/tasks/main.yml",
         "playbooks/backup.yml",
         "meta/runtime.yml",
+        "playbooks/compliance.yml",
+        "plugins/modules/compliance.py",
+        "compliance/starter/junos.yml",  # the starter rules ship (loader.py finds them as `starter`)
     ):
         assert needed in names
     assert not any(n.startswith((".venv", ".collections", ".confvault", ".ruff_cache")) for n in names)
@@ -39,6 +42,7 @@ def test_galaxy_build(tmp_path: Path) -> None:
     "plugin,kind",
     [
         ("confvault.network.backup", "module"),
+        ("confvault.network.compliance", "module"),
         ("confvault.network.recorder", "callback"),
         ("confvault.network.vrp", "cliconf"),
         ("confvault.network.comware", "cliconf"),

@@ -88,3 +88,11 @@ def test_fingerprint_ignores_order_and_device() -> None:
     b = [ct.SectionChange((), ("logging host 10.0.0.9", "ntp server 10.0.0.5"), ())]
     c = [ct.SectionChange((), ("ntp server 10.0.0.6",), ())]
     assert ct.fingerprint(a) == ct.fingerprint(b) != ct.fingerprint(c)
+
+
+def test_a_banner_hier_config_cannot_follow_falls_back_to_the_block_rule() -> None:
+    # hier-config's NX-OS driver raises ValueError("we are still in a banner for some
+    # reason") on a one-line `banner motd #...#`; the block rule reads it
+    text = "hostname n1\nbanner motd #Authorised access only#\nline vty\n  exec-timeout 15\n"
+    root = ct.parse("nxos", text)
+    assert ct.lines(root) == ["hostname n1", "banner motd #Authorised access only#", "line vty", " exec-timeout 15"]

@@ -51,10 +51,13 @@ class RunSummary:
     controller: str | None = None
     awx_job_id: str | None = None
     error: str | None = None  # why the whole run failed (an inventory source did not load...)
+    # devices whose compliance status changed in this run (plugin_utils/compliance/runner.py)
+    compliance: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def has_failures(self) -> bool:
-        return bool(self.failed) or self.status in ("failed", "partial", "cancelled", "interrupted")
+        newly_failing = any(c.get("after") == "non-compliant" for c in self.compliance)
+        return bool(self.failed) or newly_failing or self.status in ("failed", "partial", "cancelled", "interrupted")
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -67,6 +70,7 @@ class RunSummary:
             "controller": self.controller,
             "awx_job_id": self.awx_job_id,
             "error": self.error,
+            "compliance_changes": self.compliance,
         }
 
     def subject(self) -> str:
@@ -81,6 +85,12 @@ class RunSummary:
         if self.error:
             lines += [self.error, ""]
         lines += [f"{f['device']}  {f['error_code']}  {f['error_message']}" for f in self.failed] or ["no failures"]
+        if self.compliance:
+            lines += ["", "compliance changes:"]
+            lines += [
+                f"{c['device']}  {c['before']} -> {c['after']}  {' '.join(c.get('failing_rules') or ())}".rstrip()
+                for c in self.compliance
+            ]
         return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ansible_collections.confvault.network.plugins.plugin_utils.compliance.runner import RunCompliance
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder import change_notify, notify
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder import events as recording
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import history
@@ -46,7 +47,11 @@ class RecorderSession:
         warn: Callable[[str], None],
         notify: NotifyConfig | None = None,
         change_alerts: change_notify.ChangeNotifyConfig | None = None,
+        compliance_rules: str | None = None,
     ) -> None:
+        self.compliance_rules = compliance_rules
+        self.compliance: RunCompliance | None = None  # checks each new version (plugin_utils/compliance)
+        self.compliance_changes: list[dict[str, Any]] = []  # devices whose compliance changed, for _notify
         self.notify_config = notify or NotifyConfig()
         self.change_config = change_alerts or change_notify.ChangeNotifyConfig()
         self.notified = False
@@ -136,6 +141,9 @@ class RecorderSession:
 
         self._guard("open the history database", begin)
         self.run_id = run_id
+        rules = extra_vars.get("confvault_compliance_rules") or self.compliance_rules  # -e wins
+        if rules and not self.disabled:
+            self.compliance = RunCompliance(str(rules), self.url, self.warn)
 
     def started(self, host: str, action: str, at: float) -> None:
         """A task started on a device: its backup task makes it ``running`` (queued before)."""
@@ -175,6 +183,8 @@ class RecorderSession:
         if host in self.earlier_attempts:  # a retry carries the original attempts over
             info.attempts = recording.renumber([*self.earlier_attempts[host], *info.attempts])
         self._save(host, info)
+        if self.compliance is not None and info.status == "success":
+            self.compliance.device(host, self.devices[host], info.sha256, info.config_text, self.run_id)
 
     def _save(self, host: str, info: recording.ExecutionInfo) -> None:
         self.finished.add(host)
@@ -220,6 +230,7 @@ class RecorderSession:
                 self.say(line)
         # with the database off, the same rule the store applies to its executions
         fallback = "failed" if self.run_error else None
+        self.compliance_changes = self.compliance.finish() if self.compliance is not None else []
         self._notify(
             status or fallback or derive_run_status("running", Counter(o["status"] for o in self.outcomes.values()))
         )
@@ -249,6 +260,7 @@ class RecorderSession:
             controller=self.info.controller_host,
             awx_job_id=self.info.awx_job_id,
             error=self.run_error,
+            compliance=self.compliance_changes,
         )
         for problem in notify.deliver(self.notify_config, run):
             self.warn(f"confvault.network.recorder: notification not sent: {problem}")

@@ -107,3 +107,19 @@ def test_migration_6_adds_config_changes_to_an_older_database(db_url: str) -> No
     finally:
         db.close()
     assert query(db_url, "SELECT run_id FROM runs") == [("old",)]
+
+
+def test_migration_7_adds_the_compliance_tables(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        migrations.migrate(db)
+        with db.write() as conn:
+            for table in reversed(list(schema.COMPLIANCE.values())):
+                table.drop(conn)
+            conn.execute(sa.delete(schema.schema_migrations).where(schema.schema_migrations.c.version == 7))
+        assert migrations.migrate(db) == [7]
+        inspector = sa.inspect(db.engine)
+        for name, table in schema.COMPLIANCE.items():
+            assert {c["name"] for c in inspector.get_columns(name)} == set(table.columns.keys())
+    finally:
+        db.close()

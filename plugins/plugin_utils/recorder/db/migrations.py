@@ -94,6 +94,12 @@ def _v6_config_changes(conn: sa.engine.Connection) -> None:
     schema.config_changes.create(conn)
 
 
+def _v7_compliance(conn: sa.engine.Connection) -> None:
+    """The compliance tables (db/compliance_tables.py), empty until rules are checked."""
+    for table in schema.COMPLIANCE.values():
+        table.create(conn, checkfirst=True)
+
+
 def _v8_last_attempt(conn: sa.engine.Connection) -> None:
     """device_stats keeps each device's last attempt and failure streak (rollups.py), filled
     from the history once; the triggers again, to keep them."""
@@ -113,9 +119,10 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "reporting rollups", _v2_reporting_rollups),
     Migration(3, "running executions", _v3_running_executions),
     Migration(6, "config changes", _v6_config_changes),
+    Migration(7, "compliance", _v7_compliance),
     Migration(8, "last attempt per device", _v8_last_attempt),
 ]
-LATEST = MIGRATIONS[-1].version
+LATEST = max(m.version for m in MIGRATIONS)
 
 
 def applied_versions(db: Database) -> set[int]:

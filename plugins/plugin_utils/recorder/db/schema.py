@@ -272,3 +272,8 @@ if sa is not None:
         sa.Index("ix_config_changes_run", "run_id"),
         sa.Index("ix_config_changes_fingerprint", "fingerprint"),
     )
+
+    # Compliance (migration 7): compliance_tables.py.
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import compliance_tables
+
+    COMPLIANCE = compliance_tables.define(metadata)
