@@ -6,17 +6,44 @@ from __future__ import annotations
 import io
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import known_history
 import openpyxl
 import pytest
 import yaml
 from known_history import DURATION, FAILED, Execution, counts, health, success_rate
 from views_client import fetch, rows
 
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import migrations
+
 ROOT = Path(__file__).resolve().parents[2]
 History = tuple[Path, Any, list[Execution]]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def history(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, Any, list[Execution]]]:
+    """The known history recorded into SQLite, or into PostgreSQL and served from the
+    panel's mirror of it (reporting/mirror/): every view must show the same figures."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("history_sqlite")
+        return
+    from pg import new_pg_database
+
+    from reporting.mirror.service import Service
+
+    url = new_pg_database(request.getfixturevalue("postgres_server"))
+    clock, executions = known_history.build(url)
+    mirror = Service(url, tmp_path_factory.mktemp("mirror") / "mirror.db")
+    try:
+        mirror.once()
+        yield mirror.path, clock, executions
+    finally:
+        mirror.close()
 
 
 @pytest.mark.parametrize(
@@ -181,7 +208,7 @@ def test_config_history_diff_and_search(history: History) -> None:
 def test_health(history: History) -> None:
     (row,) = rows(history[0], "health")
     assert (row["database"], row["health"], row["last_run_id"]) == ("reachable", "ok", "live")
-    assert (row["runs_in_progress"], row["schema_version"]) == (1, 3)
+    assert (row["runs_in_progress"], row["schema_version"]) == (1, migrations.LATEST)
     assert 0 <= row["last_run_age_hours"] < 1
 
 
