@@ -304,3 +304,32 @@ def test_scheduled_prune_archives_and_keeps_the_totals(tmp_path: Path) -> None:
         kept = conn.execute("SELECT COUNT(*) FROM executions").fetchone()[0]
     assert 60 * 4 <= kept <= 61 * 4
     assert len(list(archive_dir.glob("executions-*.jsonl.gz"))) >= 10
+
+
+# -- the panel as a service (a PostgreSQL history mirrored: reporting/mirror/) ----------------
+
+PANEL_SERVICE = ROOT / "contrib" / "systemd" / "confvault-panel.service"
+CONTAINERFILE = ROOT / "contrib" / "container" / "Containerfile"
+
+
+def test_panel_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    analyze = _systemd_analyze()
+    unit = tmp_path / PANEL_SERVICE.name
+    unit.write_text(PANEL_SERVICE.read_text().replace(INSTALLED, str(ROOT)))
+    assert unit_values(unit, "ExecStart") == [str(ROOT / "scripts" / "serve-reporting.sh")]
+    out = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60, check=False)
+    ours = [line for line in (out.stdout + out.stderr).splitlines() if "confvault-panel" in line]
+    assert out.returncode == 0 and not ours, out.stdout + out.stderr
+
+
+def test_panel_image_installs_the_pinned_panel_packages() -> None:
+    """No container engine here: the image definition against the files it names."""
+    text = CONTAINERFILE.read_text()
+    pins = re.search(r"grep -E '\^\((.*?)\)==", text)
+    assert pins
+    wanted = {p.replace("\\[", "[").replace("\\]", "]") for p in pins[1].split("|")}
+    runtime = {line.split("==")[0] for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line}
+    assert wanted <= runtime and {"datasette", "psycopg[binary]", "SQLAlchemy"} <= wanted
+    for copied in re.findall(r"^COPY (\S+)", text, flags=re.M):
+        assert (ROOT / copied).exists(), copied
+    assert 'ENTRYPOINT ["/opt/confvault/scripts/serve-reporting.sh"]' in text
