@@ -198,7 +198,7 @@ def steady(url: str, path: Path, job: int, rate: float, interval: float) -> dict
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--days", type=int, default=1000)
     parser.add_argument("--job", type=int, default=1000, help="devices of the running job (steady state)")
