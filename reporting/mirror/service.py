@@ -77,7 +77,8 @@ class Service:
                 failing, backoff = True, min(backoff * 2, MAX_BACKOFF)
                 self.stop.wait(backoff)
                 continue
-            except src.SourceError as exc:  # not migrated yet: wait for the first run
+            except Exception as exc:  # noqa: BLE001 - not migrated yet, disk full...: a service keeps trying
+                self._drop_connection()
                 if not failing:
                     self.say(f"{exc}; retrying")
                 failing, backoff = True, min(backoff * 2, MAX_BACKOFF)
