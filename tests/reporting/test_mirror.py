@@ -268,3 +268,49 @@ def test_serve_reporting_with_a_postgresql_url(pg_url: str, tmp_path: Path) -> N
             time.sleep(0.2)
         assert found and found[0]["status"] == "failed"
         pg_figures.panel_matches(pg_url, mirror)
+
+
+def test_the_mirror_survives_a_real_server_restart(tmp_path: Path) -> None:
+    """Its own PostgreSQL, restarted with pg_ctl while the service runs (as a failover or
+    an upgrade does): the service waits, reconnects, and copies what came after."""
+    import os
+    import subprocess
+
+    from pg import PostgresUnavailable, _bindir, start_postgres
+
+    try:
+        server, stop = start_postgres(tmp_path)
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        url = new_pg_database(server)
+        known_history.build(url)
+        said: list[str] = []
+        service = start_background(url, tmp_path / "mirror.db", interval=0.3, say=said.append)
+        try:
+            engine = sa.create_engine(url)
+            with engine.connect() as conn:
+                data = conn.exec_driver_sql("SHOW data_directory").scalar()
+            engine.dispose()
+            prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+            subprocess.run(
+                [*prefix, str(_bindir() / "pg_ctl"), "-D", str(data), "-l", str(Path(data).parent / "server.log")]
+                + ["-m", "fast", "-w", "-t", "60", "restart"],
+                stdout=subprocess.DEVNULL,  # the restarted server keeps what it inherits open
+                stderr=subprocess.DEVNULL,
+                timeout=120,
+                check=True,
+                cwd="/",
+            )
+            store = RecorderStore(url)
+            store.start_run(RunInfo(run_id="after-restart", playbook="confvault.network.backup"))
+            store.close()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not any(r[0] == "after-restart" for r in table(service.path, "runs")):
+                time.sleep(0.2)
+            assert any(r[0] == "after-restart" for r in table(service.path, "runs")), said
+            assert_same(url, service.path)
+        finally:
+            service.close()
+    finally:
+        stop()
