@@ -14,9 +14,10 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
-from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import changes, schema
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import changes, migrations, schema
 
-NEEDED_MIGRATION = 4
+# The copy has this code's schema (target.py): the history must have every column it reads.
+NEEDED_MIGRATION = migrations.LATEST
 BATCH = 5000
 Errors = (psycopg.OperationalError, psycopg.InterfaceError)
 
@@ -75,7 +76,7 @@ def check_schema(conn: psycopg.Connection[Any], reads: Reads) -> None:
         versions = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
     except psycopg.errors.UndefinedTable:
         raise SourceError("the database has no ConfVault history yet (no schema_migrations table)") from None
-    if NEEDED_MIGRATION not in versions:
+    if max(versions, default=0) < NEEDED_MIGRATION:
         raise SourceError(
             f"the history is at schema version {max(versions, default=0)}; the mirror needs version "
             f"{NEEDED_MIGRATION} (the next recorded run, or any ConfVault command with write access, migrates it)"
