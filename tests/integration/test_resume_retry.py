@@ -64,10 +64,18 @@ def executions(url: str, run_id: str) -> dict[str, dict]:
     }
 
 
-def test_resume_after_kill_backs_up_exactly_the_missing_devices(lab_env: LabEnv, tmp_path: Path) -> None:
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_resume_after_kill_backs_up_exactly_the_missing_devices(
+    request: pytest.FixtureRequest, lab_env: LabEnv, tmp_path: Path, dialect: str
+) -> None:
     repo = tmp_path / "backups"
     url = db_url_for(repo)
-    proc = _start(lab_env, repo)
+    if dialect == "postgresql":
+        from pg import new_pg_database  # type: ignore[import-not-found]
+
+        url = new_pg_database(request.getfixturevalue("postgres_server"))
+    db_env = {"CONFVAULT_DB_URL": url}
+    proc = _start(lab_env, repo, db_url=url)
     _wait_done(url, 3, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
@@ -76,7 +84,7 @@ def test_resume_after_kill_backs_up_exactly_the_missing_devices(lab_env: LabEnv,
     assert 3 <= len(done_before) < len(GOOD)
     commits_before = int(git(repo, "rev-list", "--count", "HEAD"))
 
-    resumed = run_playbook(lab_env, repo, "resume")
+    resumed = run_playbook(lab_env, repo, "resume", env=db_env)
     assert resumed.rc == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
     child = rows(url, "SELECT * FROM runs WHERE parent_run_id = :p", p=parent["run_id"])
     assert len(child) == 1 and child[0]["status"] == "completed"
@@ -87,7 +95,7 @@ def test_resume_after_kill_backs_up_exactly_the_missing_devices(lab_env: LabEnv,
     (after,) = rows(url, "SELECT * FROM runs WHERE run_id = :p", p=parent["run_id"])
     assert (after["status"], after["success"], after["failed"]) == ("completed", len(GOOD), 0)
     # nothing left to resume: a second resume backs up nothing
-    again = run_playbook(lab_env, repo, "resume", env={"CONFVAULT_HISTORY_RUN": parent["run_id"]})
+    again = run_playbook(lab_env, repo, "resume", env={**db_env, "CONFVAULT_HISTORY_RUN": parent["run_id"]})
     assert "skipping: no hosts matched" in again.stdout or "no hosts matched" in again.stdout + again.stderr
 
 
