@@ -50,18 +50,32 @@ if str(ROOT) not in sys.path:  # run as a script: reporting/access.py, exports.p
 from reporting import access, exports  # noqa: E402
 from reporting.access import LOGIN_USER  # noqa: E402
 
+DEFAULT_MIRROR = Path("~/.confvault/panel-mirror.db")
+MIRROR_ENV = "CONFVAULT_REPORTING_MIRROR"
+
 
 def default_db() -> Path:
-    """``CONFVAULT_DB_URL`` when it is a SQLite URL, else ``~/.confvault/confvault.db``."""
-    url = os.environ.get("CONFVAULT_DB_URL", "")
-    if not url:
-        return Path("~/.confvault/confvault.db").expanduser()
-    if not url.startswith("sqlite:///"):
-        raise SystemExit(
-            f"CONFVAULT_DB_URL is {url.split(':')[0]}: the monitoring views read a SQLite "
-            "database; pass its file: scripts/serve-reporting.sh PATH"
-        )
-    return Path(url[len("sqlite:///") :]).expanduser()
+    """``CONFVAULT_DB_URL`` when it is a SQLite URL, else ``~/.confvault/confvault.db``
+    (a PostgreSQL URL: the mirror's file, see ``source``)."""
+    return source(None)[0]
+
+
+def source(arg: str | None, mirror: Path | None = None) -> tuple[Path, str | None]:
+    """(the SQLite file to serve, the PostgreSQL URL to mirror into it or None) for the
+    command line's DB (a file, ``sqlite:///...`` or ``postgresql://...``), else
+    ``CONFVAULT_DB_URL``. Datasette reads SQLite: a PostgreSQL history is served from a
+    mirror (reporting/mirror/), ``mirror`` or $CONFVAULT_REPORTING_MIRROR or
+    ~/.confvault/panel-mirror.db."""
+    given = arg or os.environ.get("CONFVAULT_DB_URL", "")
+    if not given:
+        return Path("~/.confvault/confvault.db").expanduser(), None
+    if given.startswith("postgresql"):
+        return (mirror or Path(os.environ.get(MIRROR_ENV) or DEFAULT_MIRROR)).expanduser(), given
+    if given.startswith("sqlite:///"):
+        return Path(given[len("sqlite:///") :]).expanduser(), None
+    if "://" in given:
+        raise SystemExit(f"{given.split(':')[0]}: the panel serves a SQLite file or mirrors a PostgreSQL history")
+    return Path(given).expanduser(), None
 
 
 def migrate(db: Path) -> None:
@@ -118,7 +132,19 @@ def build(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve ConfVault's monitoring views.")
-    parser.add_argument("db", nargs="?", type=Path, help="SQLite file (default: %(default)s)", default=None)
+    parser.add_argument(
+        "db",
+        nargs="?",
+        default=None,
+        help="SQLite file, or a postgresql:// URL to mirror (default: $CONFVAULT_DB_URL, else ~/.confvault/confvault.db)",
+    )
+    parser.add_argument(
+        "--mirror",
+        type=Path,
+        default=None,
+        help=f"with a PostgreSQL URL: the SQLite mirror to keep and serve (${MIRROR_ENV}; default {DEFAULT_MIRROR})",
+    )
+    parser.add_argument("--mirror-interval", type=float, default=2.0, help="seconds between mirror cycles (2)")
     parser.add_argument("--host", default=os.environ.get("CONFVAULT_REPORTING_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("CONFVAULT_REPORTING_PORT", DEFAULT_PORT)))
     parser.add_argument(
@@ -136,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         help=f"where the generated password is kept (${STATE_ENV}; default: the database's directory)",
     )
     args = parser.parse_args(argv)
-    db = (args.db or default_db()).expanduser().resolve()
+    db, pg_url = source(args.db, args.mirror)
+    db = db.resolve()
     password_hash = os.environ.get(HASH_ENV) or None
     if args.host not in LOOPBACK and not password_hash:
         parser.error(
@@ -144,6 +171,15 @@ def main(argv: list[str] | None = None) -> int:
             "(.venv/bin/datasette hash-password prints one)"
         )
     migrate(db)
+    what = f"database {db}"
+    if pg_url is not None:  # first copy now, then a thread keeps it current
+        from reporting.mirror import service
+
+        what = f"mirror of {service.src.redacted(pg_url)} in {db}"
+        try:
+            service.start_background(pg_url, db, args.mirror_interval)
+        except (service.TargetError, service.src.SourceError, *service.src.Errors) as exc:
+            parser.error(f"cannot mirror {service.src.redacted(pg_url)}: {exc}")
     import uvicorn
     from datasette_auth_passwords.utils import hash_password
 
@@ -160,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(ds.invoke_startup())  # as `datasette serve` does before it starts uvicorn
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{args.port}"
-    print(f"ConfVault monitoring: {base}/panel/  (database {db})", flush=True)
+    print(f"ConfVault monitoring: {base}/panel/  ({what})", flush=True)
     if link is not None:
         print(f"  log in with this link (once, within an hour): {base}{link.path}", flush=True)
     where = f"the password in {password_file}" if password_file else f"the password whose hash is ${HASH_ENV}"

@@ -12,7 +12,9 @@
 #                         so a nightly job never falls back to the demo lab in ansible.cfg
 #   CONFVAULT_DB_URL      the recorder's database; CONFVAULT_BACKUP_DIR the backup repository;
 #                         PGPASSWORD, CONFVAULT_NOTIFY_*, CONFVAULT_SMTP_*: see the README
-#   CONFVAULT_PLAYBOOK    default confvault.network.backup (e.g. confvault.network.retry_failed)
+#   CONFVAULT_PLAYBOOK    default confvault.network.backup (e.g. confvault.network.retry_failed;
+#                         confvault.network.prune for history upkeep, which needs no inventory:
+#                         CONFVAULT_KEEP_DAYS, default 30, and CONFVAULT_ARCHIVE_DIR apply)
 #   ANSIBLE_CONFIG        default: the ansible.cfg next to this script's checkout, which turns
 #                         the recorder on
 #   CONFVAULT_ANSIBLE_PLAYBOOK  the ansible-playbook binary; default: the checkout's .venv,
@@ -71,12 +73,14 @@ given_inventory=false
 for arg in "$@"; do
   case $arg in -i | --inventory | --inventory=* | -i?*) given_inventory=true ;; esac
 done
+playbook=${CONFVAULT_PLAYBOOK:-confvault.network.backup}
+# History upkeep (contrib/*/confvault-prune) runs on localhost: no inventory needed.
+[ "$playbook" = confvault.network.prune ] && given_inventory=true
 if [ ${#args[@]} -eq 0 ] && ! $given_inventory; then
   die "no inventory: set CONFVAULT_INVENTORY in ${CONFVAULT_ENV_FILE:-/etc/confvault/env} or give -i"
 fi
 
 umask 077  # backups, the SQLite history and Ansible's temporary files stay private
-playbook=${CONFVAULT_PLAYBOOK:-confvault.network.backup}
 echo "nightly-backup: $(date -u +%Y-%m-%dT%H:%M:%SZ) starting $playbook (ansible.cfg: ${ANSIBLE_CONFIG:-default})"
 # exec: systemd's stop and a timeout's SIGTERM reach ansible-playbook itself, so the recorder
 # marks the run cancelled; and the exit status is ansible-playbook's.

@@ -19,8 +19,9 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         _valid, args = self.validate_argument_spec(
             argument_spec={
-                "keep_days": {"type": "int", "default": 90},
+                "keep_days": {"type": "int", "default": 30},
                 "db_url": {"type": "str"},
+                "archive_dir": {"type": "path"},
                 "backup_dir": {"type": "path"},
                 "git_gc": {"type": "bool", "default": True},
             }
@@ -35,12 +36,12 @@ class ActionModule(ActionBase):
 
             store = RecorderStore(args["db_url"] or None)
             try:
-                deleted = history.prune(store, args["keep_days"])
+                archived = history.prune(store, args["keep_days"], archive_dir=args["archive_dir"])
             finally:
                 store.close()
-        except (ImportError, ValueError) as exc:
+        except (ImportError, ValueError, OSError) as exc:
             return {**result, "failed": True, "msg": str(exc)}
-        out = {**result, "changed": deleted["executions"] > 0, "deleted": deleted}
+        out = {**result, "changed": archived["executions"] > 0, "archived": archived}
         repo = os.path.expanduser(
             args["backup_dir"] or os.environ.get("CONFVAULT_BACKUP_DIR") or "~/.confvault/backups"
         )

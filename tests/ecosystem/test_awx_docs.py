@@ -69,7 +69,8 @@ def test_role_variables_are_the_roles() -> None:
 
 
 def test_environment_variables_exist() -> None:
-    code = "\n".join(p.read_text() for p in [*ROOT.glob("plugins/**/*.py"), ROOT / "scripts" / "nightly-backup.sh"])
+    sources = [*ROOT.glob("plugins/**/*.py"), *ROOT.glob("reporting/**/*.py"), ROOT / "scripts" / "nightly-backup.sh"]
+    code = "\n".join(p.read_text() for p in sources)
     named = set(re.findall(r"\b(CONFVAULT_[A-Z_]+)\b", TEXT))
     assert not sorted(v for v in named if v not in code)
 

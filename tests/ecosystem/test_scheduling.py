@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,101 @@ def test_nightly_script_needs_an_inventory(tmp_path: Path) -> None:
     (tmp_path / "env").write_text("not a setting\n")
     out = _run(tmp_path, "-i", "x.yml")
     assert out.returncode == 64 and "not a KEY=VALUE line" in out.stderr, out.stdout + out.stderr
+
+
+# -- history upkeep: confvault-prune ----------------------------------------------------------
+
+PRUNE_SERVICE = ROOT / "contrib" / "systemd" / "confvault-prune.service"
+PRUNE_TIMER = ROOT / "contrib" / "systemd" / "confvault-prune.timer"
+PRUNE_CRON = ROOT / "contrib" / "cron" / "confvault-prune"
+
+
+def test_prune_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    analyze = _systemd_analyze()
+    for unit in (PRUNE_SERVICE, PRUNE_TIMER):
+        (tmp_path / unit.name).write_text(unit.read_text().replace(INSTALLED, str(ROOT)))
+    assert unit_values(tmp_path / PRUNE_SERVICE.name, "ExecStart") == [str(SCRIPT)]
+    assert "CONFVAULT_PLAYBOOK=confvault.network.prune" in unit_values(PRUNE_SERVICE, "Environment")[0]
+    out = subprocess.run(
+        [analyze, "verify", str(tmp_path / PRUNE_SERVICE.name), str(tmp_path / PRUNE_TIMER.name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    ours = [line for line in (out.stdout + out.stderr).splitlines() if "confvault-prune" in line]
+    assert out.returncode == 0 and not ours, out.stdout + out.stderr
+
+
+def test_prune_timer_and_cron_run_at_the_same_time() -> None:
+    (calendar,) = unit_values(PRUNE_TIMER, "OnCalendar")
+    match = re.fullmatch(r"Sun \*-\*-\* (\d\d):(\d\d):00", calendar)
+    assert match, calendar
+    (job,) = cron_jobs(PRUNE_CRON.read_text())
+    assert (job.minute, job.hour, job.dom, job.month, job.dow) == (
+        str(int(match[2])),
+        str(int(match[1])),
+        "*",
+        "*",
+        "0",
+    )
+    assert job.user == "confvault" and job.command.endswith("2>&1")
+    assert job.command.split()[:2] == [
+        "CONFVAULT_PLAYBOOK=confvault.network.prune",
+        f"{INSTALLED}/scripts/nightly-backup.sh",
+    ]
+    assert unit_values(PRUNE_TIMER, "Unit") == [PRUNE_SERVICE.name]
+
+
+def test_scheduled_prune_archives_and_keeps_the_totals(tmp_path: Path) -> None:
+    """The script as the prune units run it: no inventory, keep-days and the archive from
+    the environment file; old executions archived, the daily figures unchanged."""
+    sys.path.insert(0, str(ROOT / "tests" / "unit" / "db"))
+    from test_archive import synthetic_year  # type: ignore[import-not-found]
+
+    db, archive_dir = tmp_path / "history.db", tmp_path / "archive"
+    synthetic_year(f"sqlite:///{db}", time.time())
+    with sqlite3.connect(db) as conn:
+        totals = conn.execute("SELECT day, executions, success, failed FROM daily_stats ORDER BY day").fetchall()
+    (tmp_path / "env").write_text(f"CONFVAULT_KEEP_DAYS=60\nCONFVAULT_ARCHIVE_DIR={archive_dir}\n")
+    out = _run(
+        tmp_path,
+        env={"CONFVAULT_DB_URL": f"sqlite:///{db}", "CONFVAULT_PLAYBOOK": "confvault.network.prune"},
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    with sqlite3.connect(db) as conn:
+        assert (
+            conn.execute("SELECT day, executions, success, failed FROM daily_stats ORDER BY day").fetchall() == totals
+        )
+        kept = conn.execute("SELECT COUNT(*) FROM executions").fetchone()[0]
+    assert 60 * 4 <= kept <= 61 * 4
+    assert len(list(archive_dir.glob("executions-*.jsonl.gz"))) >= 10
+
+
+# -- the panel as a service (a PostgreSQL history mirrored: reporting/mirror/) ----------------
+
+PANEL_SERVICE = ROOT / "contrib" / "systemd" / "confvault-panel.service"
+CONTAINERFILE = ROOT / "contrib" / "container" / "Containerfile"
+
+
+def test_panel_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    analyze = _systemd_analyze()
+    unit = tmp_path / PANEL_SERVICE.name
+    unit.write_text(PANEL_SERVICE.read_text().replace(INSTALLED, str(ROOT)))
+    assert unit_values(unit, "ExecStart") == [str(ROOT / "scripts" / "serve-reporting.sh")]
+    out = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60, check=False)
+    ours = [line for line in (out.stdout + out.stderr).splitlines() if "confvault-panel" in line]
+    assert out.returncode == 0 and not ours, out.stdout + out.stderr
+
+
+def test_panel_image_installs_the_pinned_panel_packages() -> None:
+    """No container engine here: the image definition against the files it names."""
+    text = CONTAINERFILE.read_text()
+    pins = re.search(r"grep -E '\^\((.*?)\)==", text)
+    assert pins
+    wanted = {p.replace("\\[", "[").replace("\\]", "]") for p in pins[1].split("|")}
+    runtime = {line.split("==")[0] for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line}
+    assert wanted <= runtime and {"datasette", "psycopg[binary]", "SQLAlchemy"} <= wanted
+    for copied in re.findall(r"^COPY (\S+)", text, flags=re.M):
+        assert (ROOT / copied).exists(), copied
+    assert 'ENTRYPOINT ["/opt/confvault/scripts/serve-reporting.sh"]' in text

@@ -54,6 +54,7 @@ def test_prune_keeps_the_kept_period_and_every_version(tmp_path: Path) -> None:
     synthetic_year(url, now)
     since = time.strftime("%Y-%m-%d", time.gmtime(now - 89 * DAY))
     before = rows(url, PER_DAY, since=since)
+    totals = rows(url, "SELECT * FROM daily_stats ORDER BY day")
     versions = rows(url, "SELECT COUNT(*) AS n FROM config_versions")[0]["n"]
     size_before = (tmp_path / "history.db").stat().st_size
     repo = tmp_path / "backups"
@@ -71,6 +72,8 @@ def test_prune_keeps_the_kept_period_and_every_version(tmp_path: Path) -> None:
             "confvault_keep_days=90",
             "-e",
             f"confvault_backup_dir={repo}",
+            "-e",
+            f"confvault_archive_dir={tmp_path / 'archive'}",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -81,6 +84,8 @@ def test_prune_keeps_the_kept_period_and_every_version(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert rows(url, PER_DAY, since=since) == before  # the kept period's numbers are untouched
+    assert rows(url, "SELECT * FROM daily_stats ORDER BY day") == totals  # and the year's figures
+    assert len(list((tmp_path / "archive").glob("executions-*.jsonl.gz"))) >= 9  # the rest, archived
     oldest = rows(url, "SELECT MIN(completed_at) AS t FROM executions")[0]["t"]
     assert oldest >= time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now - 90 * DAY))
     assert rows(url, "SELECT COUNT(*) AS n FROM executions")[0]["n"] < 4 * 91

@@ -136,8 +136,8 @@ def test_database_unavailable_does_not_fail_the_run(lab_env: LabEnv, tmp_path: P
     assert "Traceback" not in run.stderr + run.stdout
 
 
-def _start(lab_env: LabEnv, repo: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**playbook_env(repo, stdout_json=False)}
+def _start(lab_env: LabEnv, repo: Path, *args: str, db_url: str | None = None) -> subprocess.Popen[str]:
+    env = {**playbook_env(repo, stdout_json=False, db_url=db_url)}
     return subprocess.Popen(
         playbook_cmd(lab_env, repo, "--limit", "good", "--forks", "1", *args),
         env=env,
@@ -154,6 +154,15 @@ def _wait_done(url: str, n: int, proc: subprocess.Popen[str], timeout: float = 1
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the run ended before it could be interrupted"
+        if not url.startswith("sqlite:"):  # PostgreSQL (the recorder creates the tables)
+            try:
+                done = rows(url, "SELECT COUNT(*) AS n FROM executions WHERE status NOT IN ('pending', 'running')")
+            except sa.exc.ProgrammingError:
+                done = [{"n": 0}]
+            if done[0]["n"] >= n:
+                return
+            time.sleep(0.2)
+            continue
         if os.path.exists(db):
             with sqlite3.connect(db) as conn:
                 try:

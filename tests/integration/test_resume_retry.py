@@ -64,10 +64,18 @@ def executions(url: str, run_id: str) -> dict[str, dict]:
     }
 
 
-def test_resume_after_kill_backs_up_exactly_the_missing_devices(lab_env: LabEnv, tmp_path: Path) -> None:
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_resume_after_kill_backs_up_exactly_the_missing_devices(
+    request: pytest.FixtureRequest, lab_env: LabEnv, tmp_path: Path, dialect: str
+) -> None:
     repo = tmp_path / "backups"
     url = db_url_for(repo)
-    proc = _start(lab_env, repo)
+    if dialect == "postgresql":
+        from pg import new_pg_database  # type: ignore[import-not-found]
+
+        url = new_pg_database(request.getfixturevalue("postgres_server"))
+    db_env = {"CONFVAULT_DB_URL": url}
+    proc = _start(lab_env, repo, db_url=url)
     _wait_done(url, 3, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
@@ -76,7 +84,7 @@ def test_resume_after_kill_backs_up_exactly_the_missing_devices(lab_env: LabEnv,
     assert 3 <= len(done_before) < len(GOOD)
     commits_before = int(git(repo, "rev-list", "--count", "HEAD"))
 
-    resumed = run_playbook(lab_env, repo, "resume")
+    resumed = run_playbook(lab_env, repo, "resume", env=db_env)
     assert resumed.rc == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
     child = rows(url, "SELECT * FROM runs WHERE parent_run_id = :p", p=parent["run_id"])
     assert len(child) == 1 and child[0]["status"] == "completed"
@@ -87,22 +95,33 @@ def test_resume_after_kill_backs_up_exactly_the_missing_devices(lab_env: LabEnv,
     (after,) = rows(url, "SELECT * FROM runs WHERE run_id = :p", p=parent["run_id"])
     assert (after["status"], after["success"], after["failed"]) == ("completed", len(GOOD), 0)
     # nothing left to resume: a second resume backs up nothing
-    again = run_playbook(lab_env, repo, "resume", env={"CONFVAULT_HISTORY_RUN": parent["run_id"]})
+    again = run_playbook(lab_env, repo, "resume", env={**db_env, "CONFVAULT_HISTORY_RUN": parent["run_id"]})
     assert "skipping: no hosts matched" in again.stdout or "no hosts matched" in again.stdout + again.stderr
 
 
-@pytest.fixture(scope="module")
-def failed_run(lab_env: LabEnv, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def failed_run(
+    request: pytest.FixtureRequest, lab_env: LabEnv, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str, dict[str, str]]:
+    """A run with three failed devices, recorded into SQLite or PostgreSQL; the third item
+    is the environment that points the playbooks at that history."""
     repo = tmp_path_factory.mktemp("retry") / "backups"
-    run_backup(lab_env, repo, "--limit", "vrp-01,nxos-01,f-auth,f-drop,f-error")
-    (run,) = rows(db_url_for(repo), "SELECT run_id FROM runs")
-    return repo, run["run_id"]
-
-
-def test_retry_failed_runs_only_the_failed_devices(lab_env: LabEnv, failed_run: tuple[Path, str]) -> None:
-    repo, parent = failed_run
     url = db_url_for(repo)
-    retried = run_playbook(lab_env, repo, "retry_failed")
+    if request.param == "postgresql":
+        from pg import new_pg_database  # type: ignore[import-not-found]
+
+        url = new_pg_database(request.getfixturevalue("postgres_server"))
+    run_backup(lab_env, repo, "--limit", "vrp-01,nxos-01,f-auth,f-drop,f-error", db_url=url)
+    (run,) = rows(url, "SELECT run_id FROM runs")
+    return repo, run["run_id"], {"CONFVAULT_DB_URL": url}
+
+
+def test_retry_failed_runs_only_the_failed_devices(
+    lab_env: LabEnv, failed_run: tuple[Path, str, dict[str, str]]
+) -> None:
+    repo, parent, db_env = failed_run
+    url = db_env["CONFVAULT_DB_URL"]
+    retried = run_playbook(lab_env, repo, "retry_failed", env=db_env)
     assert retried.rc == 2  # they fail again: the lab's faults are permanent
     (child,) = rows(url, "SELECT * FROM runs WHERE parent_run_id = :p", p=parent)
     ran = executions(url, child["run_id"])
@@ -115,16 +134,18 @@ def test_retry_failed_runs_only_the_failed_devices(lab_env: LabEnv, failed_run: 
     assert [n["number"] for n in numbers] == [1, 2, 3, 4]
 
 
-def test_retry_one_device(lab_env: LabEnv, failed_run: tuple[Path, str]) -> None:
-    repo, parent = failed_run
-    url = db_url_for(repo)
-    run_playbook(lab_env, repo, "retry_failed", "-e", "confvault_device=f-error", env={"CONFVAULT_HISTORY_RUN": parent})
+def test_retry_one_device(lab_env: LabEnv, failed_run: tuple[Path, str, dict[str, str]]) -> None:
+    repo, parent, db_env = failed_run
+    url = db_env["CONFVAULT_DB_URL"]
+    run_playbook(
+        lab_env, repo, "retry_failed", "-e", "confvault_device=f-error", env={**db_env, "CONFVAULT_HISTORY_RUN": parent}
+    )
     child = rows(url, "SELECT * FROM runs WHERE parent_run_id = :p ORDER BY created_at DESC", p=parent)[0]
     assert set(executions(url, child["run_id"])) == {"f-error"}
 
 
-def test_history_groups(lab_env: LabEnv, failed_run: tuple[Path, str]) -> None:
-    repo, parent = failed_run
+def test_history_groups(lab_env: LabEnv, failed_run: tuple[Path, str, dict[str, str]]) -> None:
+    repo, parent, db_env = failed_run
     out = subprocess.run(
         [
             str(VENV_BIN / "ansible-inventory"),
@@ -138,7 +159,7 @@ def test_history_groups(lab_env: LabEnv, failed_run: tuple[Path, str]) -> None:
         text=True,
         cwd=ROOT,
         check=True,
-        env={**playbook_env(repo, stdout_json=False), "CONFVAULT_HISTORY_RUN": parent},
+        env={**playbook_env(repo, stdout_json=False), **db_env, "CONFVAULT_HISTORY_RUN": parent},
     )
     graph = out.stdout
     failed_block = graph.split("@confvault_failed:")[1].split("@")[0]

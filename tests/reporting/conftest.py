@@ -26,12 +26,20 @@ from panel_server import Served, serve  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def history(
+def history_sqlite(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, known_history.Clock, list[known_history.Execution]]:
     db = tmp_path_factory.mktemp("reporting") / "history.db"
     clock, executions = known_history.build(db)
     return db, clock, executions
+
+
+@pytest.fixture(scope="session")
+def history(
+    history_sqlite: tuple[Path, known_history.Clock, list[known_history.Execution]],
+) -> tuple[Path, known_history.Clock, list[known_history.Execution]]:
+    """The known history in a SQLite file (test_views.py also runs over PostgreSQL)."""
+    return history_sqlite
 
 
 # -- a real headless Chromium over the panel (tests/reporting/test_*browser.py) ----------

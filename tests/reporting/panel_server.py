@@ -38,7 +38,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(db: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
+def serve(db: Path | str, *args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CONFVAULT_REPORTING_")}
     proc = subprocess.Popen(
@@ -50,7 +50,13 @@ def serve(db: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[S
     )
     try:
         assert proc.stdout is not None
-        printed = [proc.stdout.readline() for _line in range(3)]
+        printed: list[str] = []
+        while len(printed) < 3:  # the mirror's own lines (a PostgreSQL URL) come first
+            line = proc.stdout.readline()
+            if not line.startswith("confvault-mirror: "):
+                printed.append(line)
+            if not line and proc.poll() is not None:
+                raise AssertionError(f"serve-reporting.sh exited: {printed}")
         assert f"http://127.0.0.1:{port}/panel/" in printed[0], printed
         link = re.search(r"(http://\S+/-/confvault/login\?token=\S+)", printed[1])
         password_file = re.search(r"with the password in (\S+)", printed[2])

@@ -74,12 +74,6 @@ def test_default_database(monkeypatch: pytest.MonkeyPatch, url: str, expected: s
     assert app.default_db() == Path(expected).expanduser()
 
 
-def test_postgresql_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CONFVAULT_DB_URL", "postgresql://cv@db/confvault")
-    with pytest.raises(SystemExit, match="SQLite"):
-        app.default_db()
-
-
 def test_the_password_hash_is_not_served(history: History) -> None:
     db, hashed = history[0], hash_password("s3cret-pass")
     login = {"authorization": "Basic " + base64.b64encode(b"confvault:s3cret-pass").decode()}

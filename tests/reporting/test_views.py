@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import known_history
 import openpyxl
 import pytest
 import yaml
@@ -19,6 +21,29 @@ from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db impo
 
 ROOT = Path(__file__).resolve().parents[2]
 History = tuple[Path, Any, list[Execution]]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def history(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, Any, list[Execution]]]:
+    """The known history recorded into SQLite, or into PostgreSQL and served from the
+    panel's mirror of it (reporting/mirror/): every view must show the same figures."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("history_sqlite")
+        return
+    from pg import new_pg_database
+
+    from reporting.mirror.service import Service
+
+    url = new_pg_database(request.getfixturevalue("postgres_server"))
+    clock, executions = known_history.build(url)
+    mirror = Service(url, tmp_path_factory.mktemp("mirror") / "mirror.db")
+    try:
+        mirror.once()
+        yield mirror.path, clock, executions
+    finally:
+        mirror.close()
 
 
 @pytest.mark.parametrize(

@@ -123,3 +123,51 @@ def test_migration_7_adds_the_compliance_tables(db_url: str) -> None:
             assert {c["name"] for c in inspector.get_columns(name)} == set(table.columns.keys())
     finally:
         db.close()
+
+
+def test_migration_4_brings_a_version_3_database_up(db_url: str) -> None:
+    """change_xid on the mirrored tables (stamped by PostgreSQL triggers), the archives and
+    rollup_hold tables, and rollup triggers that a held transaction leaves alone."""
+    from recorder_helpers import run_info, success
+
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import rollups, stamps
+
+    store = RecorderStore(db_url)
+    run = run_info()
+    store.start_run(run)
+    store.record_execution(success(run.run_id, "sw1"))
+    store.close()
+    db = Database(db_url)
+    try:
+        with db.write() as conn:  # back to version 3's shape
+            postgres = conn.dialect.name == "postgresql"
+            for table in stamps.TABLES:
+                if postgres:
+                    conn.exec_driver_sql(f"DROP TRIGGER {table}_change ON {table}")
+                if table != "archives":
+                    conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN change_xid")
+            conn.exec_driver_sql("DROP TABLE archives")
+            if not postgres:
+                for name in rollups.SQLITE_TRIGGERS:
+                    conn.exec_driver_sql(f"DROP TRIGGER {name}")
+                for ddl in rollups.SQLITE_DDL:
+                    conn.exec_driver_sql(ddl.replace(f" AND {rollups.NOT_HELD}", ""))
+            conn.exec_driver_sql("DROP TABLE rollup_hold")
+            conn.exec_driver_sql("DELETE FROM schema_migrations WHERE version = 4")
+        assert migrations.migrate(db) == [4]
+        inspector = sa.inspect(db.engine)
+        for table in schema.metadata.sorted_tables:
+            assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.columns.keys()), table.name
+        with db.write() as conn:  # a stamped update; a held delete leaves the totals alone
+            conn.exec_driver_sql("UPDATE executions SET duration = 2.5")
+            totals = conn.exec_driver_sql("SELECT executions, success FROM daily_stats").all()
+            conn.exec_driver_sql("INSERT INTO rollup_hold (reason) VALUES ('test')")
+            conn.exec_driver_sql("DELETE FROM attempts")
+            conn.exec_driver_sql("DELETE FROM executions")
+            conn.exec_driver_sql("DELETE FROM rollup_hold")
+        with db.read() as conn:
+            assert conn.exec_driver_sql("SELECT executions, success FROM daily_stats").all() == totals == [(1, 1)]
+            xids = conn.exec_driver_sql("SELECT change_xid FROM daily_stats").scalars().all()
+            assert all(xids) if postgres else xids == [None]
+    finally:
+        db.close()

@@ -96,7 +96,7 @@ def select(
     """
     if which not in SELECTIONS:
         raise HistoryError(f"unknown selection {which!r}; use one of {', '.join(SELECTIONS)}")
-    e, d = s.executions, s.devices
+    d = s.devices
     with store.engine.connect() as conn:
         if which in ("unfinished", "failed"):
             run_id = resolve_run(store, run)
@@ -107,13 +107,9 @@ def select(
                 else (lambda st: st in FAILED_STATUSES)
             )
             return run_id, sorted(n for n, st in statuses.items() if wanted(st))
-        last_ok = (
-            sa.select(e.c.device_id, sa.func.max(e.c.completed_at).label("last_ok"))
-            .where(e.c.status == "success")
-            .group_by(e.c.device_id)
-            .subquery()
-        )
-        query = sa.select(d.c.name, last_ok.c.last_ok).outerjoin(last_ok, last_ok.c.device_id == d.c.id)
+        # The rollup's last success (rollups.py): archiving executions does not lower it.
+        ds = s.device_stats
+        query = sa.select(d.c.name, ds.c.last_success_at).outerjoin(ds, ds.c.device_id == d.c.id)
         devices = list(conn.execute(query))
     if which == "never_backed_up":
         return None, sorted(name for name, last in devices if last is None)
@@ -185,22 +181,17 @@ def reconcile_parent(store: Any, parent_id: str, child_id: str) -> str:
     return new
 
 
-def prune(store: Any, keep_days: float, now: float | None = None) -> dict[str, int]:
-    """Delete executions (and their attempts) that ended more than ``keep_days`` ago.
+def prune(store: Any, keep_days: float, now: float | None = None, archive_dir: Any = None) -> dict[str, Any]:
+    """Move executions (and their attempts) that ended more than ``keep_days`` ago into the
+    archive (archive.py: JSON Lines per month, restorable), then reclaim the space.
 
-    Runs, devices and every config version stay: users still diff old versions, and a
-    run's totals still tell its outcome. Returns what was deleted.
+    Runs, devices, every config version and the rollup totals stay: users still diff old
+    versions, a run's totals still tell its outcome, and the views' daily and per-device
+    figures read the same. Returns what was archived, and where.
     """
-    if keep_days < 1:
-        raise ValueError("keep_days must be at least 1")
-    cutoff = iso((time.time() if now is None else now) - keep_days * 86400)
-    e, a = s.executions, s.attempts
-    old = sa.select(e.c.id).where(
-        sa.func.coalesce(e.c.completed_at, e.c.started_at) < cutoff, e.c.status.notin_(("pending", "running"))
-    )
-    with store._db.write() as conn:  # noqa: SLF001 - same package; the store's write discipline
-        attempts = conn.execute(sa.delete(a).where(a.c.execution_id.in_(old))).rowcount
-        executions = conn.execute(sa.delete(e).where(e.c.id.in_(old))).rowcount
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import archive
+
+    moved = archive.archive(store, keep_days, archive_dir, now=now)
     # Give the space back. VACUUM must run outside a transaction, and the store's engine
     # opens one on every connection (BEGIN IMMEDIATE on SQLite): use the driver directly.
     sqlite = store.engine.dialect.name == "sqlite"
@@ -212,4 +203,4 @@ def prune(store: Any, keep_days: float, now: float | None = None) -> dict[str, i
         driver.execute("VACUUM" if sqlite else "VACUUM ANALYZE executions")
     finally:
         raw.close()
-    return {"executions": executions, "attempts": attempts}
+    return moved

@@ -30,7 +30,7 @@ try:
 except ImportError:  # reported by recorder_store.require_sqlalchemy()
     sa = None  # type: ignore[assignment]
 
-from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import rollups, schema
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import rollups, schema, stamps
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.dialect import Database
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import iso
 
@@ -62,6 +62,7 @@ def _v1_initial_schema(conn: sa.engine.Connection) -> None:
         for ddl in schema.SQLITE_FTS_DDL:
             conn.exec_driver_sql(ddl)
     rollups.create_triggers(conn)  # migration 2's, part of the current schema
+    stamps.create(conn)  # migration 4's
 
 
 def _v2_reporting_rollups(conn: sa.engine.Connection) -> None:
@@ -73,6 +74,7 @@ def _v2_reporting_rollups(conn: sa.engine.Connection) -> None:
     for index in schema.executions.indexes:
         if index.name in ("ix_executions_started", "ix_executions_failures"):
             index.create(conn)
+    schema.rollup_hold.create(conn, checkfirst=True)  # the triggers read it (migration 4)
     rollups.create_triggers(conn)
     for statement in rollups.backfill_statements():
         conn.exec_driver_sql(statement)
@@ -85,13 +87,30 @@ def _v3_running_executions(conn: sa.engine.Connection) -> None:
     if conn.dialect.name == "sqlite":
         for name in rollups.SQLITE_TRIGGERS:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    schema.rollup_hold.create(conn, checkfirst=True)  # the triggers read it (migration 4)
     rollups.create_triggers(conn)  # PostgreSQL: CREATE OR REPLACE the function
+
+
+def _v4_mirror_and_archive(conn: sa.engine.Connection) -> None:
+    """change_xid on the mirrored tables, stamped by triggers on PostgreSQL (stamps.py);
+    the archives table; and the rollup triggers again, held while archive.py moves rows."""
+    inspector = sa.inspect(conn)
+    for table in stamps.TABLES:  # migration 2 on an older database made its tables current
+        if inspector.has_table(table) and "change_xid" not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN change_xid BIGINT")
+    schema.archives.create(conn, checkfirst=True)
+    schema.rollup_hold.create(conn, checkfirst=True)
+    if conn.dialect.name == "sqlite":
+        for name in rollups.SQLITE_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    rollups.create_triggers(conn)
+    stamps.create(conn)
 
 
 def _v6_config_changes(conn: sa.engine.Connection) -> None:
     """config_changes: one row per config change of a device (plugin_utils/recorder/changes.py).
     Versions recorded before it have no change rows; the next change of each device has."""
-    schema.config_changes.create(conn)
+    schema.config_stamps.create(conn)
 
 
 def _v7_compliance(conn: sa.engine.Connection) -> None:
@@ -118,6 +137,7 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "reporting rollups", _v2_reporting_rollups),
     Migration(3, "running executions", _v3_running_executions),
+    Migration(4, "mirror and archive", _v4_mirror_and_archive),
     Migration(6, "config changes", _v6_config_changes),
     Migration(7, "compliance", _v7_compliance),
     Migration(8, "last attempt per device", _v8_last_attempt),

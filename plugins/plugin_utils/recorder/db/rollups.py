@@ -12,7 +12,8 @@ get the tables but no triggers (they stay empty; the recorder supports only thes
 What counts: an execution that is no longer ``pending`` or ``running`` and has a time, on the UTC day of
 ``COALESCE(started_at, completed_at)`` (cancelled before it started: its completed_at).
 ``device_stats.last_success_at`` (its completed_at, as history.select reads it) only
-ever grows: pruning a run does not lower it.
+ever grows: pruning a run does not lower it. Archiving (archive.py) holds the triggers
+(``rollup_hold``), so archived executions stay counted.
 
 ``device_stats`` also keeps each device's **last attempt** (migration 8), so the panel reads
 every device's state in one join instead of one index seek per device: the latest finished
@@ -38,6 +39,10 @@ MOMENT = "COALESCE({row}.started_at, {row}.completed_at)"
 DONE_AT = "COALESCE({row}.completed_at, {row}.started_at)"
 # Queued (pending) and running executions have no outcome yet: they count once they end.
 COUNTED = "({row}.status NOT IN ('pending', 'running') AND " + MOMENT + " IS NOT NULL)"
+# Migration 4: prune's archive (archive.py) and its restore move executions out and back in
+# inside a transaction that holds a row in rollup_hold; the triggers then leave the totals
+# as they are, so archiving never lowers the daily and per-device figures.
+NOT_HELD = "NOT EXISTS (SELECT 1 FROM rollup_hold)"
 SQLITE_TRIGGERS = (
     "executions_rollup_ai",
     "executions_rollup_ad",
@@ -118,7 +123,7 @@ def last_attempt_statement(row: str) -> str:
 
 def _sqlite_trigger(name: str, event: str, row: str, sign: str) -> str:
     body = "; ".join(apply_statements(row, sign) + ([last_attempt_statement(row)] if sign == "" else []))
-    when = COUNTED.format(row=row)
+    when = f"{COUNTED.format(row=row)} AND {NOT_HELD}"
     return f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON executions WHEN {when} BEGIN {body}; END"
 
 
@@ -133,12 +138,13 @@ SQLITE_DDL = (
 POSTGRESQL_DDL = (
     "CREATE OR REPLACE FUNCTION confvault_executions_rollup() RETURNS trigger "
     "LANGUAGE plpgsql AS $$ BEGIN "
+    f"IF {NOT_HELD} THEN "
     f"IF TG_OP <> 'INSERT' AND {COUNTED.format(row='OLD')} THEN "
     + "; ".join(apply_statements("OLD", "-"))
     + "; END IF; "
     f"IF TG_OP <> 'DELETE' AND {COUNTED.format(row='NEW')} THEN "
     + "; ".join([*apply_statements("NEW", ""), last_attempt_statement("NEW")])
-    + "; END IF; RETURN NULL; END $$",
+    + "; END IF; END IF; RETURN NULL; END $$",
     "DROP TRIGGER IF EXISTS executions_rollup ON executions",
     "CREATE TRIGGER executions_rollup AFTER INSERT OR UPDATE OR DELETE ON executions "
     "FOR EACH ROW EXECUTE FUNCTION confvault_executions_rollup()",

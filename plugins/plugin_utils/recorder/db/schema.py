@@ -102,6 +102,7 @@ if sa is not None:
         sa.Column("completed_at", _text),
         sa.Column("heartbeat_at", _text),
         sa.Column("error", _text),
+        sa.Column("change_xid", sa.BigInteger),  # migration 4: changes.py
         sa.Index("ix_runs_status_created", "status", "created_at"),
         sa.Index("ix_runs_schedule_created", "awx_schedule_id", "created_at"),
     )
@@ -122,6 +123,7 @@ if sa is not None:
         sa.Column("groups", _text, nullable=False, server_default="[]"),  # JSON list
         sa.Column("first_seen", _text, nullable=False),
         sa.Column("last_seen", _text, nullable=False),
+        sa.Column("change_xid", sa.BigInteger),  # migration 4: changes.py
     )
 
     executions = sa.Table(
@@ -148,6 +150,7 @@ if sa is not None:
         sa.Column("extra", _text, nullable=False, server_default="{}"),  # JSON
         # When the run queued it (migration 3; NULL for executions recorded before).
         sa.Column("created_at", _text),
+        sa.Column("change_xid", sa.BigInteger),  # migration 4: changes.py
         sa.UniqueConstraint("run_id", "device_id"),
         sa.Index("ix_executions_device_started", "device_id", "started_at"),
         sa.Index("ix_executions_status_started", "status", "started_at"),
@@ -180,6 +183,7 @@ if sa is not None:
         sa.Column("duration", sa.Float),
         sa.Column("error_code", _text),
         sa.Column("error", _text),
+        sa.Column("change_xid", sa.BigInteger),  # migration 4: changes.py
         sa.UniqueConstraint("execution_id", "number"),
     )
 
@@ -193,6 +197,7 @@ if sa is not None:
         sa.Column("content", _text, nullable=False),
         sa.Column("size", sa.Integer, nullable=False),  # bytes, UTF-8
         sa.Column("lines", sa.Integer, nullable=False),
+        sa.Column("change_xid", sa.BigInteger),  # migration 4: changes.py
     )
 
     # A device's history: a row each time its config differs from its previous version.
@@ -206,6 +211,7 @@ if sa is not None:
         # Pruning runs keeps every version (SPEC section 4), so this may become NULL.
         sa.Column("run_id", _text, sa.ForeignKey("runs.run_id", ondelete="SET NULL")),
         sa.Column("first_seen", _text, nullable=False),
+        sa.Column("change_xid", sa.BigInteger),  # migration 4: changes.py
         sa.Index("ix_config_versions_device_first_seen", "device_id", "first_seen"),
         sa.Index("ix_config_versions_sha256", "sha256"),
     )
@@ -226,6 +232,7 @@ if sa is not None:
         metadata,
         sa.Column("day", _text, primary_key=True),  # YYYY-MM-DD, UTC
         *_measures(),
+        sa.Column("change_xid", sa.BigInteger),  # migration 4: changes.py
     )
 
     device_stats = sa.Table(
@@ -241,6 +248,31 @@ if sa is not None:
         sa.Column("last_attempt_at", _text),
         sa.Column("consecutive_failures", sa.Integer),
         sa.Column("failing_since", _text),
+        sa.Column("change_xid", sa.BigInteger),  # migration 4: changes.py
+    )
+
+    # Migration 4: prune's archive (archive.py) records each archiving here, so the
+    # mirror (reporting/mirror/) removes the same rows from its copy.
+    archives = sa.Table(
+        "archives",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("archived_at", _text, nullable=False),
+        sa.Column("cutoff", _text, nullable=False),  # executions that ended before it
+        sa.Column("executions", sa.Integer, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("months", _text, nullable=False, server_default="[]"),  # JSON list, YYYY-MM
+        sa.Column("directory", _text),
+        sa.Column("change_xid", sa.BigInteger),
+    )
+
+    # Migration 4: while this table has a row (inside one transaction only: archive.py
+    # inserts and deletes it before commit), the rollup triggers leave the totals alone.
+    rollup_hold = sa.Table(
+        "rollup_hold",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("reason", _text, nullable=False),
     )
 
     # One row per new config version of a device that had a previous one (migration 6):
