@@ -110,7 +110,7 @@ def _v4_mirror_and_archive(conn: sa.engine.Connection) -> None:
 def _v6_config_changes(conn: sa.engine.Connection) -> None:
     """config_changes: one row per config change of a device (plugin_utils/recorder/changes.py).
     Versions recorded before it have no change rows; the next change of each device has."""
-    schema.config_stamps.create(conn)
+    schema.config_changes.create(conn)
 
 
 def _v7_compliance(conn: sa.engine.Connection) -> None:
