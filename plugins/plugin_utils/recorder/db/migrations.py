@@ -88,10 +88,19 @@ def _v3_running_executions(conn: sa.engine.Connection) -> None:
     rollups.create_triggers(conn)  # PostgreSQL: CREATE OR REPLACE the function
 
 
+def _v5_run_control(conn: sa.engine.Connection) -> None:
+    """Run control (plugin_utils/control/): runs.control and runs.heartbeat_every, and the
+    run_events audit table."""
+    conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN control TEXT")
+    conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN heartbeat_every FLOAT")
+    schema.run_events.create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "reporting rollups", _v2_reporting_rollups),
     Migration(3, "running executions", _v3_running_executions),
+    Migration(5, "run control", _v5_run_control),
 ]
 LATEST = MIGRATIONS[-1].version
 

@@ -1,0 +1,174 @@
+"""Run control with real runs on a slow lab (issue 16): pause, resume and cancel a live run
+from the CLI (scripts/run-control.py), a run killed with its whole process group seen lost
+within three heartbeats, the next run recovering its unfinished devices first, and one run
+at a time. What each device saw is read on the simulator side: its connection log
+(tests/lab/labctl.py, ``Lab.connections``). The panel's button: tests/reporting/
+test_run_control_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from labkit import ROOT, Lab, LabEnv, free_ports, lab_vars, playbook_cmd, playbook_env  # type: ignore[import-not-found]
+
+# Every device answers each command after LATENCY seconds: a backup takes a few seconds, so a
+# run with -f 1 is long enough to be paused or killed between two devices. f-auth fails fast.
+LATENCY = 0.4
+DEVICES = ("f-auth", "dev-01", "dev-02", "dev-03", "dev-04")
+HEARTBEAT = "1"
+
+
+def _inventory(path: Path) -> Path:
+    ports = dict(zip(DEVICES, free_ports(len(DEVICES)), strict=True))
+    hosts = {
+        name: {
+            "ansible_port": ports[name],
+            "ansible_network_os": "confvault.network.vrp",
+            "confvault_lab": {"latency": LATENCY, **({"auth_fail": True} if name == "f-auth" else {})},
+        }
+        for name in DEVICES
+    }
+    inventory = {"all": {"vars": lab_vars(ansible_command_timeout=60, confvault_retries=0), "hosts": hosts}}
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def slow_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabEnv]:
+    tmp = tmp_path_factory.mktemp("control-lab")
+    inventory = _inventory(tmp / "inventory.yml")
+    with Lab(inventory, tmp / "state") as lab:
+        yield LabEnv(inventory, tmp, lab)
+
+
+class Runs:
+    """Backup runs of one test: one backup directory and history database."""
+
+    def __init__(self, lab_env: LabEnv, tmp: Path) -> None:
+        self.lab_env, self.tmp = lab_env, tmp
+        self.repo = tmp / "backups"
+        self.db = tmp / "history.db"
+        self.url = f"sqlite:///{self.db}"
+        self.procs: list[subprocess.Popen[str]] = []
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = playbook_env(self.repo, stdout_json=False, db_url=self.url)
+        return {**env, "CONFVAULT_HEARTBEAT": HEARTBEAT, "SSH_AUTH_SOCK": "", **extra}
+
+    def start(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        log = self.tmp / f"run-{len(self.procs)}.out"
+        with open(log, "w") as out:
+            proc = subprocess.Popen(  # noqa: S603 - our own command line
+                [*playbook_cmd(self.lab_env, self.repo), "-f", "1", *args],
+                env=self.env(**env),
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        proc.log = log  # type: ignore[attr-defined]
+        self.procs.append(proc)
+        return proc
+
+    def output(self, proc: subprocess.Popen[str]) -> str:
+        return Path(proc.log).read_text()  # type: ignore[attr-defined]
+
+    def control(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "run-control.py"), "--db", self.url, "--by", "tester", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        try:
+            with sqlite3.connect(self.db) as conn:
+                return conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError:  # not created yet
+            return []
+
+    def run_ids(self) -> list[str]:
+        return [r for (r,) in self.query("SELECT run_id FROM runs ORDER BY created_at")]
+
+    def statuses(self, run_id: str) -> dict[str, str]:
+        return dict(
+            self.query(
+                "SELECT d.name, e.status FROM executions e JOIN devices d ON d.id = e.device_id WHERE e.run_id = ?",
+                run_id,
+            )
+        )
+
+    def wait(self, what: str, check: Any, proc: subprocess.Popen[str] | None = None, limit: float = 120) -> Any:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            found = check()
+            if found:
+                return found
+            if proc is not None and proc.poll() is not None:
+                raise AssertionError(f"the run ended before {what}: {self.output(proc)[-3000:]}")
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
+
+
+@pytest.fixture
+def runs(slow_lab: LabEnv, tmp_path: Path) -> Iterator[Runs]:
+    found = Runs(slow_lab, tmp_path)
+    try:
+        yield found
+    finally:
+        found.stop_all()
+
+
+def contacted(lab: Lab, since: float = 0.0) -> list[str]:
+    return [host for at, host in lab.connections() if at >= since]
+
+
+def test_pause_holds_new_devices_and_resume_completes_the_same_run(runs: Runs, slow_lab: LabEnv) -> None:
+    began = time.time()
+    proc = runs.start()
+    (run_id,) = runs.wait("the run to start", runs.run_ids, proc)
+    runs.wait("a device to run", lambda: "running" in runs.statuses(run_id).values(), proc)
+    paused = runs.control("pause")  # the only run in progress
+    assert paused.returncode == 0, paused.stderr
+    assert f"run {run_id}: pause requested by tester" in paused.stdout
+    # The device in flight finishes; then nothing new starts.
+    runs.wait("the device in flight to end", lambda: "running" not in runs.statuses(run_id).values(), proc)
+    frozen_at = time.time()
+    counts = runs.query("SELECT completed, success, failed FROM runs WHERE run_id = ?", run_id)
+    time.sleep(8)  # two devices' worth of time at this latency
+    assert contacted(slow_lab.lab, frozen_at) == []
+    assert runs.query("SELECT completed, success, failed FROM runs WHERE run_id = ?", run_id) == counts
+    assert runs.query("SELECT status FROM runs WHERE run_id = ?", run_id) == [("paused",)]
+    assert "pending" in runs.statuses(run_id).values()
+    assert f"[confvault] run {run_id} paused:" in runs.output(proc)  # the console says so too
+    resumed = runs.control("resume", run_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert proc.wait(timeout=300) == 2  # f-auth fails
+    assert runs.run_ids() == [run_id]  # the same run went on
+    assert runs.query("SELECT status FROM runs WHERE run_id = ?", run_id) == [("partial",)]
+    assert Counter(runs.statuses(run_id).values()) == {"success": 4, "failed": 1}
+    assert Counter(contacted(slow_lab.lab, began)) == dict.fromkeys(DEVICES, 1)  # every device once
+    events = runs.query("SELECT event, actor FROM run_events WHERE run_id = ? ORDER BY id", run_id)
+    assert events == [("pause", "tester"), ("resume", "tester")]
