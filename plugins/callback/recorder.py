@@ -289,7 +289,8 @@ class CallbackModule(CallbackBase):
         if self.session.recovered:  # backup.yml's backup play takes this group first
             inventory.add_group(RECOVERED_GROUP)
             for name in self.session.recovered:
-                inventory.add_child(RECOVERED_GROUP, name)
+                inventory._inventory.add_child(RECOVERED_GROUP, name)  # InventoryData's; clears its caches
+            inventory.clear_pattern_cache()
         self._trap_signals()
         # Ansible forks a worker per host and task; the garbage collector in each worker
         # walks every object the parent holds, copying the pages they live on. Freezing

@@ -8,15 +8,20 @@ test_run_control_browser.py.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +177,136 @@ def test_pause_holds_new_devices_and_resume_completes_the_same_run(runs: Runs, s
     assert Counter(contacted(slow_lab.lab, began)) == dict.fromkeys(DEVICES, 1)  # every device once
     events = runs.query("SELECT event, actor FROM run_events WHERE run_id = ? ORDER BY id", run_id)
     assert events == [("pause", "tester"), ("resume", "tester")]
+
+
+class Hook(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        Hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[str]:
+    Hook.received = []
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+
+
+def test_cancel_from_the_cli_contacts_no_device_not_started(runs: Runs, slow_lab: LabEnv, webhook: str) -> None:
+    began = time.time()
+    proc = runs.start(CONFVAULT_NOTIFY_WEBHOOK=webhook, CONFVAULT_NOTIFY_ON="failure")
+    (run_id,) = runs.wait("the run to start", runs.run_ids, proc)
+    runs.wait("dev-01 to run", lambda: runs.statuses(run_id).get("dev-01") == "running", proc)
+    cancelled = runs.control("cancel", run_id)
+    assert cancelled.returncode == 0, cancelled.stderr
+    proc.wait(timeout=300)
+    statuses = runs.statuses(run_id)
+    assert runs.query("SELECT status FROM runs WHERE run_id = ?", run_id) == [("cancelled",)]
+    assert statuses["f-auth"] == "failed" and statuses["dev-01"] == "success"  # in flight: it finished
+    not_started = {"dev-02", "dev-03", "dev-04"}
+    assert {statuses[d] for d in not_started} == {"cancelled"}
+    assert not not_started & set(contacted(slow_lab.lab, began))  # never contacted
+    codes = runs.query("SELECT DISTINCT error_code FROM executions WHERE status = 'cancelled' AND run_id = ?", run_id)
+    assert codes == [("CANCELLED",)]
+    assert [p["status"] for p in Hook.received] == ["cancelled"]  # the notification fired
+    assert runs.query("SELECT event, actor FROM run_events WHERE run_id = ?", run_id) == [("cancel", "tester")]
+    again = runs.control("pause", run_id)
+    assert again.returncode == 1 and "has ended (cancelled)" in again.stderr
+
+
+def _panel_status(base: str, password: str, run_id: str) -> str:
+    request = urllib.request.Request(f"{base}/panel/run/{run_id}")
+    token = base64.b64encode(f"confvault:{password}".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - our loopback panel
+        page = answer.read().decode()
+    found = re.search(r'id="cv-run-status"><span class="cv-badge cv-[\w-]+">([\w ]+)</span>', page)
+    assert found, page[:2000]
+    return found.group(1)
+
+
+def test_sigkill_is_seen_at_once_and_the_next_run_recovers_first(runs: Runs, slow_lab: LabEnv) -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "reporting"))
+    from panel_server import serve  # type: ignore[import-not-found]
+
+    with serve(runs.db) as panel:  # the panel first: it creates the database
+        proc = runs.start()
+        (killed,) = runs.wait("the run to start", runs.run_ids, proc)
+        runs.wait("dev-02 to run", lambda: runs.statuses(killed).get("dev-02") == "running", proc)
+        assert _panel_status(panel.base, panel.password, killed) == "running"
+        os.killpg(proc.pid, signal.SIGKILL)  # as AWX cancels a job: the whole process group
+        proc.wait(timeout=30)
+        killed_at = time.monotonic()
+        runs.wait(
+            "the panel to show it interrupted",
+            lambda: _panel_status(panel.base, panel.password, killed) == "interrupted",
+            limit=30,
+        )
+        seen_after = time.monotonic() - killed_at
+        # derived by the panel: no other run has started, the database still says running
+        assert runs.query("SELECT status FROM runs") == [("running",)]
+    print(f"\nkilled run shown interrupted {seen_after:.1f} s after the kill (heartbeat {HEARTBEAT} s)")
+    assert seen_after <= 3 * float(HEARTBEAT) + 2.0  # three heartbeats, and the panel's read
+    before = runs.statuses(killed)
+    assert before["f-auth"] == "failed" and before["dev-01"] == "success"
+
+    began = time.time()
+    later = runs.start()  # the next scheduled run, as is
+    assert later.wait(timeout=300) == 2, runs.output(later)[-3000:]
+    (child,) = [r for r in runs.run_ids() if r != killed]
+    ((parent, extra),) = runs.query("SELECT parent_run_id, extra FROM runs WHERE run_id = ?", child)
+    assert parent == killed
+    recovered = json.loads(extra)["recovered"]
+    assert recovered == ["dev-02", "dev-03", "dev-04"]  # in flight or not started; f-auth failed: not recovered
+    order = contacted(slow_lab.lab, began)
+    assert order[:3] == recovered and sorted(order[3:]) == ["dev-01", "f-auth"]  # recovered first, then the rest
+    assert f"first recovers 3 unfinished device(s) of run {killed}" in runs.output(later)
+    assert runs.statuses(killed)["dev-02"] == "interrupted"  # persisted by the later run
+    events = runs.query("SELECT event, detail FROM run_events WHERE run_id = ?", killed)
+    assert events == [("recover", f"3 device(s) taken first by run {child}")]
+
+
+def test_one_run_at_a_time_unless_allowed(runs: Runs, slow_lab: LabEnv) -> None:
+    first = runs.start()
+    (first_id,) = runs.wait("the run to start", runs.run_ids, first)
+    runs.wait("a device to run", lambda: "running" in runs.statuses(first_id).values(), first)
+    second = runs.start()
+    assert second.wait(timeout=120) != 0
+    out = runs.output(second)
+    assert "another backup run is in progress over the same devices" in out
+    assert re.search(rf"run {first_id} \(started by \S+ on \S+ at \S+, running, \d/5 devices done; [1-5] device", out)
+    (refused,) = [r for r in runs.run_ids() if r != first_id]
+    ((status, error),) = runs.query("SELECT status, error FROM runs WHERE run_id = ?", refused)
+    assert status == "failed" and first_id in error
+    assert set(runs.statuses(refused).values()) == {"skipped"}  # no device backed up twice
+    assert first.wait(timeout=300) == 2
+
+    # With the override, both run to the end; the history stays consistent.
+    began = time.time()
+    third = runs.start()
+    (third_id,) = runs.wait(
+        "the run to start", lambda: [r for r in runs.run_ids() if r not in (first_id, refused)], third
+    )
+    runs.wait("a device to run", lambda: "running" in runs.statuses(third_id).values(), third)
+    fourth = runs.start("-e", "confvault_allow_concurrent=true")
+    assert fourth.wait(timeout=300) == 2 and third.wait(timeout=300) == 2
+    assert Counter(contacted(slow_lab.lab, began)) == dict.fromkeys(DEVICES, 2)
+    for run_id in runs.run_ids():
+        ((total, completed, success, failed, skipped),) = runs.query(
+            "SELECT total, completed, success, failed, skipped FROM runs WHERE run_id = ?", run_id
+        )
+        got = Counter(runs.statuses(run_id).values())
+        assert (total, success, failed, skipped) == (sum(got.values()), got["success"], got["failed"], got["skipped"])
+    rollup = runs.query("SELECT sum(executions), sum(success), sum(failed), sum(skipped) FROM daily_stats")
+    direct = runs.query(
+        "SELECT count(*), sum(status = 'success'), sum(status = 'failed'), sum(status = 'skipped') FROM executions"
+    )
+    assert rollup == direct
