@@ -5,7 +5,9 @@ Only a logged-in user may control a run, and only when the panel has a login (ap
 configures one): without it the panel stays read-only and this route answers 403. The form
 carries Datasette's CSRF token (asgi-csrf checks it before this handler runs). The request
 goes through plugins/plugin_utils/control/runs.py, as scripts/run-control.py's does, and is
-recorded in run_events with the panel user's name.
+recorded in run_events with the panel user's name. asgi-csrf skips requests without
+cookies (HTTP basic auth from a browser could be replayed cross-site): this handler also
+requires the token field and its cookie.
 """
 
 from __future__ import annotations
@@ -61,8 +63,13 @@ async def control(datasette: Any, request: Any) -> Response:
         return Response.text("POST pause, resume or cancel here (the run page's buttons)", status=405)
     if not can_control(datasette, request):
         raise Forbidden("Controlling a run needs a logged-in user; this panel is read-only.")
+    form = await request.post_vars()
+    # asgi-csrf only checks a request that carries cookies; a browser's cached basic-auth
+    # credentials need none. So the token must be there, and its cookie (then checked).
+    if not (form.get("csrftoken") and request.cookies.get("ds_csrftoken")):
+        raise Forbidden("The run page's form (its CSRF token) is needed to control a run.")
     run_id = unquote(request.url_vars["run_id"])
-    action = (await request.post_vars()).get("action", "")
+    action = form.get("action", "")
     actor = f"{request.actor.get('id')} (panel)"
     path = datasette.get_database(DATABASE).path
     try:
