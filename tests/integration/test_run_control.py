@@ -222,6 +222,11 @@ def test_cancel_from_the_cli_contacts_no_device_not_started(runs: Runs, slow_lab
     assert again.returncode == 1 and "has ended (cancelled)" in again.stderr
 
 
+def _at_dev_02(runs: Runs, run_id: str) -> bool:
+    found = runs.statuses(run_id)
+    return (found.get("dev-01"), found.get("dev-02")) == ("success", "running")
+
+
 def _panel_status(base: str, password: str, run_id: str) -> str:
     request = urllib.request.Request(f"{base}/panel/run/{run_id}")
     token = base64.b64encode(f"confvault:{password}".encode()).decode()
@@ -240,7 +245,7 @@ def test_sigkill_is_seen_at_once_and_the_next_run_recovers_first(runs: Runs, slo
     with serve(runs.db) as panel:  # the panel first: it creates the database
         proc = runs.start()
         (killed,) = runs.wait("the run to start", runs.run_ids, proc)
-        runs.wait("dev-02 to run", lambda: runs.statuses(killed).get("dev-02") == "running", proc)
+        runs.wait("dev-01 done, dev-02 running", lambda: _at_dev_02(runs, killed), proc)
         assert _panel_status(panel.base, panel.password, killed) == "running"
         os.killpg(proc.pid, signal.SIGKILL)  # as AWX cancels a job: the whole process group
         proc.wait(timeout=30)
@@ -310,3 +315,43 @@ def test_one_run_at_a_time_unless_allowed(runs: Runs, slow_lab: LabEnv) -> None:
         "SELECT count(*), sum(status = 'success'), sum(status = 'failed'), sum(status = 'skipped') FROM executions"
     )
     assert rollup == direct
+
+
+def test_resume_takes_pending_devices_and_failed_ones_only_when_asked(runs: Runs, slow_lab: LabEnv) -> None:
+    proc = runs.start()
+    (killed,) = runs.wait("the run to start", runs.run_ids, proc)
+    runs.wait("dev-01 done, dev-02 running", lambda: _at_dev_02(runs, killed), proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    history = runs.tmp / "history.confvault.yml"
+    history.write_text("plugin: confvault.network.history\n")
+
+    def resume(*args: str) -> set[str]:
+        before = set(runs.run_ids())
+        done = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "ansible-playbook"),
+                "confvault.network.resume",
+                "-i",
+                str(slow_lab.inventory),
+                "-i",
+                str(history),
+                "-e",
+                f"confvault_backup_dir={runs.repo}",
+                "-f",
+                "2",
+                *args,
+            ],
+            env=runs.env(CONFVAULT_HISTORY_RUN=killed),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        (child,) = set(runs.run_ids()) - before
+        assert runs.query("SELECT parent_run_id FROM runs WHERE run_id = ?", child) == [(killed,)], done.stdout[-2000:]
+        return set(runs.statuses(child))
+
+    assert resume() == {"dev-02", "dev-03", "dev-04"}  # f-auth failed: not a resume's
+    assert resume("-e", "confvault_resume_include_failed=true") == {"f-auth"}
