@@ -135,3 +135,25 @@ def _variant(name: str) -> tuple[str, str]:
     from recorder_helpers import config_for
 
     return config_for(name, "ntp server 10.0.0.9\n")
+
+
+def test_cli_delete_asks_for_the_id_and_control_reports_refusals(
+    store: RecorderStore, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ansible_collections.confvault.network.plugins.plugin_utils.control import cli
+
+    run_id = _run(store)
+    assert cli.main(["--db", db_url, "--by", "ann", "pause"]) == 0
+    assert f"run {run_id}: pause requested by ann; now paused, 0/3 devices done" in capsys.readouterr().out
+    assert cli.main(["--db", db_url, "delete", run_id, "--yes"]) == 1  # still in progress
+    assert "cancel it and let it end" in capsys.readouterr().err
+    assert cli.main(["--db", db_url, "--by", "ann", "cancel"]) == 0
+    store.finish_run(run_id)
+    assert cli.main(["--db", db_url, "delete", run_id], ask=lambda prompt: "not-it") == 1
+    assert "not deleted" in capsys.readouterr().err
+    assert query(db_url, "SELECT count(*) FROM runs WHERE run_id = :r", r=run_id) == [(1,)]
+    assert cli.main(["--db", db_url, "--by", "bob", "delete", run_id], ask=lambda prompt: run_id) == 0
+    assert f"run {run_id} deleted by bob" in capsys.readouterr().out
+    assert cli.main(["--db", db_url, "events", run_id]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1:3] for line in lines] == [["pause", "ann"], ["cancel", "ann"], ["delete", "bob"]]
