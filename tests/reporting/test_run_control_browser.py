@@ -36,6 +36,7 @@ def _post(url: str, data: dict[str, str], password: str | None = None) -> int:
     request = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode(), method="POST")
     if password:
         request.add_header("Authorization", "Basic " + base64.b64encode(f"confvault:{password}".encode()).decode())
+
     class Stay(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args: Any) -> None:
             return None  # a redirect is the answer looked at (to the login page)
