@@ -162,7 +162,8 @@ class RecorderSession:
             else:
                 earlier, self.recovered = None, []
         control.started(self.store, run_id, self.heartbeat_every, earlier, self.recovered, info.user)
-        gate.bind(run_id, self.store.url)
+        # the engine's URL: a SQLite file's path resolved (~, relative), for the workers' read
+        gate.bind(run_id, self.store.engine.url.render_as_string(hide_password=False))
         store = self.store
         self.heartbeat = Heartbeat(
             lambda: control.beat(store, run_id), self.heartbeat_every, self._control_seen, ("running", None)
