@@ -151,21 +151,26 @@ def contacted(lab: Lab, since: float = 0.0) -> list[str]:
 
 
 def test_pause_holds_new_devices_and_resume_completes_the_same_run(runs: Runs, slow_lab: LabEnv) -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "reporting"))
+    from panel_server import serve  # type: ignore[import-not-found]
+
     began = time.time()
-    proc = runs.start()
-    (run_id,) = runs.wait("the run to start", runs.run_ids, proc)
-    runs.wait("a device to run", lambda: "running" in runs.statuses(run_id).values(), proc)
-    paused = runs.control("pause")  # the only run in progress
-    assert paused.returncode == 0, paused.stderr
-    assert f"run {run_id}: pause requested by tester" in paused.stdout
-    # The device in flight finishes; then nothing new starts.
-    runs.wait("the device in flight to end", lambda: "running" not in runs.statuses(run_id).values(), proc)
-    frozen_at = time.time()
-    counts = runs.query("SELECT completed, success, failed FROM runs WHERE run_id = ?", run_id)
-    time.sleep(8)  # two devices' worth of time at this latency
-    assert contacted(slow_lab.lab, frozen_at) == []
-    assert runs.query("SELECT completed, success, failed FROM runs WHERE run_id = ?", run_id) == counts
-    assert runs.query("SELECT status FROM runs WHERE run_id = ?", run_id) == [("paused",)]
+    with serve(runs.db) as panel:  # the panel first: it creates the database
+        proc = runs.start()
+        (run_id,) = runs.wait("the run to start", runs.run_ids, proc)
+        runs.wait("a device to run", lambda: "running" in runs.statuses(run_id).values(), proc)
+        paused = runs.control("pause")  # the only run in progress
+        assert paused.returncode == 0, paused.stderr
+        assert f"run {run_id}: pause requested by tester" in paused.stdout
+        # The device in flight finishes; then nothing new starts.
+        runs.wait("the device in flight to end", lambda: "running" not in runs.statuses(run_id).values(), proc)
+        frozen_at = time.time()
+        counts = runs.query("SELECT completed, success, failed FROM runs WHERE run_id = ?", run_id)
+        time.sleep(8)  # two devices' worth of time at this latency
+        assert contacted(slow_lab.lab, frozen_at) == []
+        assert runs.query("SELECT completed, success, failed FROM runs WHERE run_id = ?", run_id) == counts
+        assert runs.query("SELECT status FROM runs WHERE run_id = ?", run_id) == [("paused",)]
+        assert _panel_status(panel.base, panel.password, run_id) == "paused"  # alive: not lost
     assert "pending" in runs.statuses(run_id).values()
     assert f"[confvault] run {run_id} paused:" in runs.output(proc)  # the console says so too
     resumed = runs.control("resume", run_id)
@@ -355,3 +360,13 @@ def test_resume_takes_pending_devices_and_failed_ones_only_when_asked(runs: Runs
 
     assert resume() == {"dev-02", "dev-03", "dev-04"}  # f-auth failed: not a resume's
     assert resume("-e", "confvault_resume_include_failed=true") == {"f-auth"}
+
+
+def test_two_identical_submissions_back_up_each_device_once(runs: Runs, slow_lab: LabEnv) -> None:
+    began = time.time()
+    both = [runs.start(), runs.start()]
+    codes = sorted(p.wait(timeout=300) for p in both)
+    outputs = [runs.output(p) for p in both]
+    refused = [o for o in outputs if "another backup run is in progress over the same devices" in o]
+    assert len(refused) == 1 and codes == [2, 2], codes  # f-auth fails in the one that ran
+    assert Counter(contacted(slow_lab.lab, began)) == dict.fromkeys(DEVICES, 1)
