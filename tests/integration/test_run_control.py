@@ -216,8 +216,11 @@ def test_cancel_from_the_cli_contacts_no_device_not_started(runs: Runs, slow_lab
     statuses = runs.statuses(run_id)
     assert runs.query("SELECT status FROM runs WHERE run_id = ?", run_id) == [("cancelled",)]
     assert statuses["f-auth"] == "failed" and statuses["dev-01"] == "success"  # in flight: it finished
-    not_started = {"dev-02", "dev-03", "dev-04"}
-    assert {statuses[d] for d in not_started} == {"cancelled"}
+    # Not started when the cancel came: dev-02..04 (on a loaded machine the CLI may be slower
+    # than dev-01, and dev-02 starts first: then it finishes too).
+    not_started = {d for d, st in statuses.items() if st == "cancelled"}
+    assert not_started in ({"dev-02", "dev-03", "dev-04"}, {"dev-03", "dev-04"}), statuses
+    assert set(statuses.values()) <= {"failed", "success", "cancelled"}
     assert not not_started & set(contacted(slow_lab.lab, began))  # never contacted
     codes = runs.query("SELECT DISTINCT error_code FROM executions WHERE status = 'cancelled' AND run_id = ?", run_id)
     assert codes == [("CANCELLED",)]

@@ -107,6 +107,8 @@ def test_cancel_button_cancels_a_real_run(chromium: Any, tmp_path: Path) -> None
         contacted = {host for at, host in lab.connections() if at >= began}
     assert query("select status from runs") == [("cancelled",)]
     assert statuses["f-auth"] == "failed" and statuses["dev-01"] == "success"
-    not_started = {"dev-02", "dev-03", "dev-04"}
-    assert {statuses[n] for n in not_started} == {"cancelled"} and set(statuses) == set(DEVICES)
+    # not started when the cancel came: dev-02..04, or dev-03..04 on a loaded machine
+    not_started = {d for d, st in statuses.items() if st == "cancelled"}
+    assert not_started in ({"dev-02", "dev-03", "dev-04"}, {"dev-03", "dev-04"}), statuses
+    assert set(statuses) == set(DEVICES) and set(statuses.values()) <= {"failed", "success", "cancelled"}
     assert not not_started & contacted

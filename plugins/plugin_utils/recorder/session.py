@@ -265,7 +265,10 @@ class RecorderSession:
                         is_backup=False,
                     ),
                 )
-            status = self._guard("finish the run", lambda: self.store.finish_run(self.run_id))
+            # an operator's cancel ends the run cancelled, even when no device was left to cancel
+            wanted = self._guard("read the run's state", lambda: control.read(self.store, self.run_id or ""))
+            final = "cancelled" if wanted and wanted[1] == "cancel" else None
+            status = self._guard("finish the run", lambda: self.store.finish_run(self.run_id, final))
         if status and self.parent_run_id:
             parent = self.parent_run_id
             self._guard("reconcile the parent run", lambda: history.reconcile_parent(self.store, parent, self.run_id))

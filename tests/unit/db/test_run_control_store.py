@@ -15,10 +15,12 @@ from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db impo
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import DeviceInfo, ExecutionInfo, iso
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import RecorderStore
 
-DEVICES = ["sw-1", "sw-2", "sw-3"]
+DEVICES = ("sw-1", "sw-2", "sw-3")
 
 
-def _run(store: RecorderStore, devices: list[str] = DEVICES, every: float = 5.0, **info: object) -> str:
+def _run(
+    store: RecorderStore, devices: tuple[str, ...] | list[str] = DEVICES, every: float = 5.0, **info: object
+) -> str:
     run = run_info(**info)
     store.start_run(run)
     store.add_pending(run.run_id, [DeviceInfo(name=d) for d in devices])
@@ -52,7 +54,8 @@ def test_pause_resume_cancel_are_recorded(store: RecorderStore, db_url: str) -> 
 def test_the_default_run_must_be_the_only_live_one(store: RecorderStore) -> None:
     with pytest.raises(state.ControlError, match="0 runs are in progress"):
         runs.request(store, None, "pause", "ann")
-    _run(store), _run(store)
+    _run(store)
+    _run(store)
     with pytest.raises(state.ControlError, match="2 runs are in progress"):
         runs.request(store, None, "pause", "ann")
 
@@ -97,7 +100,7 @@ def test_recovery_takes_unfinished_devices_not_failed_ones(store: RecorderStore)
     assert runs.recoverable(store, new, "inv.yml", ["sw-1", "sw-2", "sw-3"]) == (lost, ["sw-3"])
     assert runs.recoverable(store, new, "other.yml", DEVICES) == (None, [])
     runs.started(store, new, 5.0, lost, ["sw-3"], "tester")
-    (row,) = [r for r in runs.events(store, lost)]
+    (row,) = runs.events(store, lost)
     assert (row["event"], row["detail"]) == ("recover", f"1 device(s) taken first by run {new}")
     store.finish_run(new)  # a completed latest run: nothing to recover after it
     assert runs.recoverable(store, _run(store, inventory="inv.yml"), "inv.yml", DEVICES) == (None, [])
