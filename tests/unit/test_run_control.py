@@ -62,3 +62,25 @@ def test_gate_waits_while_paused_then_goes() -> None:
     finally:
         gate.bind(None, None)
     assert gate.wait_for_go(read=lambda url, run: ("paused", "pause")) is None  # no recorder: go
+
+
+def test_a_pause_does_not_count_against_ansibles_task_timeout() -> None:
+    """ansible-core times a task with SIGALRM (the task's ``timeout``): the gate holds the
+    timer while it waits, and gives back what was left."""
+    import signal
+    import time
+
+    fired: list[float] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(time.monotonic()))
+    answers = iter([("paused", "pause")] * 3 + [("running", None)])
+    gate.bind("run-1", "sqlite:///nowhere.db")
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        assert gate.wait_for_go(poll=0.3, read=lambda url, run: next(answers)) is None  # 0.9 s paused
+        assert fired == []
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 0.3 < left <= 0.5
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        gate.bind(None, None)
