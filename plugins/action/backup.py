@@ -71,9 +71,9 @@ class ActionModule(ActionBase):
         lifeline.bind_to_controller()  # this worker dies with ansible-playbook: no orphan commits
         result = super().run(tmp, task_vars)
         # Run control: wait here, unconnected, while the run is paused; no connection once cancelled.
-        cancelled = gate.wait_for_go()
+        host = str((task_vars or {}).get("inventory_hostname", self._play_context.remote_addr))
+        cancelled = gate.wait_for_go(host)
         if cancelled:
-            host = str((task_vars or {}).get("inventory_hostname", self._play_context.remote_addr))
             return {**result, **_failed(host, Problem("CANCELLED", cancelled)), "duration": 0.0}
         self._task_vars = task_vars or {}
         self._transport: Transport | None = None

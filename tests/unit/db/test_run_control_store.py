@@ -160,3 +160,20 @@ def test_cli_delete_asks_for_the_id_and_control_reports_refusals(
     assert cli.main(["--db", db_url, "events", run_id]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[1:3] for line in lines] == [["pause", "ann"], ["cancel", "ann"], ["delete", "bob"]]
+
+
+def test_a_waiting_device_is_queued_again_then_running(store: RecorderStore, db_url: str) -> None:
+    from ansible_collections.confvault.network.plugins.plugin_utils.control import gate
+
+    run_id = _run(store)
+    store.mark_running(run_id, "sw-1", time.time())  # the recorder saw its task start
+    url = store.engine.url.render_as_string(hide_password=False)
+    sql = "SELECT e.status, e.started_at IS NULL FROM executions e JOIN devices d ON d.id = e.device_id "
+    sql += "WHERE e.run_id = :r AND d.name = 'sw-1'"
+    gate.mark(url, run_id, "sw-1", True)  # it waits at the gate: queued
+    assert query(db_url, sql, r=run_id) == [("pending", True)]
+    gate.mark(url, run_id, "sw-1", False)  # resumed: running from now
+    assert query(db_url, sql, r=run_id) == [("running", False)]
+    store.record_execution(success(run_id, "sw-1"))
+    gate.mark(url, run_id, "sw-1", True)  # a finished device is never queued again
+    assert query(db_url, sql, r=run_id)[0][0] == "success"

@@ -55,8 +55,16 @@ def test_gate_waits_while_paused_then_goes() -> None:
     slept: list[float] = []
     gate.bind("run-1", "sqlite:///nowhere.db")
     try:
-        assert gate.wait_for_go(poll=0.5, read=lambda url, run: next(answers), sleep=slept.append) is None
-        assert slept == [0.5, 0.5]
+        marks: list[tuple[str, bool]] = []
+        got = gate.wait_for_go(
+            "sw-1",
+            poll=0.5,
+            read=lambda url, run: next(answers),
+            sleep=slept.append,
+            record=lambda url, run, host, waiting: marks.append((host, waiting)),
+        )
+        assert got is None and slept == [0.5, 0.5]
+        assert marks == [("sw-1", True), ("sw-1", True), ("sw-1", False)]  # queued while it waits
         stopped = gate.wait_for_go(read=lambda url, run: ("paused", "cancel"), sleep=slept.append)
         assert stopped and "cancelled before this device started" in stopped
     finally:
@@ -76,7 +84,7 @@ def test_a_pause_does_not_count_against_ansibles_task_timeout() -> None:
     gate.bind("run-1", "sqlite:///nowhere.db")
     try:
         signal.setitimer(signal.ITIMER_REAL, 0.5)
-        assert gate.wait_for_go(poll=0.3, read=lambda url, run: next(answers)) is None  # 0.9 s paused
+        assert gate.wait_for_go(poll=0.3, read=lambda url, run: next(answers)) is None  # 0.9 s paused, no host
         assert fired == []
         left = signal.getitimer(signal.ITIMER_REAL)[0]
         assert 0.3 < left <= 0.5
