@@ -36,6 +36,7 @@ from ansible_collections.confvault.network.plugins.module_utils.settings import 
 )
 from ansible_collections.confvault.network.plugins.module_utils.validate import DEFAULT_MAX_CONFIG_BYTES
 from ansible_collections.confvault.network.plugins.plugin_utils import lifeline
+from ansible_collections.confvault.network.plugins.plugin_utils.control import gate
 from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_store as store
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.base import Transport, TransportError
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.netmiko_session import NetmikoTransport
@@ -69,6 +70,11 @@ class ActionModule(ActionBase):
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         lifeline.bind_to_controller()  # this worker dies with ansible-playbook: no orphan commits
         result = super().run(tmp, task_vars)
+        # Run control: wait here, unconnected, while the run is paused; no connection once cancelled.
+        host = str((task_vars or {}).get("inventory_hostname", self._play_context.remote_addr))
+        cancelled = gate.wait_for_go(host)
+        if cancelled:
+            return {**result, **_failed(host, Problem("CANCELLED", cancelled)), "duration": 0.0}
         self._task_vars = task_vars or {}
         self._transport: Transport | None = None
         started = time.monotonic()

@@ -8,6 +8,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.confvault.network.plugins.plugin_utils import ansible_compat
 from ansible_collections.confvault.network.plugins.plugin_utils import inventory_check as check
+from ansible_collections.confvault.network.plugins.plugin_utils.control import guard
 
 
 class ActionModule(ActionBase):
@@ -27,4 +28,7 @@ class ActionModule(ActionBase):
         )
         if unloaded:
             return {**result, "failed": True, "msg": check.message(unloaded)}
+        busy = guard.concurrency_problem(task_vars.get("confvault_allow_concurrent"))
+        if busy:  # one run at a time (plugin_utils/control/guard.py)
+            return {**result, "failed": True, "refused": True, "msg": busy}
         return {**result, "msg": f"every inventory source loaded ({len(sources)})"}

@@ -67,6 +67,32 @@ options:
     ini:
       - section: confvault
         key: stale_after
+  heartbeat:
+    description:
+      - Seconds between two heartbeats of a run's controller (written by a thread, whatever
+        Ansible is doing). A live run without a heartbeat for three intervals has lost its
+        controller and shows C(interrupted) on the panel; the next run records it so.
+    type: float
+    default: 5
+    env:
+      - name: CONFVAULT_HEARTBEAT
+    ini:
+      - section: confvault
+        key: heartbeat
+  recover:
+    description:
+      - C(auto) - a backup run first takes the never-finished devices (not started, or in flight)
+        of the previous run over the same inventory when that run was interrupted or cancelled,
+        linked to it. Failed devices are not retried (C(retry_failed) does that).
+      - C(off) - no recovery. C(-e confvault_recover=off) overrides this setting for one run.
+    type: str
+    choices: [auto, "off"]
+    default: auto
+    env:
+      - name: CONFVAULT_RECOVER
+    ini:
+      - section: confvault
+        key: recover
   notify_on:
     description:
       - When to send the end-of-run notification, to the webhook and/or e-mail below.
@@ -235,6 +261,8 @@ from ansible_collections.confvault.network.plugins.plugin_utils.recorder.notify 
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.session import RecorderSession
 from ansible_collections.confvault.network.plugins.plugin_utils.transport import preload
 
+RECOVERED_GROUP = "confvault_recovered"
+
 
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
@@ -268,6 +296,8 @@ class CallbackModule(CallbackBase):
             progress=self.get_option("progress"),
             backup_actions=self.get_option("backup_actions"),
             stale_after=self.get_option("stale_after"),
+            heartbeat_every=float(self.get_option("heartbeat")),
+            recover=str(self.get_option("recover")),
             notify=notify,
             change_alerts=ChangeNotifyConfig(
                 view=self.get_option("change_notify_view"),
@@ -308,6 +338,9 @@ class CallbackModule(CallbackBase):
         # resume.yml / retry_failed.yml name their kind; the history inventory names the run.
         kind = play.get_vars().get("confvault_run_kind")
         parent = inventory.groups["all"].get_vars().get("confvault_history_run") if kind else None
+        recover = vm.extra_vars.get("confvault_recover", inventory.groups["all"].get_vars().get("confvault_recover"))
+        if recover is not None:
+            self.session.recover = "off" if str(recover).lower() in ("off", "false", "no", "0") else "auto"
         self.session.start(
             str(uuid.uuid4()),
             playbook=self.playbook,
@@ -323,6 +356,11 @@ class CallbackModule(CallbackBase):
                 (h.name, h.get_vars(), get_group_vars(h.get_groups()), [g.name for g in h.get_groups()]) for h in hosts
             ],
         )
+        if self.session.recovered:  # backup.yml's backup play takes this group first
+            inventory.add_group(RECOVERED_GROUP)
+            for name in self.session.recovered:
+                inventory._inventory.add_child(RECOVERED_GROUP, name)  # InventoryData's; clears its caches
+            inventory.clear_pattern_cache()
         self._trap_signals()
         # Ansible forks a worker per host and task; the garbage collector in each worker
         # walks every object the parent holds, copying the pages they live on. Freezing

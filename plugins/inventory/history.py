@@ -12,8 +12,9 @@ author: ConfVault developers (!UNKNOWN)
 description:
   - Reads the recorder's database and adds groups of devices to the inventory, for the
     C(confvault.network.resume) and C(confvault.network.retry_failed) playbooks and for C(--limit).
-  - C(confvault_unfinished) holds the devices of the chosen run (default, the latest) that have
-    no successful execution in it or in its earlier resumes (skipped devices excepted);
+  - C(confvault_unfinished) holds the devices of the chosen run (default, the latest) that never
+    finished in it nor in its earlier resumes (not started, in flight, interrupted, cancelled; failed
+    and skipped devices excepted);
     C(confvault_failed) the ones whose execution failed (failed, timeout, unreachable);
     C(never_backed_up) the known devices with no successful backup ever; C(stale) those whose
     last success is older than O(stale_days).

@@ -21,6 +21,9 @@ description:
     alone, to collect its plugins' errors. A directory source is walked as ansible-core walks it.
   - A value given to a password-like key (C(ansible_password), C(*secret*), C(*token*)...) in the failed
     file is replaced by C(<redacted>) wherever a plugin's error quotes it.
+  - Also refuses the run (one run at a time) while another recorded run is in progress over
+    some of its devices, naming that run (its id, who started it, its progress), unless the
+    variable C(confvault_allow_concurrent) is true. Without the recorder callback this check does nothing.
   - Runs on the controller; takes no options.
 options: {}
 attributes:
@@ -88,6 +91,11 @@ unloaded:
       description: Every plugin's error for this source (C(plugin), C(message), C(where)).
       type: list
       elements: dict
+refused:
+  description: True when the run was refused because another run is in progress over its devices.
+  returned: when refused
+  type: bool
+  sample: true
 msg:
   description: What was found; on failure one line per source that did not load, with its error.
   returned: always

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from datasette.utils.asgi import Response
 
+from ansible_collections.confvault.network.plugins.plugin_utils.control.state import LIVE, shown_status
 from reporting.panel.common import (
     FAILURES,
-    IN_PROGRESS,
     PREFIX,
     TREND_CHOICES,
     allowed,
@@ -80,6 +81,7 @@ async def dashboard(datasette: Any, request: Any) -> Response:
     for run in runs:
         run["url"] = run_url(run["run_id"])
         run["pct"] = progress(run)
+        run["status"] = shown_status(run, time.time())  # a lost run: interrupted (control/state.py)
     split = {k: periods["chosen"][k] for k in ("success", *FAILURES, "skipped", "cancelled", "interrupted")}
     return await render(
         datasette,
@@ -98,7 +100,7 @@ async def dashboard(datasette: Any, request: Any) -> Response:
             "runs": runs,
             "failing": failing,
             "failing_count": failing_count,
-            "live": bool(runs) and runs[0]["status"] in IN_PROGRESS,
+            "live": bool(runs) and runs[0]["status"] in LIVE,
             "refresh": refresh_seconds(datasette, request),
         },
     )

@@ -46,7 +46,7 @@ class ListPage:
     fixed: dict[str, str] = field(default_factory=dict)
 
 
-RUN_STATUSES = ("running", "completed", "partial", "failed", "cancelled", "interrupted")
+RUN_STATUSES = ("running", "paused", "completed", "partial", "failed", "cancelled", "interrupted")
 NO_RUNS = "No runs yet: run `ansible-playbook confvault.network.backup -i <inventory>` (or `make demo`)."
 
 LISTS = {

@@ -10,6 +10,7 @@ from reporting.panel.compliance_device import device_page as compliance_device
 from reporting.panel.compliance_export import export as compliance_export
 from reporting.panel.compliance_overview import overview as compliance_overview
 from reporting.panel.compliance_rule import rule_page as compliance_rule
+from reporting.panel.control import control
 from reporting.panel.dashboard import dashboard, home
 from reporting.panel.device import device, device_config
 from reporting.panel.lists import LISTS, list_page
@@ -31,5 +32,6 @@ def routes() -> list[tuple[str, Any]]:
         (rf"^{PREFIX}/compliance/rule/(?P<rule_id>[^/]+)$", compliance_rule),
         (rf"^{PREFIX}/compliance/device/(?P<name>[^/]+)$", compliance_device),
         (rf"^{PREFIX}/compliance/export\.(?P<kind>csv|xlsx)$", compliance_export),
+        (rf"^{PREFIX}/run/(?P<run_id>[^/]+)/control$", control),
         (rf"^{PREFIX}/(?P<slug>{slugs})$", list_page),
     ]

@@ -7,8 +7,8 @@ from urllib.parse import unquote
 
 from datasette.utils.asgi import NotFound, Response
 
+from reporting.panel import control
 from reporting.panel.common import (
-    IN_PROGRESS,
     RUN_PAGE,
     STATES,
     allowed,
@@ -85,7 +85,11 @@ async def run(datasette: Any, request: Any) -> Response:
         child["url"] = run_url(child["run_id"])
         child["kind"] = json_dict(child.pop("extra")).get("kind")
     parent = found["parent_run_id"] or extra.get("parent_run_id")
-    live = found["status"] in IN_PROGRESS
+    status = control.shown(found, devices, counts)  # a lost run: interrupted (reporting/panel/control.py)
+    live = status in control.LIVE
+    events = await rows(
+        datasette, "select at, event, actor, detail from run_events where run_id = ? order by id", [run_id]
+    )
     return await render(
         datasette,
         request,
@@ -103,6 +107,10 @@ async def run(datasette: Any, request: Any) -> Response:
             "parent_url": run_url(parent) if parent else None,
             "parent": parent,
             "live": live,
+            "status": status,
+            "control": found.get("control"),
+            "can_control": live and control.can_control(datasette, request),
+            "events": events,
             "refresh": refresh_seconds(datasette, request),
             "run_q": q(run_id),
             "now": now_iso(),

@@ -36,7 +36,7 @@ PLUGIN = "confvault-reporting"
 DATABASE = "confvault"
 BADGE_COLUMNS = {"status", "last_status", "current_status", "last_failure_status", "health", "attention"}
 RUN_QUERIES = {"run", "run_failures", "run_report"}
-IN_PROGRESS = ("pending", "running")
+IN_PROGRESS = ("pending", "running", "paused")  # runs not ended (paused: run control)
 # Times (ISO-8601 UTC text) in these columns show in the viewer's local time (confvault.js).
 TIME_SUFFIXES = ("_at", "first_seen", "last_seen", "_seen")
 ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
@@ -128,7 +128,7 @@ async def _in_progress(datasette: Any, query: str, request: Any) -> bool:
     """Whether the page shows a run that has not ended yet (the list: any run)."""
     db = datasette.get_database(DATABASE)
     if query == "recent_runs":
-        sql, params = "select status from runs where status in (?, ?) limit 1", list(IN_PROGRESS)
+        sql, params = "select status from runs where status in (?, ?, ?) limit 1", list(IN_PROGRESS)
     else:
         run_id = request.args.get("run_id") or ""
         if run_id in ("", "latest"):

@@ -194,8 +194,9 @@ def test_sigkill_keeps_finished_devices_and_is_marked_interrupted(lab_env: LabEn
         done = conn.execute("SELECT COUNT(*) FROM executions WHERE status = 'success'").fetchone()[0]
         assert done >= after
         assert conn.execute("SELECT status FROM runs").fetchone()[0] == "running"
-    # the next run finds the dead one and marks it interrupted
-    run_backup(lab_env, tmp_path / "next", "--limit", "vrp-01", db_url=url)
+    # the next run finds the dead one and marks it interrupted (recovery off: it would take
+    # the dead run's unfinished devices and restate its status; tests/integration/test_run_control.py)
+    run_backup(lab_env, tmp_path / "next", "--limit", "vrp-01", "-e", "confvault_recover=off", db_url=url)
     killed = rows(url, "SELECT * FROM runs WHERE run_id != (SELECT run_id FROM runs ORDER BY created_at DESC LIMIT 1)")
     assert [r["status"] for r in killed] == ["interrupted"]
     statuses = rows(
@@ -234,7 +235,8 @@ def test_eight_concurrent_runs_on_one_sqlite_file(lab_env: LabEnv, tmp_path: Pat
         limit = ",".join(hosts[i % len(hosts) : i % len(hosts) + 2])
         procs.append(
             subprocess.Popen(
-                playbook_cmd(lab_env, repo, "--limit", limit),
+                # overlapping limits: one run at a time would refuse the later ones
+                playbook_cmd(lab_env, repo, "--limit", limit, "-e", "confvault_allow_concurrent=true"),
                 env=env,
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,

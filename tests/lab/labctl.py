@@ -151,6 +151,7 @@ class Lab:
         if not self.specs:
             raise LabError(f"{self.inventory} has no hosts on 127.0.0.0/8 with ansible_port: nothing to simulate")
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.connection_log.unlink(missing_ok=True)
         by_engine: dict[str, list[dict[str, Any]]] = {}
         for spec in self.specs:
             if spec["engine"] not in ENGINES:
@@ -172,8 +173,9 @@ class Lab:
         spec_file.write_text(json.dumps([{k: v for k, v in s.items() if k != "engine"} for s in specs], indent=1))
         out_path = self.state_dir / f"{engine}.out"
         with open(out_path, "w") as out, open(self.state_dir / f"{engine}.log", "w") as log:
+            extra = ["--connection-log", str(self.connection_log)] if engine == "asyncssh" else []
             proc = subprocess.Popen(
-                [sys.executable, str(ENGINES[engine]), "--spec", str(spec_file)],
+                [sys.executable, str(ENGINES[engine]), "--spec", str(spec_file), *extra],
                 stdout=out,
                 stderr=log,
                 text=True,
@@ -200,6 +202,22 @@ class Lab:
                 proc.wait(timeout=5)
         self.procs = []
         (self.state_dir / "lab.pids").unlink(missing_ok=True)
+
+    @property
+    def connection_log(self) -> Path:
+        """``<epoch seconds> <host>`` per SSH connection a simulated device accepted (asyncssh engine)."""
+        return self.state_dir / "connections.log"
+
+    def connections(self) -> list[tuple[float, str]]:
+        """Every connection the asyncssh devices accepted so far: (time, host), oldest first."""
+        if not self.connection_log.exists():
+            return []
+        found = []
+        for line in self.connection_log.read_text().splitlines():
+            at, _space, host = line.partition(" ")
+            if host:
+                found.append((float(at), host))
+        return found
 
     def __enter__(self) -> Lab:
         return self.start()

@@ -6,11 +6,15 @@ a backup never fails because its history could not be written.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ansible_collections.confvault.network.plugins.plugin_utils.compliance.runner import RunCompliance
+from ansible_collections.confvault.network.plugins.plugin_utils.control import gate
+from ansible_collections.confvault.network.plugins.plugin_utils.control import state as gate_rules
+from ansible_collections.confvault.network.plugins.plugin_utils.control.heartbeat import Heartbeat
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder import change_notify, notify
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder import events as recording
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import history
@@ -19,6 +23,7 @@ from ansible_collections.confvault.network.plugins.plugin_utils.recorder.notify 
 from ansible_collections.confvault.network.plugins.plugin_utils.storage.git_store import StorageError, read_previous
 
 try:
+    from ansible_collections.confvault.network.plugins.plugin_utils.control import runs as control
     from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.recorder_store import (
         RecorderStore,
         local_pid_alive,
@@ -48,10 +53,16 @@ class RecorderSession:
         notify: NotifyConfig | None = None,
         change_alerts: change_notify.ChangeNotifyConfig | None = None,
         compliance_rules: str | None = None,
+        heartbeat_every: float = 5.0,
+        recover: str = "auto",
     ) -> None:
         self.compliance_rules = compliance_rules
         self.compliance: RunCompliance | None = None  # checks each new version (plugin_utils/compliance)
         self.compliance_changes: list[dict[str, Any]] = []  # devices whose compliance changed, for _notify
+        self.heartbeat_every, self.recover = heartbeat_every, recover
+        self.heartbeat: Heartbeat | None = None
+        self.recovered: list[str] = []  # devices of an earlier lost run this one takes first
+        self.held: dict[str, float] = {}  # devices whose backup started while the run was paused
         self.notify_config = notify or NotifyConfig()
         self.change_config = change_alerts or change_notify.ChangeNotifyConfig()
         self.notified = False
@@ -138,6 +149,7 @@ class RecorderSession:
             self.store.add_pending(run_id, list(self.devices.values()))
             if kind == "retry" and parent_run_id:
                 self.earlier_attempts = history.attempts_by_device(self.store, parent_run_id)
+            self._start_control(run_id, info, kind)
 
         self._guard("open the history database", begin)
         self.run_id = run_id
@@ -145,13 +157,59 @@ class RecorderSession:
         if rules and not self.disabled:
             self.compliance = RunCompliance(str(rules), self.url, self.warn)
 
+    def _start_control(self, run_id: str, info: recording.RunInfo, kind: str | None) -> None:
+        """Run control (plugin_utils/control/): recovery of an earlier lost run, the heartbeat,
+        and the run's id and database for the backup action's pause/cancel check."""
+        earlier = None
+        if kind is None and self.recover == "auto":
+            earlier, self.recovered = control.recoverable(self.store, run_id, info.inventory, self.devices)
+            if earlier and self.recovered:
+                self.parent_run_id = earlier
+                self.say(
+                    f"[confvault] run {run_id} first recovers {len(self.recovered)} unfinished device(s) "
+                    f"of run {earlier} (confvault_recover=off to disable)"
+                )
+            else:
+                earlier, self.recovered = None, []
+        control.started(self.store, run_id, self.heartbeat_every, earlier, self.recovered, info.user)
+        # the engine's URL: a SQLite file's path resolved (~, relative), for the workers' read
+        gate.bind(run_id, self.store.engine.url.render_as_string(hide_password=False))
+        store = self.store
+        self.heartbeat = Heartbeat(
+            lambda: control.beat(store, run_id), self.heartbeat_every, self._control_seen, ("running", None)
+        )
+        self.heartbeat.start()
+
+    def _control_seen(self, seen: tuple[str | None, str | None]) -> None:
+        status, wanted = seen
+        if wanted == "pause" or wanted == "cancel" or status == "paused":
+            what = "cancelling" if wanted == "cancel" else "paused"
+            self.say(f"[confvault] run {self.run_id} {what}: {self.progress.line().split('] ', 1)[1]}")
+        elif status == "running":
+            if self.show_progress:
+                self.say(f"[confvault] run {self.run_id} resumed")
+            run_id, held, self.held = self.run_id or "", self.held, {}
+            for host in held:  # their backups go on now
+                self._guard(
+                    "record the device as running", lambda h=host: self.store.mark_running(run_id, h, time.time())
+                )
+
     def started(self, host: str, action: str, at: float) -> None:
         """A task started on a device: its backup task makes it ``running`` (queued before)."""
         if action not in self.backup_actions or host in self.finished or host not in self.devices:
             return
         if self.run_id and self.store is not None:
             run_id = self.run_id
+            if self.heartbeat is not None and self._guard("read the run's state", lambda: self._held(host, at)):
+                return  # paused: the device waits, unconnected, at the backup action's gate
             self._guard("record the device as running", lambda: self.store.mark_running(run_id, host, at))
+
+    def _held(self, host: str, at: float) -> bool:
+        status, wanted = control.read(self.store, self.run_id or "")
+        if gate_rules.gate(status, wanted) != "wait":
+            return False
+        self.held[host] = at
+        return True
 
     def play_settings(self, cli: Mapping[str, Any], play_vars: Mapping[str, Any], play: Mapping[str, Any]) -> None:
         """The backup play started: record the parameters it runs with (role defaults too)."""
@@ -200,6 +258,8 @@ class RecorderSession:
             self.say(self.progress.line())
 
     def finish(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         if not self.run_id:
             return
         if self.run_error:
@@ -217,7 +277,10 @@ class RecorderSession:
                         is_backup=False,
                     ),
                 )
-            status = self._guard("finish the run", lambda: self.store.finish_run(self.run_id))
+            # an operator's cancel ends the run cancelled, even when no device was left to cancel
+            wanted = self._guard("read the run's state", lambda: control.read(self.store, self.run_id or ""))
+            final = "cancelled" if wanted and wanted[1] == "cancel" else None
+            status = self._guard("finish the run", lambda: self.store.finish_run(self.run_id, final))
         if status and self.parent_run_id:
             parent = self.parent_run_id
             self._guard("reconcile the parent run", lambda: history.reconcile_parent(self.store, parent, self.run_id))
@@ -280,6 +343,8 @@ class RecorderSession:
             self.warn(f"confvault.network.recorder: notification not sent: {problem}")
 
     def cancel(self, reason: str) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         if self.run_id and not self.disabled and self.store is not None:
             self._guard("mark the run cancelled", lambda: self.store.cancel_run(self.run_id, reason))
         for host in set(self.devices) - self.finished:

@@ -2,6 +2,9 @@
 
 Usage: python tests/lab/sim/server.py --spec SPEC.json [--log-level WARNING]
 
+With ``--connection-log FILE``, appends ``<epoch seconds> <host>`` to FILE for every SSH
+connection a device accepts (tests check which devices were contacted, and when).
+
 Prints ``READY <n>`` on stdout once all listeners are bound, runs until SIGTERM or
 SIGINT, then drops every connection and exits 0. Exit 2 on a bad spec or a busy port.
 Binds to 127.0.0.1 only.
@@ -15,6 +18,7 @@ import importlib
 import logging
 import signal
 import sys
+import time
 from functools import partial
 from pathlib import Path
 
@@ -38,14 +42,20 @@ BIND = "127.0.0.1"
 class DeviceServer(asyncssh.SSHServer):
     """Authentication and session creation for one host's listener."""
 
-    def __init__(self, device: Device, live: set[asyncssh.SSHServerConnection]) -> None:
+    def __init__(
+        self, device: Device, live: set[asyncssh.SSHServerConnection], connection_log: Path | None = None
+    ) -> None:
         self._device = device
         self._live = live
         self._conn: asyncssh.SSHServerConnection | None = None
+        self._connection_log = connection_log
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
         self._live.add(conn)
+        if self._connection_log is not None:
+            with open(self._connection_log, "a") as log_file:
+                log_file.write(f"{time.time():.3f} {self._device.host.name}\n")
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._conn is not None:
@@ -73,12 +83,16 @@ class DeviceServer(asyncssh.SSHServer):
 
 
 async def _listen(
-    host: HostSpec, device: Device, key: asyncssh.SSHKey, live: set[asyncssh.SSHServerConnection]
+    host: HostSpec,
+    device: Device,
+    key: asyncssh.SSHKey,
+    live: set[asyncssh.SSHServerConnection],
+    connection_log: Path | None = None,
 ) -> asyncssh.SSHAcceptor:
     return await asyncssh.listen(
         BIND,
         host.port,
-        server_factory=partial(DeviceServer, device, live),
+        server_factory=partial(DeviceServer, device, live, connection_log),
         server_host_keys=[key],
         line_editor=False,
         encoding="utf-8",
@@ -90,12 +104,12 @@ async def _listen(
     )
 
 
-async def serve(hosts: list[HostSpec]) -> int:
+async def serve(hosts: list[HostSpec], connection_log: Path | None = None) -> int:
     key = asyncssh.generate_private_key("ssh-ed25519")  # one key for all hosts: cheap
     render = load_renderer()
     live: set[asyncssh.SSHServerConnection] = set()
     devices = [Device.create(h, PROFILES[h.platform], render) for h in hosts]
-    listens = (_listen(h, d, key, live) for h, d in zip(hosts, devices, strict=True))
+    listens = (_listen(h, d, key, live, connection_log) for h, d in zip(hosts, devices, strict=True))
     results = await asyncio.gather(*listens, return_exceptions=True)
     acceptors = [r for r in results if isinstance(r, asyncssh.SSHAcceptor)]
     failed = [(h, r) for h, r in zip(hosts, results, strict=True) if isinstance(r, BaseException)]
@@ -125,6 +139,7 @@ async def serve(hosts: list[HostSpec]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--spec", required=True, type=Path, help="JSON list of hosts")
+    parser.add_argument("--connection-log", type=Path, help="append '<time> <host>' here for each connection")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -136,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(serve(hosts))
+    return asyncio.run(serve(hosts, args.connection_log))
 
 
 if __name__ == "__main__":

@@ -171,3 +171,23 @@ def test_migration_4_brings_a_version_3_database_up(db_url: str) -> None:
             assert all(xids) if postgres else xids == [None]
     finally:
         db.close()
+
+
+def test_run_control_migration_upgrades_an_older_database(db_url: str) -> None:
+    """Migration 5 (run control) on a database without it: runs.control, runs.heartbeat_every
+    and run_events, as a new database has them."""
+    db = Database(db_url)
+    try:
+        migrations.migrate(db)
+        with db.write() as conn:  # back to the shape before migration 5
+            conn.exec_driver_sql("DROP TABLE run_events")
+            conn.exec_driver_sql("ALTER TABLE runs DROP COLUMN control")
+            conn.exec_driver_sql("ALTER TABLE runs DROP COLUMN heartbeat_every")
+            conn.exec_driver_sql("DELETE FROM schema_migrations WHERE version = 5")
+        assert migrations.migrate(db) == [5]
+        inspector = sa.inspect(db.engine)
+        for table in (schema.runs, schema.run_events):
+            assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.columns.keys())
+        assert "ix_run_events_run_at" in {ix["name"] for ix in inspector.get_indexes("run_events")}
+    finally:
+        db.close()

@@ -88,8 +88,9 @@ def select(
 ) -> tuple[str | None, list[str]]:
     """(run id it is relative to, device names) for a selection.
 
-    - ``unfinished``: devices of the run (with its earlier resumes) that have no successful
-      execution and were not skipped by policy: what a resume must back up, nothing more.
+    - ``unfinished``: devices of the run (with its earlier resumes) that never finished (not
+      started, in flight, interrupted, cancelled): what a resume must back up, nothing more
+      (failed ones are ``failed``'s, for retry_failed or a resume with include failed).
     - ``failed``: devices whose execution failed (failed, timeout, unreachable), ditto.
     - ``never_backed_up``: known devices with no successful execution ever.
     - ``stale``: devices whose last success is older than ``stale_days``.
@@ -102,7 +103,7 @@ def select(
             run_id = resolve_run(store, run)
             statuses = effective_status(conn, run_id)
             wanted = (
-                (lambda st: st not in ("success", "skipped"))
+                (lambda st: st not in ("success", "skipped", *FAILED_STATUSES))
                 if which == "unfinished"
                 else (lambda st: st in FAILED_STATUSES)
             )

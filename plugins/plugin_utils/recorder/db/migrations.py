@@ -107,6 +107,14 @@ def _v4_mirror_and_archive(conn: sa.engine.Connection) -> None:
     stamps.create(conn)
 
 
+def _v5_run_control(conn: sa.engine.Connection) -> None:
+    """Run control (plugin_utils/control/): runs.control and runs.heartbeat_every, and the
+    run_events audit table."""
+    conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN control TEXT")
+    conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN heartbeat_every FLOAT")
+    schema.run_events.create(conn)
+
+
 def _v6_config_changes(conn: sa.engine.Connection) -> None:
     """config_changes: one row per config change of a device (plugin_utils/recorder/changes.py).
     Versions recorded before it have no change rows; the next change of each device has."""
@@ -138,6 +146,7 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "reporting rollups", _v2_reporting_rollups),
     Migration(3, "running executions", _v3_running_executions),
     Migration(4, "mirror and archive", _v4_mirror_and_archive),
+    Migration(5, "run control", _v5_run_control),
     Migration(6, "config changes", _v6_config_changes),
     Migration(7, "compliance", _v7_compliance),
     Migration(8, "last attempt per device", _v8_last_attempt),

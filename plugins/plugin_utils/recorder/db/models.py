@@ -33,7 +33,8 @@ FAILED_STATUSES = ("failed", "timeout", "unreachable")
 # Executions that are done (counted in a run's `completed` total).
 DONE_STATUSES = ("success", "skipped", *FAILED_STATUSES)
 
-RUN_STATUSES = ("pending", "running", "completed", "partial", "failed", "cancelled", "interrupted")
+# paused: an operator paused it (plugin_utils/control/); its controller is alive and waits.
+RUN_STATUSES = ("pending", "running", "paused", "completed", "partial", "failed", "cancelled", "interrupted")
 # A run in one of these states has ended.
 FINAL_RUN_STATUSES = ("completed", "partial", "failed", "cancelled", "interrupted")
 

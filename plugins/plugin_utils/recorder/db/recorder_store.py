@@ -164,7 +164,7 @@ class RecorderStore:
                 sa.update(s.runs)
                 .where(
                     s.runs.c.run_id == run_id,
-                    s.runs.c.status.in_(("pending", "running", "interrupted")),
+                    s.runs.c.status.in_(("pending", "running", "paused", "interrupted")),
                 )
                 .values(status="cancelled", error=reason, completed_at=now)
             )
@@ -192,10 +192,11 @@ class RecorderStore:
     def reconcile_interrupted(
         self, this_host: str, pid_alive: Callable[[int], bool], stale_after: float = 900
     ) -> list[str]:
-        """Mark ``interrupted`` the runs still ``running`` whose controller is gone: this
-        host's runs whose pid is dead, and any run silent for ``stale_after`` seconds."""
-        cutoff = iso(time.time() - stale_after)
+        """Mark ``interrupted`` the runs still ``running`` (or paused) whose controller is
+        gone: this host's runs whose pid is dead, and any run silent for three of its
+        heartbeat intervals (``stale_after`` seconds for runs recorded without one)."""
         r = s.runs
+        live = ("running", "paused")
         with self._lock, self._db.read() as conn:
             running = conn.execute(
                 sa.select(
@@ -204,11 +205,13 @@ class RecorderStore:
                     r.c.controller_pid,
                     r.c.heartbeat_at,
                     r.c.created_at,
-                ).where(r.c.status == "running")
+                    r.c.heartbeat_every,
+                ).where(r.c.status.in_(live))
             ).all()
         gone: dict[str, str] = {}
-        for run_id, host, pid, heartbeat_at, created_at in running:
+        for run_id, host, pid, heartbeat_at, created_at, every in running:
             last = heartbeat_at or created_at
+            cutoff = iso(time.time() - (3 * every if every else stale_after))
             if host == this_host and pid and pid != os.getpid() and not pid_alive(pid):
                 gone[run_id] = f"controller process {pid} on {host} is gone"
             elif last < cutoff:
@@ -218,7 +221,7 @@ class RecorderStore:
             with self._lock, self._db.write() as conn:
                 # Only if still running: another process may have reconciled it already.
                 last = conn.execute(
-                    sa.select(r.c.heartbeat_at).where(r.c.run_id == run_id, r.c.status == "running")
+                    sa.select(r.c.heartbeat_at).where(r.c.run_id == run_id, r.c.status.in_(live))
                 ).scalar()
                 if last is None:
                     continue

@@ -103,6 +103,10 @@ if sa is not None:
         sa.Column("heartbeat_at", _text),
         sa.Column("error", _text),
         sa.Column("change_xid", sa.BigInteger),  # migration 4: changes.py
+        # Run control (migration 5, plugin_utils/control/): what an operator asked of the
+        # live run (NULL, 'pause', 'cancel'), and how often its controller beats (seconds).
+        sa.Column("control", _text),
+        sa.Column("heartbeat_every", sa.Float),
         sa.Index("ix_runs_status_created", "status", "created_at"),
         sa.Index("ix_runs_schedule_created", "awx_schedule_id", "created_at"),
     )
@@ -309,3 +313,16 @@ if sa is not None:
     from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import compliance_tables
 
     COMPLIANCE = compliance_tables.define(metadata)
+    # Run control's audit trail (migration 5): pause, resume, cancel, recover, delete, who
+    # and when. No foreign key: a deleted run's events stay.
+    run_events = sa.Table(
+        "run_events",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("run_id", _text, nullable=False),
+        sa.Column("at", _text, nullable=False),
+        sa.Column("event", _text, nullable=False),
+        sa.Column("actor", _text),
+        sa.Column("detail", _text),
+        sa.Index("ix_run_events_run_at", "run_id", "at"),
+    )
