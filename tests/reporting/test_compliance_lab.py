@@ -172,7 +172,8 @@ def test_a_fix_flips_the_device_with_last_passed_at(lab: dict[str, Any]) -> None
     ]
     # a standing failure keeps the time it started
     first = lab["first_results"][("vrp-01", "vrp-ntp")]
-    assert results(db)[("vrp-01", "vrp-ntp")]["first_failed_at"] == first["first_failed_at"] is not None
+    assert first["first_failed_at"] is not None
+    assert results(db)[("vrp-01", "vrp-ntp")]["first_failed_at"] == first["first_failed_at"]
 
 
 def _waiver(rules: Path, expires: datetime.date) -> None:
