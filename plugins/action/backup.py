@@ -35,7 +35,7 @@ from ansible_collections.confvault.network.plugins.module_utils.settings import 
     normalise_skip_statuses,
 )
 from ansible_collections.confvault.network.plugins.module_utils.validate import DEFAULT_MAX_CONFIG_BYTES
-from ansible_collections.confvault.network.plugins.plugin_utils import lifeline
+from ansible_collections.confvault.network.plugins.plugin_utils import lifeline, role_args
 from ansible_collections.confvault.network.plugins.plugin_utils.control import gate
 from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_store as store
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.base import Transport, TransportError
@@ -78,6 +78,12 @@ class ActionModule(ActionBase):
         self._task_vars = task_vars or {}
         self._transport: Transport | None = None
         started = time.monotonic()
+        # The role's variables against its spec first (role_args.py: Ansible's own check
+        # would be one more task per device), then the task's arguments built from them.
+        wrong = role_args.problems(self._task_vars, self._templar.template)
+        if wrong:
+            problem = Problem("BAD_INPUT", "role variables: " + "; ".join(wrong))
+            return {**result, **_failed(host, problem), "duration": round(time.monotonic() - started, 3)}
         _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         host = str(self._task_vars.get("inventory_hostname", self._play_context.remote_addr))
         # Every setting is checked before any device is contacted (module_utils/settings.py).

@@ -1,6 +1,8 @@
 """The backup role's argument specs (roles/backup/meta/argument_specs.yml): they describe
-every role variable, ansible-doc reads them, and a wrong value fails the play before any
-device is contacted, naming the variable."""
+every role variable, ansible-doc reads them, and a wrong value fails the device before it is
+contacted, naming the variable: in the backup task itself for the collection's playbooks
+(plugins/plugin_utils/role_args.py), in Ansible's own validation task for a playbook that
+uses the role directly."""
 
 from __future__ import annotations
 
@@ -41,7 +43,9 @@ def test_ansible_doc_reads() -> None:
         assert name in result.output, f"{name} missing from ansible-doc:\n{result.output}"
 
 
-def _play(tmp_path: Path, hosts: dict[str, dict[str, Any]], *args: str) -> tuple[int, dict[str, dict[str, Any]], str]:
+def _play(
+    tmp_path: Path, hosts: dict[str, dict[str, Any]], *args: str, playbook: str = "confvault.network.backup"
+) -> tuple[int, dict[str, dict[str, Any]], str]:
     """Run the backup playbook; no device listens, so only what runs before the backup can pass.
     Returns rc, {task name: {host: result}} and the output."""
     inventory = tmp_path / "inventory.yml"
@@ -65,7 +69,7 @@ def _play(tmp_path: Path, hosts: dict[str, dict[str, Any]], *args: str) -> tuple
     proc = subprocess.run(
         [
             str(VENV_BIN / "ansible-playbook"),
-            "confvault.network.backup",
+            playbook,
             "-i",
             str(inventory),
             "-e",
@@ -117,15 +121,38 @@ def _validation(tasks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     ],
     ids=["int", "choice", "bool-and-float"],
 )
-def test_wrong_value_fails_the_play_with_a_clear_message(
+def test_wrong_value_fails_the_device_with_a_clear_message(
     tmp_path: Path, extra: dict[str, str], problems: list[str]
 ) -> None:
     rc, tasks, output = _play(tmp_path, {"ios-01": {"ansible_network_os": "cisco.ios.ios"}}, "-e", json.dumps(extra))
     assert rc != 0, output
-    result = _validation(tasks)["ios-01"]
-    assert result["failed"] is True and result["msg"].startswith("Validation of arguments failed"), result
+    assert not [n for n in tasks if n.startswith(VALIDATION)], tasks  # no second task per device
+    result = tasks["Back up the running configuration"]["ios-01"]
+    # BAD_INPUT, not UNREACHABLE (nothing listens on port 9): checked before any connection
+    assert result["failed"] is True and result["error_code"] == "BAD_INPUT", result
+    assert result["msg"].startswith("ios-01: [BAD_INPUT] role variables: "), result
     for problem in problems:
         assert problem in result["msg"], result["msg"]
+
+
+def test_a_playbook_using_the_role_directly_keeps_ansibles_own_check(tmp_path: Path) -> None:
+    playbook = tmp_path / "site.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [{"name": "Back up", "hosts": "all", "gather_facts": False, "roles": ["confvault.network.backup"]}]
+        )
+    )
+    rc, tasks, output = _play(
+        tmp_path,
+        {"ios-01": {"ansible_network_os": "cisco.ios.ios"}},
+        "-e",
+        json.dumps({"confvault_retries": "many"}),
+        playbook=str(playbook),
+    )
+    assert rc != 0, output
+    result = _validation(tasks)["ios-01"]
+    assert result["failed"] is True and result["msg"].startswith("Validation of arguments failed"), result
+    assert "argument 'confvault_retries' is of type str and we were unable to convert to int" in result["msg"]
     assert "Back up the running configuration" not in tasks  # stopped before any device was contacted
 
 
@@ -139,9 +166,6 @@ def test_good_values_pass_and_an_unknown_platform_keeps_its_own_error(tmp_path: 
         "-e",
         "confvault_retries=0 confvault_redact=no confvault_transport=network_cli confvault_skip_statuses=offline",
     )
-    validation = _validation(tasks)
-    for host in ("ios-01", "bad-platform"):
-        assert validation[host].get("failed") is not True, validation[host]
     backup = tasks["Back up the running configuration"]
     bad = backup["bad-platform"]
     assert bad["failed"] is True and bad["msg"].startswith("bad-platform: [UNSUPPORTED_PLATFORM]"), bad

@@ -28,6 +28,8 @@ def test_galaxy_build(tmp_path: Path) -> None:
         "plugins/terminal/vrp.py",
         "plugins/cliconf/rgos.py",
         "roles/backup/tasks/main.yml",
+        "roles/backup/tasks/backup.yml",
+        "roles/backup/meta/argument_specs.yml",  # read by plugin_utils/role_args.py
         "playbooks/backup.yml",
         "meta/runtime.yml",
         "playbooks/compliance.yml",
