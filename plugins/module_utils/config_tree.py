@@ -22,20 +22,27 @@ files or the network; text in, tree out.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-try:
-    from hier_config import Platform as _HierPlatform
-    from hier_config import get_hconfig as _get_hconfig
-    from hier_config.exceptions import DuplicateChildError as _DuplicateChild
-except ImportError:  # the block rule then serves every platform (documented in requirements.txt)
-    _HierPlatform = None  # type: ignore[assignment,misc]
-    _get_hconfig = None  # type: ignore[assignment]
-    _DuplicateChild = ValueError  # type: ignore[assignment,misc]
+
+@functools.lru_cache(maxsize=1)
+def _hier_config() -> tuple[Any, Any, type[Exception]] | None:
+    """hier-config's (Platform, get_hconfig, DuplicateChildError), imported on first use: it
+    brings pydantic (~0.17 s), which a run with no changed config never needs. None when it
+    is not installed (the block rule then serves every platform; requirements.txt pins it)."""
+    try:
+        from hier_config import Platform, get_hconfig
+        from hier_config.exceptions import DuplicateChildError
+    except ImportError:
+        return None
+    return Platform, get_hconfig, DuplicateChildError
+
 
 # Platforms hier-config parses faithfully (checked on tests/fixtures/configs/*.cfg).
 HIER_CONFIG_DRIVERS = {"ios": "CISCO_IOS", "nxos": "CISCO_NXOS", "eos": "ARISTA_EOS", "vrp": "HUAWEI_VRP"}
@@ -68,10 +75,12 @@ def parse(platform: str, text: str) -> Node:
     if platform in BRACE_PLATFORMS:
         return parse_braces(text)
     driver = HIER_CONFIG_DRIVERS.get(platform)
-    if driver and _get_hconfig is not None:
+    hier = _hier_config() if driver else None
+    if driver and hier is not None:
+        hier_platform, get_hconfig, duplicate_child = hier
         try:
-            return _from_hier_config(_get_hconfig(getattr(_HierPlatform, driver), text))
-        except (_DuplicateChild, ValueError):
+            return _from_hier_config(get_hconfig(getattr(hier_platform, driver), text))
+        except (duplicate_child, ValueError):
             pass  # documented above: the block rule reads the same config
     return parse_blocks(text)
 

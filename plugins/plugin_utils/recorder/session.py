@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ansible_collections.confvault.network.plugins.plugin_utils.compliance.runner import RunCompliance
 from ansible_collections.confvault.network.plugins.plugin_utils.control import gate
 from ansible_collections.confvault.network.plugins.plugin_utils.control import state as gate_rules
 from ansible_collections.confvault.network.plugins.plugin_utils.control.heartbeat import Heartbeat
@@ -40,6 +39,10 @@ HostRow = tuple[str, Mapping[str, Any], Mapping[str, Any], Iterable[str]]  # nam
 RUN_CHECK_ACTIONS = frozenset({"confvault.network.inventory_check"})
 
 
+# How stale the recorder's view of a pause may be (display only: the gate reads its own).
+CONTROL_READ_EVERY = 0.5
+
+
 class RecorderSession:
     def __init__(
         self,
@@ -57,11 +60,12 @@ class RecorderSession:
         recover: str = "auto",
     ) -> None:
         self.compliance_rules = compliance_rules
-        self.compliance: RunCompliance | None = None  # checks each new version (plugin_utils/compliance)
+        self.compliance: Any = None  # a compliance.runner.RunCompliance when rules are set  # checks each new version (plugin_utils/compliance)
         self.compliance_changes: list[dict[str, Any]] = []  # devices whose compliance changed, for _notify
         self.heartbeat_every, self.recover = heartbeat_every, recover
         self.heartbeat: Heartbeat | None = None
         self.recovered: list[str] = []  # devices of an earlier lost run this one takes first
+        self._control: tuple[float, tuple[Any, Any]] | None = None  # (read at, control.read())
         self.held: dict[str, float] = {}  # devices whose backup started while the run was paused
         self.notify_config = notify or NotifyConfig()
         self.change_config = change_alerts or change_notify.ChangeNotifyConfig()
@@ -155,6 +159,10 @@ class RecorderSession:
         self.run_id = run_id
         rules = extra_vars.get("confvault_compliance_rules") or self.compliance_rules  # -e wins
         if rules and not self.disabled:
+            # imported here: the rule engine and its parser cost ~0.5 s to import, for nothing
+            # in a run without rules
+            from ansible_collections.confvault.network.plugins.plugin_utils.compliance.runner import RunCompliance
+
             self.compliance = RunCompliance(str(rules), self.url, self.warn)
 
     def _start_control(self, run_id: str, info: recording.RunInfo, kind: str | None) -> None:
@@ -181,6 +189,7 @@ class RecorderSession:
         self.heartbeat.start()
 
     def _control_seen(self, seen: tuple[str | None, str | None]) -> None:
+        self._control = (time.monotonic(), seen)  # what _held() reads, fresh from the heartbeat
         status, wanted = seen
         if wanted == "pause" or wanted == "cancel" or status == "paused":
             what = "cancelling" if wanted == "cancel" else "paused"
@@ -205,7 +214,13 @@ class RecorderSession:
             self._guard("record the device as running", lambda: self.store.mark_running(run_id, host, at))
 
     def _held(self, host: str, at: float) -> bool:
-        status, wanted = control.read(self.store, self.run_id or "")
+        """Whether the run is paused as the device's task starts (then it shows queued: the
+        backup action waits at its own gate, which reads the database itself). The state is
+        read at most every CONTROL_READ_EVERY seconds, not once per device."""
+        now = time.monotonic()
+        if self._control is None or now - self._control[0] >= CONTROL_READ_EVERY:
+            self._control = (now, control.read(self.store, self.run_id or ""))
+        status, wanted = self._control[1]
         if gate_rules.gate(status, wanted) != "wait":
             return False
         self.held[host] = at
@@ -237,7 +252,10 @@ class RecorderSession:
             return  # other tasks only matter when they stop the device
         info = recording.execution_info(self.run_id or "", host, outcome, result, is_backup=is_backup)
         if is_backup and result.get("redacted") and info.path and info.sha256:
-            info.config_text = _read(info.path)
+            path = info.path  # read only if the device's latest recorded version differs
+            info.config_loader = lambda: _read(path)
+            if self.compliance is not None:
+                info.load_config()
         if host in self.earlier_attempts:  # a retry carries the original attempts over
             info.attempts = recording.renumber([*self.earlier_attempts[host], *info.attempts])
         self._save(host, info)

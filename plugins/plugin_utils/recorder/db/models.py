@@ -6,6 +6,7 @@ them by hand. Nothing here has a place for a password (SPEC section 4: "Never a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -132,3 +133,14 @@ class ExecutionInfo:
     # The normalised config, ALREADY REDACTED by the backup action, or None. The store
     # keeps it once per sha256; the callback must never take it from a task result.
     config_text: str | None = None
+    # Or how to read it (the stored file), called only when the device's latest recorded
+    # version has another sha256: an unchanged device costs no file read (issue 19).
+    config_loader: Callable[[], str | None] | None = None
+
+    def has_config(self) -> bool:
+        return bool(self.sha256) and (self.config_text is not None or self.config_loader is not None)
+
+    def load_config(self) -> str | None:
+        if self.config_text is None and self.config_loader is not None:
+            self.config_text = self.config_loader()
+        return self.config_text

@@ -298,7 +298,7 @@ class RecorderStore:
                     sa.insert(s.attempts),
                     [rows.attempt_row(execution_id, a) for a in info.attempts],
                 )
-            if info.sha256 and info.config_text is not None:
+            if info.has_config():
                 seen = iso_or_none(info.completed_at or info.started_at) or now
                 self._add_version(conn, info, device_id, seen)
             self._refresh_totals(conn, info.run_id, now)
@@ -315,34 +315,38 @@ class RecorderStore:
 
     @staticmethod
     def _add_version(conn: sa.engine.Connection, info: ExecutionInfo, device_id: int, seen: str) -> None:
-        content = rows.content_row(info.sha256 or "", info.config_text or "")
-        upsert(conn, s.config_contents, content, ["sha256"])  # stored once per sha256
         v = s.config_versions
         latest = conn.execute(
             sa.select(v.c.id, v.c.sha256).where(v.c.device_id == device_id).order_by(v.c.id.desc()).limit(1)
         ).first()
-        if latest is None or latest.sha256 != info.sha256:
-            inserted = conn.execute(
-                sa.insert(v).values(
-                    device_id=device_id,
-                    sha256=info.sha256,
-                    git_commit=info.commit,
-                    run_id=info.run_id,
-                    first_seen=seen,
-                )
-            )
-            version_id = inserted.inserted_primary_key[0]  # lastrowid on SQLite < 3.35 too
-            changes.record_change(  # the change record (changes.py), same transaction
-                conn,
+        if latest is not None and latest.sha256 == info.sha256:
+            return  # unchanged: its text is stored already (the steady-state case: no file read)
+        text = info.load_config()
+        if text is None:
+            return
+        content = rows.content_row(info.sha256 or "", text)
+        upsert(conn, s.config_contents, content, ["sha256"])  # stored once per sha256
+        inserted = conn.execute(
+            sa.insert(v).values(
                 device_id=device_id,
+                sha256=info.sha256,
+                git_commit=info.commit,
                 run_id=info.run_id,
-                version_id=version_id,
-                previous=(latest.id, latest.sha256) if latest is not None else None,
-                sha256=info.sha256 or "",
-                text=info.config_text or "",
-                author=info.extra.get("author"),
-                seen=seen,
+                first_seen=seen,
             )
+        )
+        version_id = inserted.inserted_primary_key[0]  # lastrowid on SQLite < 3.35 too
+        changes.record_change(  # the change record (changes.py), same transaction
+            conn,
+            device_id=device_id,
+            run_id=info.run_id,
+            version_id=version_id,
+            previous=(latest.id, latest.sha256) if latest is not None else None,
+            sha256=info.sha256 or "",
+            text=text,
+            author=info.extra.get("author"),
+            seen=seen,
+        )
 
     @staticmethod
     def _settle_pending(conn: sa.engine.Connection, run_id: str, status: str, code: str, reason: str, now: str) -> None:
