@@ -19,7 +19,7 @@ except ImportError:  # the store raises the clear error; this module is imported
     sa = None  # type: ignore[assignment]
 
 from ansible_collections.confvault.network.plugins.plugin_utils.control import state
-from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import history, rows
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import history, rollups, rows
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import schema as s
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import iso
 
@@ -167,6 +167,8 @@ def delete_run(store: Any, run_id: str, actor: str | None) -> dict[str, int]:
                 .where(s.device_stats.c.device_id == device_id)
                 .values(last_success_at=last.scalar_subquery())
             )
+        for statement in rollups.backfill_last_attempt_statements(sorted(set(device_ids))):
+            conn.exec_driver_sql(statement)  # each device's last attempt, from what remains
         detail = f"{executions} execution(s), {attempts} attempt(s); {versions} config version(s) kept"
         add_event(conn, run_id, "delete", actor, detail)
     return {"executions": executions, "attempts": attempts, "versions_kept": versions}

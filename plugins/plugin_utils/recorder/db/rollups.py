@@ -175,21 +175,27 @@ def backfill_statements() -> list[str]:
     ]
 
 
-def backfill_last_attempt_statements() -> list[str]:
-    """Each device's last attempt and failure streak from its executions (migration 8):
-    one index seek per device for the last attempt, then its failures since the last
-    success."""
+def backfill_last_attempt_statements(device_ids: list[int] | None = None) -> list[str]:
+    """Each device's last attempt and failure streak from its executions (migration 8; and
+    after a run is deleted from history, for its devices only): one index seek per device
+    for the last attempt, then its failures since the last success."""
     started = "e.started_at IS NOT NULL AND e.status NOT IN ('pending', 'running')"
     since = "e.device_id = device_stats.device_id AND e.started_at > COALESCE(device_stats.last_success_at, '')"
+    only = "" if device_ids is None else f"device_id IN ({', '.join(str(int(i)) for i in device_ids) or 'NULL'})"
+    where = f" WHERE {only}" if only else ""
     return [
         "UPDATE device_stats SET last_execution_id = (SELECT e.id FROM executions e "
-        f"WHERE e.device_id = device_stats.device_id AND {started} ORDER BY e.started_at DESC, e.id DESC LIMIT 1)",
+        f"WHERE e.device_id = device_stats.device_id AND {started} ORDER BY e.started_at DESC, e.id DESC LIMIT 1)"
+        + where,
         "UPDATE device_stats SET last_status = (SELECT status FROM executions WHERE id = last_execution_id), "
         "last_error_code = (SELECT error_code FROM executions WHERE id = last_execution_id), "
-        f"last_attempt_at = (SELECT {MOMENT.format(row='executions')} FROM executions WHERE id = last_execution_id)",
-        f"UPDATE device_stats SET consecutive_failures = (SELECT COUNT(*) FROM executions e WHERE {since} "
-        f"AND e.status IN {FAILING_STATUSES}), failing_since = (SELECT MIN(e.started_at) FROM executions e "
-        f"WHERE {since} AND e.status IN {FAILING_STATUSES}) WHERE last_execution_id IS NOT NULL",
+        f"last_attempt_at = (SELECT {MOMENT.format(row='executions')} FROM executions WHERE id = last_execution_id)"
+        + where,
+        # a device with no attempt left has no streak (NULL, as the triggers leave it)
+        "UPDATE device_stats SET consecutive_failures = CASE WHEN last_execution_id IS NULL THEN NULL ELSE "
+        f"(SELECT COUNT(*) FROM executions e WHERE {since} AND e.status IN {FAILING_STATUSES}) END, "
+        "failing_since = CASE WHEN last_execution_id IS NULL THEN NULL ELSE "
+        f"(SELECT MIN(e.started_at) FROM executions e WHERE {since} AND e.status IN {FAILING_STATUSES}) END" + where,
     ]
 
 
