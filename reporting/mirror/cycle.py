@@ -2,10 +2,11 @@
 SQLite copy, move the watermark; and what it cost.
 
 Order: the archivings first (remove the rows they moved out), then the tombstones of the
-compliance tables' deletes (remove those keys, copy again the rows that hold them in this
-snapshot), then every table in stamps.TABLES order, upserted by primary key (runs and
-executions updated in place, config versions and changes appended, the rollups and the
-compliance tables copied). A table the file has no whole copy of yet (the first copy; a
+compliance tables' deletes (remove those keys), then every table in stamps.TABLES order,
+upserted by primary key (runs and executions updated in place, config versions and changes
+appended, the rollups and the compliance tables copied); last, the rows that hold a deleted
+key in this snapshot but were not among those read (written again by a transaction older
+than the watermark: stamps.py). A table the file has no whole copy of yet (the first copy; a
 table a later migration stamped; the delete-tracked tables of a mirror that has not synced
 for longer than the tombstones are kept) is read whole. The watermark saved is the
 snapshot's oldest running transaction, so rows of transactions that commit later are read
@@ -75,22 +76,28 @@ def run_cycle(pg: Any, mirror: Mirror, source_name: str) -> CycleStats:
                 mirror.forget(stale)  # committed with them, should a long copy commit midway
             for table in sorted(stale):
                 mirror.clear(table)  # whatever it holds may include rows deleted since
+            gone: dict[str, set[tuple[Any, ...]]] = {}  # deleted keys, until a row holds them again
             if since is not None:
                 for table, keys in src.tombstones(pg, since, reads).items():
-                    if table in todo:
-                        continue
-                    stats.deleted += mirror.delete_keys(table, src.stamps.DELETES[table], keys)
-                    mirror.upsert(table, src.rows_with_keys(pg, table, keys, reads))
+                    if table not in todo:
+                        stats.deleted += mirror.delete_keys(table, src.stamps.DELETES[table], keys)
+                        gone[table] = set(keys)
             for table in src.stamps.TABLES:
                 if table == "archives":
                     mirror.upsert(table, archives)
                     continue
+                key = [src.columns(table).index(c) for c in src.stamps.DELETES.get(table, ())]
                 for rows in src.changed(pg, table, None if table in todo else since, reads):
                     mirror.upsert(table, rows)
+                    if gone.get(table):
+                        gone[table] -= {tuple(row[i] for i in key) for row in rows}
                     pending += len(rows)
                     if pending >= COMMIT_EVERY:  # the watermark is not saved until the end
                         mirror.commit()
                         pending = 0
+            for table, keys in gone.items():  # deleted, then written again by an older transaction
+                if keys:
+                    mirror.upsert(table, src.rows_with_keys(pg, table, sorted(keys), reads))
         stats.queries, stats.rows, stats.rows_read = reads.queries, dict(reads.rows), reads.total
         stats.watermark = xmin
         stats.seconds = round(time.monotonic() - started, 3)

@@ -17,9 +17,11 @@ waivers, drops the results of rules no longer in scope, rewrites a day's trend r
 tables in ``DELETES`` have an ``AFTER DELETE`` trigger writing a tombstone to
 ``confvault_deletes`` (table, primary key as a JSON array, deleted_at, change_xid stamped
 like a row). Per cycle the mirror reads the tombstones since its watermark (one indexed
-query, usually empty), deletes those keys in its copy, then copies the rows that hold those
-keys in its snapshot again (a delete-and-insert of the same key, such as a day's trend
-rows, survives whatever order the stamps are read in). Tombstones are kept
+query, usually empty) and deletes those keys in its copy before it copies the rows written
+since; a deleted key that a row holds again in its snapshot but that it did not read (written
+by a transaction older than the watermark, which the tombstone's is not) it reads by key. So
+a delete-and-insert of the same key, such as a day's trend rows, survives whatever order the
+stamps are read in. Tombstones are kept
 ``TOMBSTONE_DAYS`` days: the compliance store prunes older ones when it writes the trend
 rows (``prune_sql``); a mirror that has not synced for longer re-copies the ``DELETES``
 tables whole. The copy of config_changes needs none of this: it is append-only.
