@@ -96,7 +96,7 @@ def tombstones(conn: psycopg.Connection[Any], since: int, reads: Reads) -> dict[
     """Per table, the primary keys deleted by transactions >= ``since`` (stamps.DELETES)."""
     reads.queries += 1
     found: dict[str, list[tuple[Any, ...]]] = {}
-    sql = f"SELECT table_name, row_key FROM {stamps.TOMBSTONES} WHERE change_xid >= %s ORDER BY id"
+    sql = f"SELECT table_name, row_ref FROM {stamps.TOMBSTONES} WHERE change_xid >= %s ORDER BY id"
     for table, key in conn.execute(sql, (int(since),)):
         if table in stamps.DELETES:
             found.setdefault(table, []).append(tuple(json.loads(key)))

@@ -219,9 +219,16 @@ def test_a_mirror_that_slept_past_the_tombstones_copies_the_compliance_tables_ag
     service = Service(pg_url, tmp_path / "mirror.db")
     try:
         service.once()
+        engine = sa.create_engine(pg_url)
+        with engine.begin() as conn:  # a tombstone past its days: the next check prunes it
+            conn.exec_driver_sql(
+                f"INSERT INTO {stamps.TOMBSTONES} (table_name, row_ref, deleted_at) "
+                f"VALUES ('compliance_waivers', '[0]', now() - interval '{stamps.TOMBSTONE_DAYS + 1} days')"
+            )
         check_all(rules_file(tmp_path / "v2.yml", ("uplink",), ()), pg_url)
-        engine = sa.create_engine(pg_url)  # as if prune had dropped them: the deletes are forgotten
-        with engine.begin() as conn:
+        with engine.begin() as conn:  # as if they had aged out too: the deletes are forgotten
+            kept = conn.exec_driver_sql(f"SELECT row_ref FROM {stamps.TOMBSTONES}").scalars().all()
+            assert kept and "[0]" not in kept
             conn.exec_driver_sql(f"DELETE FROM {stamps.TOMBSTONES}")
         engine.dispose()
         service._mirror.conn.execute(  # noqa: SLF001 - its last sync, a week ago

@@ -224,7 +224,7 @@ def test_migration_9_stamps_config_changes_and_the_compliance_tables(db_url: str
                 assert stamped and {f"{t}_change" for t in new} | {f"{t}_delete" for t in stamps.DELETES} <= _triggers(
                     conn
                 )
-                tombs = conn.exec_driver_sql(f"SELECT table_name, row_key, change_xid FROM {stamps.TOMBSTONES}").all()
+                tombs = conn.exec_driver_sql(f"SELECT table_name, row_ref, change_xid FROM {stamps.TOMBSTONES}").all()
                 assert [(t, k) for t, k, _x in tombs] == [("compliance_daily", '["2026-01-01", "ntp", ""]')]
                 assert tombs[0][2] > 0
             else:

@@ -15,7 +15,7 @@ Deletes. prune's archive records each archiving in ``archives`` (the mirror remo
 executions). The compliance store deletes rows as a matter of course (a check replaces the
 waivers, drops the results of rules no longer in scope, rewrites a day's trend rows), so the
 tables in ``DELETES`` have an ``AFTER DELETE`` trigger writing a tombstone to
-``confvault_deletes`` (table, primary key as a JSON array, deleted_at, change_xid stamped
+``confvault_deletes`` (table, its primary key as a JSON array in row_ref, deleted_at, change_xid stamped
 like a row). Per cycle the mirror reads the tombstones since its watermark (one indexed
 query, usually empty) and deletes those keys in its copy before it copies the rows written
 since; a deleted key that a row holds again in its snapshot but that it did not read (written
@@ -75,15 +75,15 @@ FUNCTION = (
 )
 TOMBSTONE_DDL = (
     f"CREATE TABLE IF NOT EXISTS {TOMBSTONES} (id BIGSERIAL PRIMARY KEY, table_name TEXT NOT NULL, "
-    "row_key TEXT NOT NULL, deleted_at TIMESTAMPTZ NOT NULL DEFAULT now(), "
+    "row_ref TEXT NOT NULL, deleted_at TIMESTAMPTZ NOT NULL DEFAULT now(), "
     "change_xid BIGINT NOT NULL DEFAULT pg_current_xact_id()::text::bigint)",
     f"CREATE INDEX IF NOT EXISTS ix_{TOMBSTONES}_change_xid ON {TOMBSTONES} (change_xid)",
     f"CREATE INDEX IF NOT EXISTS ix_{TOMBSTONES}_deleted_at ON {TOMBSTONES} (deleted_at)",
-    # The trigger's arguments name the key columns: row_key is their values as a JSON array.
+    # The trigger's arguments name the key columns: row_ref is their values as a JSON array.
     "CREATE OR REPLACE FUNCTION confvault_record_delete() RETURNS trigger LANGUAGE plpgsql AS $$ "
     "DECLARE k jsonb := '[]'::jsonb; c text; "
     "BEGIN FOREACH c IN ARRAY TG_ARGV LOOP k := k || jsonb_build_array(to_jsonb(OLD) -> c); END LOOP; "
-    f"INSERT INTO {TOMBSTONES} (table_name, row_key) VALUES (TG_TABLE_NAME, k::text); RETURN OLD; END $$",
+    f"INSERT INTO {TOMBSTONES} (table_name, row_ref) VALUES (TG_TABLE_NAME, k::text); RETURN OLD; END $$",
 )
 
 
