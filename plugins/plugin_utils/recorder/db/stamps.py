@@ -15,7 +15,7 @@ Deletes. prune's archive records each archiving in ``archives`` (the mirror remo
 executions). The compliance store deletes rows as a matter of course (a check replaces the
 waivers, drops the results of rules no longer in scope, rewrites a day's trend rows), so the
 tables in ``DELETES`` have an ``AFTER DELETE`` trigger writing a tombstone to
-``confvault_deletes`` (table, its primary key as a JSON array in row_ref, deleted_at, change_xid stamped
+``deleted_rows`` (table, its primary key as a JSON array in row_ref, deleted_at, change_xid stamped
 like a row). Per cycle the mirror reads the tombstones since its watermark (one indexed
 query, usually empty) and deletes those keys in its copy before it copies the rows written
 since; a deleted key that a row holds again in its snapshot but that it did not read (written
@@ -66,7 +66,7 @@ DELETES = {
     "compliance_devices": ("device_id",),
     "compliance_daily": ("day", "rule_id", "site"),
 }
-TOMBSTONES = "confvault_deletes"
+TOMBSTONES = "deleted_rows"
 TOMBSTONE_DAYS = 7
 
 FUNCTION = (
