@@ -7,6 +7,7 @@ Never writes: every transaction is ``READ ONLY`` (PostgreSQL refuses a write in 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,36 @@ def snapshot_xmin(conn: psycopg.Connection[Any], reads: Reads) -> int:
     row = conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()
     assert row is not None
     return int(row[0])
+
+
+def tombstones(conn: psycopg.Connection[Any], since: int, reads: Reads) -> dict[str, list[tuple[Any, ...]]]:
+    """Per table, the primary keys deleted by transactions >= ``since`` (stamps.DELETES)."""
+    reads.queries += 1
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    sql = f"SELECT table_name, row_ref FROM {stamps.TOMBSTONES} WHERE change_xid >= %s ORDER BY id"
+    for table, key in conn.execute(sql, (int(since),)):
+        if table in stamps.DELETES:
+            found.setdefault(table, []).append(tuple(json.loads(key)))
+    reads.rows[stamps.TOMBSTONES] = reads.rows.get(stamps.TOMBSTONES, 0) + sum(map(len, found.values()))
+    return found
+
+
+def rows_with_keys(
+    conn: psycopg.Connection[Any], table: str, keys: list[tuple[Any, ...]], reads: Reads
+) -> list[tuple[Any, ...]]:
+    """The rows of ``table`` that hold these primary keys in this snapshot (a key deleted then
+    inserted again)."""
+    names = stamps.DELETES[table]
+    out: list[tuple[Any, ...]] = []
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), BATCH // 10):
+        chunk = unique[start : start + BATCH // 10]
+        match = ", ".join(f"({', '.join(['%s'] * len(names))})" for _key in chunk)
+        sql = f"SELECT {', '.join(columns(table))} FROM {table} WHERE ({', '.join(names)}) IN ({match})"
+        reads.queries += 1
+        out += conn.execute(sql, [v for key in chunk for v in key]).fetchall()
+    reads.rows[table] = reads.rows.get(table, 0) + len(out)
+    return out
 
 
 def changed(

@@ -6,6 +6,7 @@ watermark, written in the same transaction as the rows they describe.
 
 from __future__ import annotations
 
+import calendar
 import json
 import sqlite3
 import time
@@ -63,6 +64,15 @@ class Mirror:
         value = self.state().get("watermark")
         return None if value is None else int(value)
 
+    def copied(self) -> set[str]:
+        """The tables this file holds a whole copy of (the others are read whole next cycle)."""
+        return set(json.loads(self.state().get("tables", "[]")))
+
+    def synced_at(self) -> float | None:
+        """When the last cycle committed (the mirror's clock), in seconds since the epoch."""
+        value = self.state().get("synced_at")
+        return None if value is None else calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S"))
+
     def claim(self, source: str) -> None:
         """Refuse to mix two histories in one file."""
         known = self.state().get("source")
@@ -90,6 +100,24 @@ class Mirror:
         self.begin()
         self.conn.executemany(self._sql[table], rows)
 
+    def forget(self, tables: set[str]) -> None:
+        """No longer count these tables as copied (they are about to be read whole)."""
+        self.begin()
+        kept = json.dumps(sorted(self.copied() - tables))
+        self.conn.execute("INSERT OR REPLACE INTO mirror_state (key, value) VALUES ('tables', ?)", (kept,))
+
+    def clear(self, table: str) -> None:
+        self.begin()
+        self.conn.execute(f"DELETE FROM {table}")
+
+    def delete_keys(self, table: str, names: tuple[str, ...], keys: list[tuple[Any, ...]]) -> int:
+        """Delete the rows with these primary keys (tombstones, recorder/db/stamps.py)."""
+        self.begin()
+        where = " AND ".join(f"{name} = ?" for name in names)
+        before = self.conn.total_changes
+        self.conn.executemany(f"DELETE FROM {table} WHERE {where}", keys)
+        return self.conn.total_changes - before
+
     def remove_archived(self, cutoffs: list[str]) -> int:
         """Delete what each archiving removed from PostgreSQL (and its attempts)."""
         self.begin()
@@ -99,12 +127,14 @@ class Mirror:
             removed += self.conn.execute(f"DELETE FROM executions WHERE id IN ({ARCHIVED})", (cutoff,)).rowcount
         return removed
 
-    def save(self, source: str, watermark: int, stats: dict[str, Any]) -> None:
-        """The new watermark and what the cycle did, in the cycle's transaction; commit."""
+    def save(self, source: str, watermark: int, stats: dict[str, Any], tables: list[str]) -> None:
+        """The new watermark, the tables copied and what the cycle did, in the cycle's
+        transaction; commit."""
         self.begin()
         values = {
             "source": source,
             "watermark": str(watermark),
+            "tables": json.dumps(sorted(tables)),
             "synced_at": iso(time.time()),
             "last_cycle": json.dumps(stats, sort_keys=True),
         }

@@ -70,6 +70,38 @@ LOAD = [
     "'hostname x\n! ' || sha256 || '\n', 45, 2 FROM executions WHERE status = 'success'",
     "INSERT INTO config_versions (device_id, sha256, run_id, first_seen) SELECT device_id, sha256, MIN(run_id), "
     "MIN(started_at) FROM executions WHERE status = 'success' GROUP BY device_id, sha256",
+    # Config changes (one per later version) and compliance: 20 rules over every device, 50
+    # waivers, a trend row per day (up to a year), rule and site.
+    "INSERT INTO config_changes (device_id, run_id, version_id, previous_version_id, previous_sha256, sha256, "
+    "fingerprint, detected_at) SELECT v.device_id, v.run_id, v.id, p.id, p.sha256, v.sha256, md5(v.sha256), "
+    "v.first_seen FROM config_versions v JOIN LATERAL (SELECT id, sha256 FROM config_versions q WHERE "
+    "q.device_id = v.device_id AND q.id < v.id ORDER BY q.id DESC LIMIT 1) p ON true",
+    "INSERT INTO compliance_rules (rule_id, rule_hash, title, severity, file, file_hash, active, first_seen, "
+    "last_seen) SELECT 'rule-' || r, md5(r::text), 'Rule ' || r, 'medium', 'rules.yml', 'f', true, "
+    "'2026-01-01', '2026-01-01' FROM generate_series(1, 20) r",
+    "INSERT INTO compliance_waivers (device, rule_id, reason, expires, file) SELECT 'sw-' || lpad(i::text, 5, '0'), "
+    "'rule-1', 'bench', '2999-12-31', 'rules.yml' FROM generate_series(1, 50) i",
+    "INSERT INTO compliance_results (device_id, rule_id, rule_hash, file_hash, severity, outcome, checked_at) "
+    "SELECT i, 'rule-' || r, md5(r::text), 'f', 'medium', CASE WHEN (i + r) % 10 = 0 THEN 'fail' ELSE 'pass' END, "
+    "'2026-01-01' FROM generate_series(1, :devices) i CROSS JOIN generate_series(1, 20) r",
+    "INSERT INTO compliance_devices (device_id, status, checked_at, since) SELECT i, 'compliant', '2026-01-01', "
+    "'2026-01-01' FROM generate_series(1, :devices) i",
+    "INSERT INTO compliance_daily (day, rule_id, site, checked, compliant) SELECT to_char(now() - "
+    "make_interval(days => d), 'YYYY-MM-DD'), r, 'site-' || s, 20, 18 FROM generate_series(0, LEAST(:days, 365) - 1) d "
+    "CROSS JOIN (SELECT 'rule-' || r AS r FROM generate_series(1, 20) r UNION ALL SELECT '*') rr "
+    "CROSS JOIN generate_series(0, 49) s",
+]
+# A compliance re-check, as the store writes it (compliance/store.py): the waivers replaced,
+# one rule's results gone from every device, today's trend rows rewritten.
+RECHECK = [
+    "DELETE FROM compliance_waivers",
+    "INSERT INTO compliance_waivers (device, rule_id, reason, expires, file) SELECT 'sw-' || lpad(i::text, 5, '0'), "
+    "'rule-1', 'bench', '2999-12-31', 'rules.yml' FROM generate_series(1, 50) i",
+    "DELETE FROM compliance_results WHERE rule_id = 'rule-20'",
+    "CREATE TEMP TABLE today AS SELECT * FROM compliance_daily WHERE day = to_char(now(), 'YYYY-MM-DD')",
+    "DELETE FROM compliance_daily WHERE day = to_char(now(), 'YYYY-MM-DD')",
+    "INSERT INTO compliance_daily (day, rule_id, site, checked, compliant) SELECT day, rule_id, site, checked, "
+    "compliant - 1 FROM today WHERE rule_id <> 'rule-20'",
 ]
 TABLES_WITH_TRIGGERS = ("executions", *stamps.TABLES)
 
@@ -159,7 +191,7 @@ def steady(url: str, path: Path, job: int, rate: float, interval: float) -> dict
     watcher = threading.Thread(target=watch_mirror, args=(path, writer.run_id, stop, seen), daemon=True)
     watcher.start()
     writer.start()
-    while writer.is_alive() or not cycles or cycles[-1]["rows_read"]:
+    while writer.is_alive() or not any(c["rows_read"] for c in cycles) or cycles[-1]["rows_read"]:
         began = time.monotonic()
         before = pg_reads(admin)
         stats = service.once()
@@ -173,6 +205,12 @@ def steady(url: str, path: Path, job: int, rate: float, interval: float) -> dict
     time.sleep(0.5)
     stop.set()
     watcher.join()
+    with admin.connect() as conn:  # a compliance re-check, then the one cycle that copies it
+        conn.exec_driver_sql("BEGIN")
+        for statement in RECHECK:
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql("COMMIT")
+    recheck = service.once()
     service.close()
     admin.dispose()
     lags = sorted(seen[k] - writer.committed[k] for k in writer.committed if k in seen)
@@ -189,6 +227,7 @@ def steady(url: str, path: Path, job: int, rate: float, interval: float) -> dict
         "cycle_seconds_median": statistics.median(c["seconds"] for c in cycles),
         "cycle_seconds_max": max(c["seconds"] for c in cycles),
         "idle_cycle": cycles[-1],
+        "recheck_cycle": recheck.as_dict(),
         "lag_s_median": round(statistics.median(lags), 2) if lags else None,
         "lag_s_p95": round(lags[int(len(lags) * 0.95) - 1], 2) if lags else None,
         "lag_s_max": round(lags[-1], 2) if lags else None,

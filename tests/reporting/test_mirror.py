@@ -73,7 +73,7 @@ def test_first_copy_then_increments_update_in_place(pg_url: str, tmp_path: Path)
         assert first.first_copy and first.rows["executions"] == 53
         assert_same(pg_url, service.path)
         idle = service.once()  # nothing changed: every table asked once, no row read
-        assert (idle.first_copy, idle.rows_read, idle.queries) == (False, 0, 2 + len(stamps.TABLES))
+        assert (idle.first_copy, idle.rows_read, idle.queries) == (False, 0, 3 + len(stamps.TABLES))
 
         store = RecorderStore(pg_url)  # a run goes pending -> running -> success
         try:
@@ -103,7 +103,7 @@ def test_first_copy_then_increments_update_in_place(pg_url: str, tmp_path: Path)
         # Each increment reads what changed (and what the snapshot's running transactions
         # might still change), not the history: a handful of rows.
         for stats in (queued, running, done):
-            assert 0 < stats.rows_read <= 12 and stats.queries == 2 + len(stamps.TABLES), stats
+            assert 0 < stats.rows_read <= 12 and stats.queries == 3 + len(stamps.TABLES), stats
         state = dict(sqlite3.connect(service.path).execute("SELECT key, value FROM mirror_state"))
         assert (
             int(state["watermark"]) == done.watermark and json.loads(state["last_cycle"])["rows_read"] == done.rows_read

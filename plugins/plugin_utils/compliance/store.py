@@ -18,7 +18,7 @@ except ImportError:  # the recorder says what to install (recorder_store.require
     sa = None  # type: ignore[assignment]
 
 from ansible_collections.confvault.network.plugins.module_utils.compliance_rules import RuleSet
-from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import migrations
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import migrations, stamps
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import schema as s
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.dialect import Database, upsert
 
@@ -186,6 +186,8 @@ class ComplianceStore:
         )
         with self._lock, self._db.write() as conn:
             _serialise(conn)
+            if conn.dialect.name == "postgresql":  # the mirror's tombstones of old deletes (stamps.py)
+                conn.exec_driver_sql(stamps.prune_sql())
             conn.execute(sa.delete(daily).where(daily.c.day == day))
             for sql in (by_rule, by_device):
                 rows = conn.execute(sa.text(sql), {"day": day, "yes": True}).mappings().all()

@@ -26,6 +26,22 @@ def test_every_mirrored_table_has_a_change_stamp_and_a_key() -> None:
     ]
 
 
+def test_mirrored_tables_come_after_their_parents_and_deletes_name_their_keys() -> None:
+    for i, name in enumerate(stamps.TABLES):
+        parents = {fk.column.table.name for fk in schema.metadata.tables[name].foreign_keys} - {name}
+        assert parents & set(stamps.TABLES) <= set(stamps.TABLES[:i]), name
+    for name, key in stamps.DELETES.items():
+        assert name in stamps.TABLES
+        assert key == tuple(c.name for c in schema.metadata.tables[name].primary_key.columns), name
+    ddl = stamps.postgresql_ddl(("compliance_daily",))
+    assert ddl[-1] == (
+        "CREATE TRIGGER compliance_daily_delete AFTER DELETE ON compliance_daily FOR EACH ROW "
+        "EXECUTE FUNCTION confvault_record_delete('day', 'rule_id', 'site')"
+    )
+    assert not any(stamps.TOMBSTONES in statement for statement in stamps.postgresql_ddl(("runs",)))
+    assert "interval '7 days'" in stamps.prune_sql()
+
+
 def test_upserts_update_every_column_but_the_key() -> None:
     sql = target._upsert_sql("device_stats")  # noqa: SLF001
     assert sql.startswith("INSERT INTO device_stats (device_id, executions,")

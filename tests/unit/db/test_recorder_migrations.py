@@ -138,10 +138,15 @@ def test_migration_4_brings_a_version_3_database_up(db_url: str) -> None:
     store.record_execution(success(run.run_id, "sw1"))
     store.close()
     db = Database(db_url)
+    later = ("config_changes", *schema.COMPLIANCE)  # migrations 6 and 7 create them, 9 stamps them
     try:
         with db.write() as conn:  # back to version 3's shape
             postgres = conn.dialect.name == "postgresql"
-            for table in stamps.TABLES:
+            for table in reversed(later):
+                conn.exec_driver_sql(f"DROP TABLE {table}")
+            if postgres:
+                conn.exec_driver_sql(f"DROP TABLE {stamps.TOMBSTONES}")
+            for table in (t for t in stamps.TABLES if t not in later):
                 if postgres:
                     conn.exec_driver_sql(f"DROP TRIGGER {table}_change ON {table}")
                 if table != "archives":
@@ -153,8 +158,8 @@ def test_migration_4_brings_a_version_3_database_up(db_url: str) -> None:
                 for ddl in rollups.SQLITE_DDL:
                     conn.exec_driver_sql(ddl.replace(f" AND {rollups.NOT_HELD}", ""))
             conn.exec_driver_sql("DROP TABLE rollup_hold")
-            conn.exec_driver_sql("DELETE FROM schema_migrations WHERE version = 4")
-        assert migrations.migrate(db) == [4]
+            conn.exec_driver_sql("DELETE FROM schema_migrations WHERE version IN (4, 6, 7, 9)")
+        assert migrations.migrate(db) == [4, 6, 7, 9]
         inspector = sa.inspect(db.engine)
         for table in schema.metadata.sorted_tables:
             assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.columns.keys()), table.name
@@ -189,5 +194,60 @@ def test_run_control_migration_upgrades_an_older_database(db_url: str) -> None:
         for table in (schema.runs, schema.run_events):
             assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.columns.keys())
         assert "ix_run_events_run_at" in {ix["name"] for ix in inspector.get_indexes("run_events")}
+    finally:
+        db.close()
+
+
+def _triggers(conn: sa.engine.Connection) -> set[str]:
+    return set(conn.exec_driver_sql("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").scalars())
+
+
+def test_migration_9_stamps_config_changes_and_the_compliance_tables(db_url: str) -> None:
+    """A version-8 database (no change_xid on config_changes nor the compliance tables, no
+    tombstones) gets the columns; on PostgreSQL, the stamp triggers and the delete triggers
+    whose tombstones name the deleted key (recorder/db/stamps.py)."""
+    from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import stamps
+
+    new = ("config_changes", *schema.COMPLIANCE)
+    db = Database(db_url)
+    try:
+        migrations.migrate(db)
+        with db.write() as conn:  # back to version 8's shape
+            postgres = conn.dialect.name == "postgresql"
+            if postgres:
+                conn.exec_driver_sql(f"DROP TABLE {stamps.TOMBSTONES}")
+                conn.exec_driver_sql("DROP FUNCTION confvault_record_delete() CASCADE")
+                for table in new:
+                    conn.exec_driver_sql(f"DROP TRIGGER {table}_change ON {table}")
+            for table in new:
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN change_xid")
+            conn.exec_driver_sql("DELETE FROM schema_migrations WHERE version = 9")
+            conn.exec_driver_sql("INSERT INTO compliance_daily (day, rule_id, site) VALUES ('2026-01-01', 'ntp', '')")
+            if postgres:
+                assert not {f"{t}_change" for t in new} & _triggers(conn)
+        assert migrations.migrate(db) == [9]
+        inspector = sa.inspect(db.engine)
+        for table in new:
+            assert {c["name"] for c in inspector.get_columns(table)} == set(
+                schema.metadata.tables[table].columns.keys()
+            )
+        with db.write() as conn:
+            assert conn.exec_driver_sql("SELECT change_xid FROM compliance_daily").scalar() is None  # older row
+            conn.exec_driver_sql("UPDATE compliance_daily SET checked = 3")
+            conn.exec_driver_sql("DELETE FROM compliance_daily")
+            conn.exec_driver_sql(
+                "INSERT INTO compliance_waivers (rule_id, reason, expires, file) VALUES ('r', 'x', 'y', 'f')"
+            )
+        with db.read() as conn:
+            stamped = conn.exec_driver_sql("SELECT change_xid FROM compliance_waivers").scalar()
+            if postgres:
+                assert stamped and {f"{t}_change" for t in new} | {f"{t}_delete" for t in stamps.DELETES} <= _triggers(
+                    conn
+                )
+                tombs = conn.exec_driver_sql(f"SELECT table_name, row_ref, change_xid FROM {stamps.TOMBSTONES}").all()
+                assert [(t, k) for t, k, _x in tombs] == [("compliance_daily", '["2026-01-01", "ntp", ""]')]
+                assert tombs[0][2] > 0
+            else:
+                assert stamped is None and stamps.TOMBSTONES not in inspector.get_table_names()
     finally:
         db.close()

@@ -99,4 +99,6 @@ def define(metadata: Any) -> dict[str, Any]:
         sa.Column("checked", sa.Integer, nullable=False, server_default="0"),
         sa.Column("compliant", sa.Integer, nullable=False, server_default="0"),
     )
+    for table in (rules, waivers, results, devices, daily):  # migration 9: recorder/db/stamps.py
+        table.append_column(sa.Column("change_xid", sa.BigInteger))
     return {t.name: t for t in (rules, waivers, results, devices, daily)}

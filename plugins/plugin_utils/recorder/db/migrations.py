@@ -118,7 +118,7 @@ def _v5_run_control(conn: sa.engine.Connection) -> None:
 def _v6_config_changes(conn: sa.engine.Connection) -> None:
     """config_changes: one row per config change of a device (plugin_utils/recorder/changes.py).
     Versions recorded before it have no change rows; the next change of each device has."""
-    schema.config_changes.create(conn)
+    schema.config_changes.create(conn, checkfirst=True)
 
 
 def _v7_compliance(conn: sa.engine.Connection) -> None:
@@ -141,6 +141,16 @@ def _v8_last_attempt(conn: sa.engine.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def _v9_mirror_changes_and_compliance(conn: sa.engine.Connection) -> None:
+    """change_xid on config_changes and the compliance tables, stamped on PostgreSQL, and the
+    tombstones of compliance deletes (stamps.py), for the panel's mirror."""
+    inspector = sa.inspect(conn)
+    for table in stamps.TABLES:  # migrations 6 and 7 on an older database made theirs current
+        if inspector.has_table(table) and "change_xid" not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN change_xid BIGINT")
+    stamps.create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "reporting rollups", _v2_reporting_rollups),
@@ -150,6 +160,7 @@ MIGRATIONS: list[Migration] = [
     Migration(6, "config changes", _v6_config_changes),
     Migration(7, "compliance", _v7_compliance),
     Migration(8, "last attempt per device", _v8_last_attempt),
+    Migration(9, "mirror changes and compliance", _v9_mirror_changes_and_compliance),
 ]
 LATEST = max(m.version for m in MIGRATIONS)
 

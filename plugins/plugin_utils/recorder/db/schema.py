@@ -303,6 +303,7 @@ if sa is not None:
         sa.Column("flapping", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("notify", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("detected_at", _text, nullable=False),
+        sa.Column("change_xid", sa.BigInteger),  # migration 9: stamps.py
         sa.Index("ix_config_changes_detected", "detected_at"),
         sa.Index("ix_config_changes_device", "device_id", "id"),
         sa.Index("ix_config_changes_run", "run_id"),
