@@ -314,7 +314,7 @@ async def measure_pages(path: Path, repeat: int) -> list[tuple[str, float, float
     return out
 
 
-async def measure(path: Path, repeat: int) -> list[tuple[str, int, float, float, float]]:
+async def measure(path: Path, repeat: int) -> list[tuple[str, int, float, float, float, float]]:
     from reporting.app import build as build_datasette
 
     ds = build_datasette(path)
@@ -337,8 +337,16 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, int, float, float,
             t = time.perf_counter()
             await ds.client.get(html_url)
             html_ms.append((time.perf_counter() - t) * 1000)
+        html_ms.sort()
         out.append(
-            (f"{label}", count, statistics.median(sql_ms), statistics.median(json_ms), statistics.median(html_ms))
+            (
+                f"{label}",
+                count,
+                statistics.median(sql_ms),
+                statistics.median(json_ms),
+                statistics.median(html_ms),
+                html_ms[min(len(html_ms) - 1, int(len(html_ms) * 0.95))],
+            )
         )
     return out
 
@@ -357,19 +365,20 @@ def main() -> int:
     with sqlite3.connect(args.db) as conn:
         (executions,) = conn.execute("select max(id) from executions").fetchone()
         (devices,) = conn.execute("select count(*) from devices").fetchone()
-    print(f"\n{executions:,} executions, {devices:,} devices; median of {args.repeat}, warm\n")
+    print(f"\n{executions:,} executions, {devices:,} devices; median and p95 of {args.repeat}, warm\n")
     results = asyncio.run(measure(args.db, args.repeat))
-    print(f"{'view':<32} {'rows':>6} {'sql ms':>8} {'json ms':>8} {'html ms':>8}")
-    for label, count, sql_ms, json_ms, html_ms in results:
-        flag = "" if sql_ms <= 100 else "  > 100 ms"
-        print(f"{label:<32} {count:>6} {sql_ms:>8.1f} {json_ms:>8.1f} {html_ms:>8.1f}{flag}")
+    print(f"{'view':<32} {'rows':>6} {'sql ms':>8} {'json ms':>8} {'html ms':>8} {'html p95':>8}")
+    for label, count, sql_ms, json_ms, html_ms, html_p95 in results:
+        flag = "" if max(sql_ms, html_p95) <= 100 else "  > 100 ms"
+        print(f"{label:<32} {count:>6} {sql_ms:>8.1f} {json_ms:>8.1f} {html_ms:>8.1f} {html_p95:>8.1f}{flag}")
     pages = asyncio.run(measure_pages(args.db, args.repeat))
     print(f"\n{'page (HTML)':<32} {'median':>8} {'p95':>8}")
     for label, median, p95 in pages:
         print(f"{label:<32} {median:>8.1f} {p95:>8.1f}{'' if p95 <= 100 else '  > 100 ms'}")
-    slow = [r[0] for r in results if r[2] > 100]
+    slow = [r[0] for r in results if max(r[2], r[5]) > 100] + [p[0] for p in pages if p[2] > 100]
+    total = len(results) + len(pages)
     print(
-        f"\n{len(results) - len(slow)}/{len(results)} views within 100 ms (sql)"
+        f"\n{total - len(slow)}/{total} views and pages within 100 ms (sql median, html p95)"
         + (f"; over: {', '.join(slow)}" if slow else "")
     )
     return 0
