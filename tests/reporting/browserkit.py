@@ -50,6 +50,17 @@ def _open(driver: Any, url: str, ready_css: str, shot: str) -> Any:
     return driver
 
 
+def _after_click(driver: Any, element: Any, ready_css: str, shot: str) -> Any:
+    """Click, wait for the next page (its URL differs: a click only starts the navigation),
+    then as _open."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    before = driver.current_url
+    element.click()
+    WebDriverWait(driver, 15).until(lambda dr: dr.current_url != before)
+    return _open(driver, driver.current_url, ready_css, shot)
+
+
 def _all(driver: Any, css: str) -> list[Any]:
     from selenium.webdriver.common.by import By
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import _all, _open
+from browserkit import _after_click, _all, _open
 from panel_server import serve
 
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
@@ -75,16 +75,6 @@ def changes_server(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> I
         yield panel.base
 
 
-def after_click(driver: Any, element: Any, ready_css: str, shot: str) -> Any:
-    """Click, wait for the next page (its URL differs), then as _open."""
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    before = driver.current_url
-    element.click()
-    WebDriverWait(driver, 15).until(lambda dr: dr.current_url != before)
-    return _open(driver, driver.current_url, ready_css, shot)
-
-
 def rows(driver: Any) -> list[tuple[str, str, str]]:
     """(device, author, flag) of each change shown."""
     return [
@@ -116,18 +106,18 @@ def test_changes_feed_filters_and_links(chromium: Any, changes_server: str) -> N
     from selenium.webdriver.support.ui import Select
 
     Select(d.find_element("css selector", "#cv-filter-site")).select_by_value("par")
-    after_click(d, d.find_element("css selector", "#cv-change-filters button"), "#cv-changes", "panel_changes_par")
+    _after_click(d, d.find_element("css selector", "#cv-change-filters button"), "#cv-changes", "panel_changes_par")
     assert [r[0] for r in rows(d)] == ["par-01"]
 
     # the same change on other devices: its fingerprint
     d = _open(chromium, f"{changes_server}/panel/changes?author=alice", "#cv-changes", "panel_changes_alice")
     assert sorted(r[0] for r in rows(d)) == ["lon-01", "lon-02"]
-    after_click(d, d.find_element("css selector", "tr.cv-change .cv-mono a"), "#cv-changes", "panel_changes_fp")
+    _after_click(d, d.find_element("css selector", "tr.cv-change .cv-mono a"), "#cv-changes", "panel_changes_fp")
     assert sorted(r[0] for r in rows(d)) == ["lon-01", "lon-02"] and "fingerprint=" in d.current_url
 
     # a change opens its device's diff; the timeline shows the author and the revert
     lon2 = next(r for r in _all(d, "tr.cv-change") if r.get_attribute("data-device") == "lon-02")
-    after_click(d, lon2.find_element("css selector", "a.cv-change-link"), "#cv-diff", "panel_change_diff")
+    _after_click(d, lon2.find_element("css selector", "a.cv-change-link"), "#cv-diff", "panel_change_diff")
     assert f"+{NTP}" in d.find_element("css selector", "#cv-diff").text
     assert "by alice" in d.find_element("css selector", "#cv-timeline").text
     d = _open(chromium, f"{changes_server}/panel/device/lon-01", "#cv-timeline", "panel_change_revert")

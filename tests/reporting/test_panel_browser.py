@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import _all, _open
+from browserkit import _after_click, _all, _open
 from known_history import CORE, DURATION, counts, success_rate
 from panel_server import serve
 
@@ -62,7 +62,7 @@ def test_dashboard_shows_the_known_figures_on_one_screen(chromium: Any, server: 
         bars = _all(d, "#cv-trend svg rect.cv-bar")
         assert sum(int(b.get_attribute("data-value")) for b in bars) == sum(week.values())
         # the period is a control: 90 days is a link, not a typed number
-        _all(d, ".cv-segmented a")[2].click()
+        _after_click(d, _all(d, ".cv-segmented a")[2], ".cv-segmented a.cv-active", "panel_dashboard_90d")
         assert d.current_url.endswith("?days=90")
         assert _all(d, ".cv-segmented a.cv-active")[0].text == "90 days"
         failing = {r.find_elements("css selector", "td")[0].text: r.text for r in _all(d, "#cv-failing tbody tr")}
@@ -77,8 +77,7 @@ def test_dashboard_shows_the_known_figures_on_one_screen(chromium: Any, server: 
 def test_a_failing_device_link_opens_its_page_with_the_last_error(chromium: Any, server: str) -> None:
     d = _open(chromium, f"{server}/panel/", "#cv-failing", "panel_dashboard_30d")
     (link,) = [a for a in _all(d, "#cv-failing a.cv-device") if a.text == "edge-01"]
-    link.click()
-    _open(d, d.current_url, "#cv-last-error", "panel_device_failing")
+    _after_click(d, link, "#cv-last-error", "panel_device_failing")
     assert d.current_url == f"{server}/panel/device/edge-01"
     assert _text(d, "#cv-error-code") == "AUTH_FAILED"
     assert _text(d, "#cv-error-message") == "authentication failed"
@@ -99,8 +98,8 @@ def test_picking_two_versions_shows_their_diff(chromium: Any, server: str) -> No
     assert len(versions) == 3  # day 9, day 5, day 0
     Select(_all(d, "#cv-from")[0]).select_by_value(versions[-1])  # the first version
     Select(_all(d, "#cv-to")[0]).select_by_value(versions[0])  # the latest
-    _all(d, "#cv-compare")[0].click()
-    _open(d, d.current_url, "pre.cv-diff", "panel_device_diff")
+    _after_click(d, _all(d, "#cv-compare")[0], "pre.cv-diff", "panel_device_diff")
+    assert f"from={versions[-1]}" in d.current_url, d.current_url
     first, last = CORE[9].replace("{name}", "core-01"), CORE[0].replace("{name}", "core-01")
     removed = sorted(set(first.splitlines()) - set(last.splitlines()))
     added = sorted(set(last.splitlines()) - set(first.splitlines()))
@@ -150,8 +149,7 @@ def test_home_redirects_to_the_dashboard(chromium: Any, server: str) -> None:
     d = _open(chromium, f"{server}/", "section.cv-kpis", "panel_home")
     assert d.current_url == f"{server}/panel/"
     # the raw data stays a click away, with the bar
-    _all(d, "a.cv-nav-raw")[0].click()
-    _open(d, d.current_url, "nav.cv-nav", "panel_raw")
+    _after_click(d, _all(d, "a.cv-nav-raw")[0], "nav.cv-nav", "panel_raw")
     assert d.current_url == f"{server}/confvault"
 
 
@@ -159,8 +157,7 @@ def test_an_awkward_device_name_has_its_page(chromium: Any, awkward_server: str)
     d = _open(chromium, f"{awkward_server}/panel/devices", "#cv-list", "panel_awkward_devices")
     (link,) = [a for a in _all(d, "td.col-device a") if a.text == "sw+1"]
     assert link.get_attribute("href").endswith("/panel/device/sw%2B1")
-    link.click()
-    _open(d, d.current_url, "pre.cv-diff", "panel_awkward_device")
+    _after_click(d, link, "pre.cv-diff", "panel_awkward_device")
     assert _text(d, "h1") == "sw+1"
     assert [s.text for s in _all(d, "pre.cv-diff .cv-add")] == ["+ntp server 10.0.0.1"]
 
