@@ -133,7 +133,7 @@ def kpi(html: str, name: str) -> int:
 
 def assert_panel_shows(url: str, mirror: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     want = expected(url)
-    assert {d: v for d, v in want["compliance_devices"].items()} == {
+    assert dict(want["compliance_devices"]) == {
         d: "non-compliant"
         if d in {n for (n, _s), (st, _f) in want["status"].items() if st == "non-compliant"}
         else "compliant"
