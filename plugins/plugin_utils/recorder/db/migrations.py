@@ -84,11 +84,8 @@ def _v3_running_executions(conn: sa.engine.Connection) -> None:
     """executions.created_at (when the run queued it; NULL for older rows), and the rollup
     triggers again: a ``running`` execution (its task started) counts once it ends."""
     conn.exec_driver_sql("ALTER TABLE executions ADD COLUMN created_at TEXT")
-    if conn.dialect.name == "sqlite":
-        for name in rollups.SQLITE_TRIGGERS:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
     schema.rollup_hold.create(conn, checkfirst=True)  # the triggers read it (migration 4)
-    rollups.create_triggers(conn)  # PostgreSQL: CREATE OR REPLACE the function
+    rollups.replace_triggers(conn)
 
 
 def _v4_mirror_and_archive(conn: sa.engine.Connection) -> None:
@@ -100,10 +97,7 @@ def _v4_mirror_and_archive(conn: sa.engine.Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN change_xid BIGINT")
     schema.archives.create(conn, checkfirst=True)
     schema.rollup_hold.create(conn, checkfirst=True)
-    if conn.dialect.name == "sqlite":
-        for name in rollups.SQLITE_TRIGGERS:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    rollups.create_triggers(conn)
+    rollups.replace_triggers(conn)
     stamps.create(conn)
 
 
@@ -133,10 +127,7 @@ def _v8_last_attempt(conn: sa.engine.Connection) -> None:
     types = {"last_execution_id": "INTEGER", "consecutive_failures": "INTEGER"}
     for column in rollups.LAST_COLUMNS:
         conn.exec_driver_sql(f"ALTER TABLE device_stats ADD COLUMN {column} {types.get(column, 'TEXT')}")
-    if conn.dialect.name == "sqlite":
-        for name in rollups.SQLITE_TRIGGERS:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    rollups.create_triggers(conn)
+    rollups.replace_triggers(conn)
     for statement in rollups.backfill_last_attempt_statements():
         conn.exec_driver_sql(statement)
 

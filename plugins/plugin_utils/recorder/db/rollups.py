@@ -204,3 +204,12 @@ def create_triggers(conn: Any) -> None:
     ddl = {"sqlite": SQLITE_DDL, "postgresql": POSTGRESQL_DDL}.get(conn.dialect.name, ())
     for statement in ddl:
         conn.exec_driver_sql(statement)
+
+
+def replace_triggers(conn: Any) -> None:
+    """Install the current triggers over older ones (the migrations that change them): SQLite
+    creates them IF NOT EXISTS, so its old ones go first; PostgreSQL replaces its function."""
+    if conn.dialect.name == "sqlite":
+        for name in SQLITE_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    create_triggers(conn)
