@@ -9,10 +9,13 @@ from urllib.parse import quote, urlencode
 
 from datasette.utils.asgi import Response
 
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import rollups
+
 DATABASE = "confvault"
 PREFIX = "/panel"
 FAILURES = ("failed", "timeout", "unreachable")
-FAILING = (*FAILURES, "interrupted")  # a device whose last attempt ended so is failing
+# a device whose last attempt ended so is failing: the rollup triggers' own list
+FAILING = rollups.FAILING
 IN_PROGRESS = ("pending", "running")
 STALE_DAYS = 7
 TREND_CHOICES = (7, 30, 90)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import rollups
 from reporting.panel.common import FAILING, STALE_DAYS, device_url, now_iso, one, rows, run_url
 
-FAILING_SQL = "(" + ", ".join(f"'{s}'" for s in FAILING) + ")"
+FAILING_SQL = rollups.FAILING_STATUSES
 # One row per device: its last finished attempt and failure streak, as the rollup holds them.
 DEVICE_STATE_SQL = """
 select d.id, d.name, d.address, d.platform, d.vendor, d.site, d.status as inventory_status,

@@ -90,7 +90,9 @@ def apply_statements(row: str, sign: str) -> list[str]:
     ]
 
 
-FAILING_STATUSES = "('failed', 'timeout', 'unreachable', 'interrupted')"
+# A device whose last attempt ended so is failing (the panel's states read the same list).
+FAILING = ("failed", "timeout", "unreachable", "interrupted")
+FAILING_STATUSES = "(" + ", ".join(f"'{status}'" for status in FAILING) + ")"
 LAST_COLUMNS = (
     "last_execution_id",
     "last_status",
