@@ -33,6 +33,7 @@ class Measure:
     rc: int
     killed: str = ""  # "", "memory" or "timeout": the tree was killed by the meter
     peak_procs: int = 0  # most processes of the tree seen alive at once
+    sys_cpu: float = 0.0  # the system (kernel) part of cpu: forks, page faults, sockets
 
 
 def _stat(pid: str) -> tuple[int, str, int] | None:
@@ -194,4 +195,5 @@ def run(
         tree.reap()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measure(wall, cpu, peak / 1024, rc, killed, peak_procs)
+    sys_cpu = after.ru_stime - before.ru_stime
+    return Measure(wall, cpu, peak / 1024, rc, killed, peak_procs, sys_cpu)

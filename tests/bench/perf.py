@@ -243,6 +243,7 @@ class Bench:
             check.problems,
             round(sim_cpu, 3),
             round(load, 2),
+            sys_cpu=round(m.sys_cpu, 3),
         )
         if big:
             result.task_seconds, result.task_wall = task_times(contender, run_dir)
@@ -557,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
                         all_results.append(r)
                         print(
                             f"  N={n} {contender} run {run_no}{' (first: stores)' if not run_no else ''}: "
-                            f"wall {r.wall:.1f} s, CPU {r.cpu:.1f} s ({r.cpu / n:.3f}/device), "
+                            f"wall {r.wall:.1f} s, CPU {r.cpu:.1f} s ({r.cpu / n:.3f}/device, system {r.sys_cpu:.1f} s), "
                             f"peak PSS {r.peak_pss_mib:.0f} MiB ({r.peak_procs} procs), ok {r.ok}/{n}, "
                             f"sim CPU {r.sim_cpu:.2f} s, load {r.load_before:.2f}, {r.status()}",
                             flush=True,

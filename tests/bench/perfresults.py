@@ -71,6 +71,7 @@ class Result:
     problems: dict[str, int]
     sim_cpu: float
     load_before: float
+    sys_cpu: float = 0.0  # the kernel's part of cpu
     task_seconds: float | None = None  # --big-config-kb: the backup task's own duration
     task_wall: float | None = None  # --big-config-kb: the task's wall in the play (json callback)
     note: str = ""

@@ -60,8 +60,9 @@ def breakdown(path: Path) -> tuple[Counter[str], Counter[str]]:
         stack, _sep, count = line.rpartition(" ")
         if not count.isdigit():
             continue
-        if not stack.startswith("process ") or "ansible-playbook" not in stack.split(";", 1)[0]:
-            continue  # not a contender's Python process (py-spy itself, a helper)
+        if not stack.startswith("process ") or "py-spy" in stack.split(";", 1)[0]:
+            continue  # not a contender's Python process (py-spy itself); py-spy may
+            # label the run's root (ansible-playbook) with an empty command line
         kind = next((k for k, rx in KINDS if rx.search(stack)), "other")
         side = workers if WORKER.search(stack) else controller
         side[kind] += int(count)
