@@ -15,7 +15,9 @@ import os
 import time
 from typing import Any
 
-from ansible.errors import AnsibleError
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.confvault.network.plugins.filter.platform_problem import platform_problem
@@ -79,12 +81,16 @@ class ActionModule(ActionBase):
         self._transport: Transport | None = None
         started = time.monotonic()
         # The role's variables against its spec first (role_args.py: Ansible's own check
-        # would be one more task per device), then the task's arguments built from them.
-        wrong = role_args.problems(self._task_vars, self._templar.template)
+        # would be one more task per device), then the arguments built from them: the role's
+        # task passes none (each would be a Jinja template compiled in every worker).
+        template = self._templar.template
+        given, values, wrong = role_args.checked(self._task_vars, template)
         if wrong:
             problem = Problem("BAD_INPUT", "role variables: " + "; ".join(wrong))
             return {**result, **_failed(host, problem), "duration": round(time.monotonic() - started, 3)}
-        _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        status_var = role_args.STATUS_VARIABLE
+        status = template(self._task_vars[status_var]) if status_var in self._task_vars else None
+        args = self._arguments({**role_args.task_arguments(given, values, status), **self._task.args})
         host = str(self._task_vars.get("inventory_hostname", self._play_context.remote_addr))
         # Every setting is checked before any device is contacted (module_utils/settings.py).
         args["skip_statuses"] = normalise_skip_statuses(args["skip_statuses"])
@@ -104,6 +110,17 @@ class ActionModule(ActionBase):
                 self._transport.close()
         result["duration"] = round(time.monotonic() - started, 3)
         return result
+
+    def _arguments(self, provided: dict[str, Any]) -> dict[str, Any]:
+        """The arguments checked and converted by ARGUMENT_SPEC, as ActionBase's own
+        validate_argument_spec does for the task's arguments alone."""
+        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(provided)
+        if validation.error_messages:
+            message = validation.errors.msg
+            if isinstance(validation.errors.errors[0], UnsupportedError):
+                message = f"Unsupported parameters for ({self._load_name}) module: {message}"
+            raise AnsibleActionFail(message, obj=self._task.args)
+        return {**provided, **validation.validated_parameters}
 
     def _backup(self, host: str, args: dict[str, Any], started: float) -> dict[str, Any]:
         try:
