@@ -217,3 +217,52 @@ def test_junos_author_and_a_secret_looking_author_is_redacted():
     )
     prepared = prepare(ios, resolve("ios"))
     assert isinstance(prepared, Prepared) and prepared.author and "CANARY" not in prepared.author
+
+
+# Volatile lines of every platform, and lines that look like them but are config (a
+# description quoting one, an indented copy, a prefix of one).
+_LOOKALIKES = [
+    " description Building configuration...",
+    "! Last configuration change",
+    "ntp clock-period",
+    "ntp clock-period 17208 extra",
+    "Current configuration : many bytes",
+    "## Last commit: 2026-11-30 by admin",
+    "  ## Last changed: 2026-11-30",
+    "!Time: Mon Nov 30 10:00:00 2026",
+    "hostname core1",
+    "",
+]
+
+
+@pytest.mark.parametrize("platform", supported(), ids=str)
+def test_volatile_lines_go_in_one_match_as_with_each_pattern(platform):
+    """strip_volatile joins a platform's volatile patterns into one: the same lines go as
+    when each pattern is tried in turn (the plain definition)."""
+    from ansible_collections.confvault.network.plugins.module_utils.normalize import strip_volatile
+
+    p = resolve(platform)
+    samples = [_line for rx in p.volatile for _line in _examples(rx.pattern)] + _LOOKALIKES
+    text = "\n".join(samples)
+    expected = "\n".join(line for line in samples if not any(rx.match(line) for rx in p.volatile))
+    assert strip_volatile(text, p) == expected
+
+
+def _examples(pattern: str) -> list[str]:
+    """A few lines a volatile pattern is written for, made from its own text."""
+    literal = pattern.lstrip("^").rstrip("$")
+    for token, value in ((r"\s*", " "), (r"\s+", " "), (r"\d+", "12345"), (r".*", "10:12:01 UTC by admin"), ("\\", "")):
+        literal = literal.replace(token, value)
+    return [literal, literal + "  ", " " + literal]
+
+
+def test_volatile_patterns_with_a_backreference_are_tried_one_by_one():
+    import re
+    from dataclasses import replace
+
+    from ansible_collections.confvault.network.plugins.module_utils.normalize import _any_of, strip_volatile
+
+    echo = (re.compile(r"^(\w+) \1$", re.M), re.compile(r"^ntp clock-period \d+$", re.M))
+    assert _any_of(echo) is None
+    p = replace(resolve("ios"), volatile=echo)
+    assert strip_volatile("ab ab\nab cd\nntp clock-period 5\nend", p) == "ab cd\nend"
