@@ -40,6 +40,7 @@ from ansible_collections.confvault.network.plugins.module_utils.validate import 
 from ansible_collections.confvault.network.plugins.plugin_utils import lifeline, role_args
 from ansible_collections.confvault.network.plugins.plugin_utils.control import gate
 from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_store as store
+from ansible_collections.confvault.network.plugins.plugin_utils.storage import prepared_memo
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.base import Transport, TransportError
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.netmiko_session import NetmikoTransport
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.network_cli import NetworkCliTransport
@@ -146,13 +147,16 @@ class ActionModule(ActionBase):
             os.path.expanduser(args["backup_dir"] or os.environ.get("CONFVAULT_BACKUP_DIR") or DEFAULT_BACKUP_DIR)
         )
         try:
-            previous = store.read_previous(os.path.join(repo, store.file_name(host)))
+            file_name = store.file_name(host)
+            previous = store.read_previous(os.path.join(repo, file_name))
         except store.StorageError as exc:
             return _failed(host, Problem("STORAGE_ERROR", str(exc)), platform)
         deadline = started + args["timeout"]
         transport = self._transport
         command = args["command"] or platform.config_command
         previous_size = len(previous.encode("utf-8")) if previous else None
+        # The same config as last time is not redacted again (prepared_memo.py).
+        memo = prepared_memo.DeviceMemo(repo, file_name, previous, platform.network_os)
 
         def attempt() -> Prepared | Problem:
             try:
@@ -167,6 +171,7 @@ class ActionModule(ActionBase):
                 min_size_ratio=args["min_size_ratio"],
                 max_bytes=args["max_config_bytes"],
                 prompt=transport.prompt,
+                recall=memo.recall,
             )
 
         outcome = run_attempts(
@@ -191,6 +196,8 @@ class ActionModule(ActionBase):
             )
         except store.StorageError as exc:
             return _failed(host, Problem("STORAGE_ERROR", str(exc)), platform, attempts=attempts)
+        if args["redact"] and not self._task.check_mode:
+            memo.remember(saved.sha256, outcome.value.redactions)
         out: dict[str, Any] = {
             "changed": saved.changed,
             "path": saved.path,

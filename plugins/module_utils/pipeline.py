@@ -8,6 +8,7 @@ becomes a Problem that may be stored, printed or sent.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import Problem, classify_message
@@ -35,11 +36,14 @@ def prepare(
     min_size_ratio: float = DEFAULT_MIN_SIZE_RATIO,
     max_bytes: int = DEFAULT_MAX_CONFIG_BYTES,
     prompt: str | None = None,
+    recall: Callable[[str], tuple[str, int] | None] | None = None,
 ) -> Prepared | Problem:
     """Normalise, judge and redact one answer, or say why it must not be stored.
 
     ``previous_size`` is the size of the stored backup, which is redacted unless redaction
-    was off: the size check runs on the text as it would be stored.
+    was off: the size check runs on the text as it would be stored. ``recall``, given the
+    normalised text, may return its redacted text and count as they were made before
+    (plugin_utils/storage/prepared_memo.py), instead of redacting it again.
     """
     if len(raw) > max_bytes:  # characters <= bytes: a cheap first bound
         return too_large(platform, max_bytes)
@@ -49,7 +53,8 @@ def prepare(
         return safe(problem, platform)
     count = 0
     if redact_secrets:
-        text, count = redact(text, platform.short)
+        known = recall(text) if recall is not None else None
+        text, count = known if known is not None else redact(text, platform.short)
     problem = check_size(len(text.encode("utf-8")), previous_size, min_size_ratio)
     if problem is not None:
         return problem
