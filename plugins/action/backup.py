@@ -42,6 +42,7 @@ from ansible_collections.confvault.network.plugins.plugin_utils.control import g
 from ansible_collections.confvault.network.plugins.plugin_utils.storage import git_store as store
 from ansible_collections.confvault.network.plugins.plugin_utils.storage import prepared_memo
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.base import Transport, TransportError
+from ansible_collections.confvault.network.plugins.plugin_utils.transport.deadline import DeadlineExceeded, limit
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.netmiko_session import NetmikoTransport
 from ansible_collections.confvault.network.plugins.plugin_utils.transport.network_cli import NetworkCliTransport
 
@@ -60,6 +61,8 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "device_status": {"type": "str", "default": "online"},
     "skip_statuses": {"type": "list", "elements": "str", "default": ["maintenance", "offline"]},
 }
+# Seconds after confvault_device_timeout at which a backup still running is stopped.
+HARD_STOP_GRACE = 60
 NETWORK_CLI = ("ansible.netcommon.network_cli", "network_cli")
 NETMIKO = ("confvault.network.netmiko", "netmiko")
 
@@ -96,19 +99,30 @@ class ActionModule(ActionBase):
         # Every setting is checked before any device is contacted (module_utils/settings.py).
         args["skip_statuses"] = normalise_skip_statuses(args["skip_statuses"])
         problem = check_settings({**from_arguments(args), "confvault_throttle": self._task.throttle})
+        # The hard stop for a wedged session, a little after the backup's own deadline (what a
+        # `timeout:` keyword on the task would do, without a template compiled per worker).
+        hard_stop = args["timeout"] + HARD_STOP_GRACE
         try:
-            if problem:
-                result.update(_failed(host, problem))
-            elif args["device_status"] in args["skip_statuses"]:
-                reason = f"status is {args['device_status']}"
-                result.update(skipped=True, changed=False, skip_reason=reason, msg=f"{host}: skipped: {reason}")
-            else:
-                result.update(self._backup(host, args, started))
-        finally:
-            # Close the session on every path (success, failure, skip): nothing of this
-            # device stays behind, so memory stays flat in N.
-            if self._transport is not None:
-                self._transport.close()
+            with limit(
+                hard_stop,
+                f"no result {hard_stop} s after the start (confvault_device_timeout + "
+                f"{HARD_STOP_GRACE} s): the session was stopped; the last good backup is kept",
+            ):
+                try:
+                    if problem:
+                        result.update(_failed(host, problem))
+                    elif args["device_status"] in args["skip_statuses"]:
+                        reason = f"status is {args['device_status']}"
+                        result.update(skipped=True, changed=False, skip_reason=reason, msg=f"{host}: skipped: {reason}")
+                    else:
+                        result.update(self._backup(host, args, started))
+                finally:
+                    # Close the session on every path (success, failure, skip): nothing of this
+                    # device stays behind, so memory stays flat in N.
+                    if self._transport is not None:
+                        self._transport.close()
+        except DeadlineExceeded as exc:
+            result.update(_failed(host, Problem("COMMAND_TIMEOUT", str(exc))))
         result["duration"] = round(time.monotonic() - started, 3)
         return result
 

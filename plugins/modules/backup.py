@@ -37,6 +37,13 @@ description:
     C(_requires_connection = False) and drives network_cli's own plugin object, with the
     options ansible-core would give it), so controller memory stays flat however many
     devices run. C(forks), C(throttle) and C(serial) control concurrency as usual.
+  - An option not given in the task is taken from the backup role's variable that sets it
+    (C(confvault_transport), C(confvault_backup_dir), C(confvault_redact),
+    C(confvault_retries), C(confvault_retry_delay), C(confvault_device_timeout),
+    C(confvault_min_size_ratio), C(confvault_max_config_bytes), C(confvault_skip_statuses)
+    with C(confvault_include_maintenance)) and C(device_status) from the host's C(status),
+    when the host has them; the role's own task passes no options at all (each would be a
+    template compiled again in every Ansible worker).
 options:
   transport:
     description:
@@ -72,6 +79,8 @@ options:
     description:
       - Time limit in seconds for the whole device, all attempts included. No new attempt
         starts after it. Each command is also bounded by C(ansible_command_timeout).
+      - A backup still running 60 seconds after this limit (blocked where no deadline of its
+        own reaches) is stopped and fails with C(COMMAND_TIMEOUT); the last good backup is kept.
     type: int
     default: 300
   min_size_ratio:

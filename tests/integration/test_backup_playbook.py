@@ -323,3 +323,28 @@ def test_silent_device_fails_within_connect_timeout(lab_env: LabEnv, tmp_path: P
     print(f"silent device, {transport}: {result.get('error_code')} after {result['attempt_log'][0]['duration']:.1f} s")
     assert result["error_code"] == "CONNECT_TIMEOUT", result.get("msg")
     assert result["attempt_log"][0]["duration"] <= connect_timeout + 5, result["attempt_log"]
+
+
+def test_backup_stuck_past_its_deadline_is_stopped(lab_env: LabEnv, tmp_path: Path) -> None:
+    """A backup that blocks where no deadline of its own reaches (here: another process
+    holds the backup directory's lock, which a first run waits for without a limit) is
+    stopped HARD_STOP_GRACE (60) s after confvault_device_timeout, as COMMAND_TIMEOUT, and
+    the run goes on."""
+    import fcntl
+    import os
+
+    repo = tmp_path / "backups"
+    repo.mkdir(mode=0o700)
+    fd = os.open(repo, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        started = time.monotonic()
+        run = run_backup(lab_env, repo, "--limit", "ios-sim-01", "-e", "confvault_device_timeout=5", timeout=300)
+        took = time.monotonic() - started
+    finally:
+        os.close(fd)
+    result = run.results["ios-sim-01"]
+    assert result["error_code"] == "COMMAND_TIMEOUT", result
+    assert "65 s after the start" in result["msg"] and "last good backup is kept" in result["msg"]
+    assert 64 < took < 200
+    assert not (repo / "ios-sim-01.cfg").exists()

@@ -26,6 +26,11 @@ PLUGINS: tuple[tuple[str, str], ...] = (
     ("connection", "confvault.network.netmiko"),
     ("connection", "ansible.netcommon.network_cli"),
     ("connection", "ansible.netcommon.libssh"),
+    # A worker loads the become plugin of a host with ansible_become (network devices:
+    # enable), by the name the inventory gives it.
+    ("become", "enable"),
+    ("become", "ansible.netcommon.enable"),
+    ("become", "sudo"),
     *((kind, platform.network_os) for platform in PLATFORMS for kind in ("terminal", "cliconf")),
 )
 MODULES: tuple[str, ...] = (
@@ -42,10 +47,11 @@ def warm() -> list[str]:
     if _warmed:
         return []
     _warmed = True
-    from ansible.plugins.loader import action_loader, cliconf_loader, connection_loader, terminal_loader
+    from ansible.plugins.loader import action_loader, become_loader, cliconf_loader, connection_loader, terminal_loader
 
     loaders = {
         "action": action_loader,
+        "become": become_loader,
         "connection": connection_loader,
         "terminal": terminal_loader,
         "cliconf": cliconf_loader,
