@@ -78,6 +78,7 @@ from rancid_bench import Rancid, available, install  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 CONTENDERS = ("stock", "confvault-network_cli", "confvault-netmiko", "netmiko-pool")
+BASE = "base-"  # --baseline-tree: the same contender from another checkout
 OPTIONAL = ("rancid",)  # only when asked for (root, Debian's rancid package): never in make test
 ORDER = ("stock", "rancid", "confvault-network_cli", "confvault-netmiko", "netmiko-pool")
 STOCK_PLAYBOOK = HERE / "playbooks" / "stock_backup.yml"
@@ -130,11 +131,15 @@ class Bench:
             rancid.cleanup()
         self.rancids = {}
 
+    def root(self, contender: str) -> Path:
+        """The checkout a contender runs from: --baseline-tree for base-*, else this one."""
+        return Path(self.args.baseline_tree) if contender.startswith(BASE) else ROOT
+
     def env(self, contender: str, run_dir: Path, control_dir: Path, json_stdout: bool) -> dict[str, str]:
         env = {
             **os.environ,
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "ANSIBLE_CONFIG": str(self.stock_cfg if contender == "stock" else ROOT / "ansible.cfg"),
+            "ANSIBLE_CONFIG": str(self.stock_cfg if contender == "stock" else self.root(contender) / "ansible.cfg"),
             "ANSIBLE_FORKS": str(self.args.forks),
             "ANSIBLE_PERSISTENT_COMMAND_TIMEOUT": str(self.args.command_timeout),
             "ANSIBLE_PERSISTENT_CONTROL_PATH_DIR": str(control_dir),
@@ -159,8 +164,8 @@ class Bench:
         playbook = VENV_BIN / "ansible-playbook"
         if contender == "stock":
             return [str(playbook), str(STOCK_PLAYBOOK), "-i", str(lab.inventory), "-e", f"perf_backup_dir={backups}"]
-        if contender.startswith("confvault-"):
-            transport = contender.split("-", 1)[1]
+        if contender.removeprefix(BASE).startswith("confvault-"):
+            transport = contender.removeprefix(BASE).split("-", 1)[1]
             return [
                 str(playbook),
                 "confvault.network.backup",
@@ -216,7 +221,7 @@ class Bench:
                 m = meter_run(
                     cmd,
                     env=env,
-                    cwd=str(ROOT),
+                    cwd=str(self.root(contender)),
                     timeout=self.args.timeout,
                     stdout=out,
                     stderr=err,
@@ -384,6 +389,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--contenders", nargs="+", choices=ORDER, help="default: all but rancid (stock and the other three)"
     )
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="another ConfVault checkout (e.g. `git worktree add /tmp/base <commit>` with "
+        ".collections/ansible_collections/confvault/network linked to it): each confvault-* "
+        "contender also runs from it as base-confvault-*, interleaved, and the table gives "
+        "their ratio",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each contender per N (medians shown)")
     parser.add_argument(
         "--steady",
@@ -468,6 +481,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if min(args.n) < 1 or args.repeat < 1 or args.forks < 1:
         parser.error("--n, --repeat and --forks must be >= 1")
     args.contenders = [c for c in ORDER if c in args.contenders]  # stock first: the baseline
+    if args.baseline_tree:
+        if not (args.baseline_tree / "ansible.cfg").is_file():
+            parser.error(f"--baseline-tree {args.baseline_tree}: no ansible.cfg there (a ConfVault checkout?)")
+        # each ConfVault contender right after its baseline, so both see the same machine
+        args.contenders = [
+            name for c in args.contenders for name in ((BASE + c, c) if c.startswith("confvault-") else (c,))
+        ]
     return args
 
 

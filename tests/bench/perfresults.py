@@ -285,6 +285,14 @@ def table(n: int, rows: list[dict[str, Any]], lab_info: dict[str, Any]) -> str:
             )
         )
         notes.extend(f"  {row['contender']} {note}" for note in row["notes"])
+    by_name = {row["contender"]: row for row in rows}
+    for row in rows:  # --baseline-tree: each contender against its own baseline, same runs
+        base = by_name.get("base-" + row["contender"])
+        if base and base["cpu"] and row["cpu"]:
+            notes.append(
+                f"  {row['contender']} vs {base['contender']}: CPU {row['cpu'] / base['cpu']:.3f}x, "
+                f"wall {row['wall'] / base['wall']:.3f}x"
+            )
     if any(r["contender"] == "stock" for r in rows) and all(r["cpu_per_device_vs_stock"] is None for r in rows):
         notes.append("  ratios: no successful stock run, nothing to compare with")
     return "\n".join([*lines, *notes])
