@@ -204,3 +204,47 @@ def wait_for_free_worker(workers: list[Any], poll: float = 0.05) -> None:
         if not sentinels:
             return
         wait(sentinels, timeout=poll)
+
+
+def throttle_once(task: Any, loader: Any, task_vars: dict[str, Any]) -> None:
+    """Template a task's ``throttle`` once, with the variables of the first host queued, and
+    keep the integer on the task.
+
+    ansible-core 2.19 templates ``throttle`` for every host twice, in
+    ``StrategyBase._queue_task`` and in the worker's ``Task.post_validate``, and compiles the
+    Jinja expression from scratch each time (``Environment.from_string`` has no cache): about
+    5 ms of CPU per device for ``throttle: "{{ confvault_throttle | default(0) | int }}"``
+    (issue 19). A value that does not template to an integer is left as it is, for
+    ansible-core to report.
+    """
+    from ansible.template import Templar
+
+    value = task.throttle
+    if not isinstance(value, str):
+        return
+    try:
+        task.throttle = int(Templar(loader=loader, variables=task_vars).template(value))
+    except Exception:  # noqa: BLE001 - ansible-core's own check reports it, as before
+        return
+
+
+def connection_once(task_vars: dict[str, Any], loader: Any) -> None:
+    """Template the host's ``ansible_connection`` in the controller, before its worker forks.
+
+    ansible-core 2.19 templates ``ansible_connection`` twice in each worker
+    (``TaskExecutor._execute`` and the play context), each a fresh Jinja compilation and,
+    for the backup role's expression (``roles/backup/vars/main.yml``), a filter plugin load;
+    done once here, each worker gets the plain name (issue 19). A value that fails to
+    template is left as it is, for the worker to report as before.
+    """
+    from ansible.template import Templar
+
+    value = task_vars.get("ansible_connection")
+    if not isinstance(value, str) or "{" not in value:
+        return
+    try:
+        name = Templar(loader=loader, variables=task_vars).template(value)
+    except Exception:  # noqa: BLE001 - the worker reports it, as before
+        return
+    if isinstance(name, str):
+        task_vars["ansible_connection"] = name

@@ -88,3 +88,66 @@ def test_waiting_for_a_free_worker_sleeps() -> None:
         worker.join()
     workers[0].close()
     wait_for_free_worker([workers[0], workers[1]])  # a closed process's slot is free
+
+
+PLAY_CONNECTION = """
+- hosts: all
+  gather_facts: false
+  strategy: confvault.network.linear
+  vars:
+    ansible_connection: "{{ conn_of[inventory_hostname] }}"
+  tasks:
+    - name: where
+      ansible.builtin.command: "echo {{ inventory_hostname }}"
+      throttle: "{{ at_once }}"
+"""
+
+
+def _play(
+    tmp_path: Path, play: str, hosts: dict[str, dict[str, object]], *args: str
+) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "play.yml").write_text(play)
+    (tmp_path / "hosts.yml").write_text(json.dumps({"all": {"hosts": hosts}}))
+    (tmp_path / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {ROOT / '.collections'}\n")
+    return subprocess.run(
+        [
+            str(VENV_BIN / "ansible-playbook"),
+            "-i",
+            str(tmp_path / "hosts.yml"),
+            str(tmp_path / "play.yml"),
+            "-e",
+            f"ansible_python_interpreter={VENV_BIN / 'python'}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={
+            **os.environ,
+            "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        },
+    )
+
+
+def test_templated_connection_and_throttle_as_the_worker_would_see_them(tmp_path: Path) -> None:
+    """ansible_connection is templated per host before the fork; one that cannot be
+    templated still fails only its own host, in its worker; a throttle that is not a
+    number still stops the play with ansible-core's own message."""
+    conn_of = {"a": "local", "b": "ansible.builtin.local"}  # "c" has none: undefined
+    proc = _play(
+        tmp_path,
+        PLAY_CONNECTION,
+        {"a": {}, "b": {}, "c": {}},
+        "-e",
+        json.dumps({"conn_of": conn_of, "at_once": 1}),
+    )
+    # ansible.posix.json lays out a strategy not named "linear" as "free": a task per host
+    tasks = json.loads(proc.stdout)["plays"][0]["tasks"]
+    results = {h: r for task in tasks for h, r in task["hosts"].items()}
+    assert results["a"]["stdout"] == "a" and results["b"]["stdout"] == "b"
+    assert results["c"].get("failed") is True and "no attribute 'c'" in results["c"]["msg"], results["c"]
+    bad = _play(tmp_path, PLAY_CONNECTION, {"a": {}}, "-e", json.dumps({"conn_of": conn_of, "at_once": "abc"}))
+    assert bad.returncode != 0
+    assert "Failed to convert the throttle value to an integer" in bad.stdout + bad.stderr
