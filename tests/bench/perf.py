@@ -175,6 +175,7 @@ class Bench:
                 f"confvault_backup_dir={backups}",
                 "-e",
                 f"confvault_transport={transport}",
+                *(arg for var in self.args.confvault_var for arg in ("-e", var)),
             ]
         if contender == "netmiko-pool":
             return [
@@ -397,6 +398,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "contender also runs from it as base-confvault-*, interleaved, and the table gives "
         "their ratio",
     )
+    parser.add_argument(
+        "--confvault-var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra variable for every ConfVault run (-e NAME=VALUE), e.g. "
+        "confvault_strategy=confvault.network.linear; repeatable",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each contender per N (medians shown)")
     parser.add_argument(
         "--steady",
@@ -511,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         f"settings: forks {args.forks}, ssh_type {args.ssh_type or 'each default'}, repeat {args.repeat}, platform {args.platform}, "
         f"memory limit {args.mem_limit_gib} GiB, timeout {args.timeout:.0f} s per run, "
         f"sim processes {args.sim_procs}"
+        + (f", ConfVault extra vars {' '.join(args.confvault_var)}" if args.confvault_var else "")
     )
     inherited = sorted(k for k in os.environ if k.startswith(("ANSIBLE_", "CONFVAULT_")) and k not in OVERRIDDEN)
     if inherited:  # they reach every contender: they are part of the setup
