@@ -227,8 +227,11 @@ class BenchLab:
     def start(self) -> BenchLab:
         # A simulator process holds one listening socket per device and one per live
         # session: with stock network_cli every session stays open until its daemon goes
-        # (end of play or idle timeout), so up to N at once; plus Python's own.
-        raise_nofile(2 * self.n + 1024)
+        # (end of play or idle timeout), so up to its share of N at once; plus Python's own.
+        # The limit is per process: more simulator processes, fewer sockets each (but this
+        # process holds every device's port while it reserves them).
+        per_process = -(-self.n // self.sim_procs)
+        raise_nofile(max(2 * per_process, self.n) + 1024)
         started = time.monotonic()
         for attempt in range(1, 4):
             self.start_attempts = attempt
