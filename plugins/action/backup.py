@@ -101,7 +101,7 @@ class ActionModule(ActionBase):
         problem = check_settings({**from_arguments(args), "confvault_throttle": self._task.throttle})
         # The hard stop for a wedged session, a little after the backup's own deadline (what a
         # `timeout:` keyword on the task would do, without a template compiled per worker).
-        hard_stop = args["timeout"] + HARD_STOP_GRACE
+        hard_stop = max(args["timeout"], 1) + HARD_STOP_GRACE  # a bad timeout is BAD_INPUT, below
         try:
             with limit(
                 hard_stop,
