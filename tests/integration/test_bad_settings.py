@@ -78,6 +78,8 @@ def _run_against(lab_env: LabEnv, repo: Path, sentinel: Sentinel, *extra: str) -
 BAD = [
     ("confvault_device_timeout=0", "confvault_device_timeout", "an integer from 1 to 86400 (seconds), got 0"),
     ("confvault_device_timeout=-5", "confvault_device_timeout", "an integer from 1 to 86400 (seconds), got -5"),
+    # below -60 too (the hard stop 60 s past the timeout must not fire first)
+    ("confvault_device_timeout=-100", "confvault_device_timeout", "an integer from 1 to 86400 (seconds), got -100"),
     ("ansible_command_timeout=-1", "ansible_command_timeout", "an integer from 1 to 86400 (seconds"),
     ("ansible_connect_timeout=0", "ansible_connect_timeout", "an integer from 1 to 86400 (seconds"),
     ("confvault_min_size_ratio=50", "confvault_min_size_ratio", "a number from 0 to 1 ("),
