@@ -25,10 +25,10 @@ description:
     worker; one that fails to template is left for the worker to report, as before.
   - The collection's playbooks (C(confvault.network.backup), C(resume), C(retry_failed))
     use it for their backup play with C(-e confvault_strategy=confvault.network.linear);
-    any other play with C(strategy: confvault.network.linear).
+    any other play by naming it in its C(strategy) keyword.
   - ansible-core 2.19 deprecates strategy plugins outside C(ansible.builtin) and prints a
     deprecation warning when it loads one. Callbacks that check for C(linear) by name (for
-    example C(ansible.posix.json)) lay results out as for C(free): one task entry per host.
+    example C(ansible.posix.json)) lay results out as for C(free), one task entry per host.
 """
 
 from typing import Any
