@@ -117,7 +117,11 @@ def test_memo_that_proves_nothing_is_not_believed(tmp_path: Path, damage: str) -
 def prepare_text(raw: str) -> str:
     """The normalised text the pipeline asks the memo about."""
     seen: list[str] = []
-    prepare(raw, IOS, recall=lambda text: seen.append(text))
+
+    def note(text: str) -> None:
+        seen.append(text)  # and recall nothing: redact
+
+    prepare(raw, IOS, recall=note)
     return seen[0]
 
 
