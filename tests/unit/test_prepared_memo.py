@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.confvault.network.plugins.module_utils.pipeline import Prepared, prepare
 from ansible_collections.confvault.network.plugins.module_utils.platforms import resolve
 from ansible_collections.confvault.network.plugins.plugin_utils.storage import prepared_memo as pm
+from ansible_collections.confvault.network.plugins.plugin_utils.storage.git_fast import STATE
 
 CONFIG = "hostname r1\nusername admin secret 5 $1$abcd$CANARYCANARY\nsnmp-server community CANARY RO\nend\n"
 IOS = resolve("cisco.ios.ios")
@@ -33,7 +34,7 @@ def test_key_is_made_once_private_and_kept(tmp_path: Path) -> None:
     assert pm.secret(repo) is None
     key = pm.secret(repo, create=True)
     assert key is not None and len(key) == 32
-    path = Path(repo, ".git", pm.STATE, pm.KEY_FILE)
+    path = Path(repo, ".git", STATE, pm.KEY_FILE)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert pm.secret(repo, create=True) == key  # a second worker finds the first one's
     assert [p.name for p in path.parent.iterdir()] == [pm.KEY_FILE]  # no temp file left
@@ -71,7 +72,7 @@ def test_a_config_seen_before_is_not_redacted_again(tmp_path: Path, monkeypatch:
     memo = pm.DeviceMemo(repo, "r1.cfg", None, IOS.network_os)
     _prepared(memo)
     memo.remember(_stored(repo, first.text), first.redactions)
-    saved = Path(repo, ".git", pm.STATE, pm.MEMO_DIR, "r1.cfg")
+    saved = Path(repo, ".git", STATE, pm.MEMO_DIR, "r1.cfg")
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert "CANARY" not in saved.read_text() and "<redacted>" not in saved.read_text()
 
@@ -100,7 +101,7 @@ def test_memo_that_proves_nothing_is_not_believed(tmp_path: Path, damage: str) -
     _prepared(memo)
     memo.remember(_stored(repo, first.text), first.redactions)
     stored = first.text
-    saved = Path(repo, ".git", pm.STATE, pm.MEMO_DIR, "r1.cfg")
+    saved = Path(repo, ".git", STATE, pm.MEMO_DIR, "r1.cfg")
     if damage == "stored file changed":
         stored = first.text.replace("hostname r1", "hostname r1-by-hand")
     elif damage == "memo unreadable":
@@ -110,7 +111,7 @@ def test_memo_that_proves_nothing_is_not_believed(tmp_path: Path, damage: str) -
         other.recall(CONFIG + "banner motd x\n")
         other.remember(hashlib.sha256(stored.encode()).hexdigest(), 7)
     else:
-        os.unlink(Path(repo, ".git", pm.STATE, pm.KEY_FILE))
+        os.unlink(Path(repo, ".git", STATE, pm.KEY_FILE))
     assert pm.DeviceMemo(repo, "r1.cfg", stored, IOS.network_os).recall(prepare_text(CONFIG)) is None
 
 
@@ -128,4 +129,4 @@ def prepare_text(raw: str) -> str:
 def test_nothing_is_remembered_without_a_text(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     pm.DeviceMemo(repo, "r1.cfg", None, IOS.network_os).remember("0" * 64, 1)  # no recall before
-    assert not Path(repo, ".git", pm.STATE, pm.MEMO_DIR, "r1.cfg").exists()
+    assert not Path(repo, ".git", STATE, pm.MEMO_DIR, "r1.cfg").exists()

@@ -101,12 +101,13 @@ def index_blob(git_dir: str, name: str) -> str | None:
     return None
 
 
-def _state(git_dir: str) -> str:
+def state_dir(git_dir: str) -> str:
+    """``.git/confvault-state``: ConfVault's own records beside a repository (never pushed)."""
     return os.path.join(git_dir, STATE)
 
 
 def _tip(git_dir: str) -> tuple[str, str] | None:
-    text = _read(os.path.join(_state(git_dir), "tip"))
+    text = _read(os.path.join(state_dir(git_dir), "tip"))
     parts = (text or "").split()
     return (parts[0], parts[1]) if len(parts) == 2 else None
 
@@ -118,7 +119,7 @@ def committed(repo: str, name: str, data: bytes) -> str | None:
     tip = _tip(git_dir)
     if tip is None:
         return None
-    record = (_read(os.path.join(_state(git_dir), "files", name)) or "").split()
+    record = (_read(os.path.join(state_dir(git_dir), "files", name)) or "").split()
     if len(record) != 3 or record[0] != tip[0]:
         return None
     blob = blob_id(data)
@@ -152,7 +153,7 @@ def remember(repo: str, name: str, data: bytes, commit: str | None, before: str 
         expected = before if before is not None else head
         token = tip[0] if tip is not None and tip[1] == expected else uuid.uuid4().hex
         if tip != (token, head):
-            _write(os.path.join(_state(git_dir), "tip"), f"{token} {head}\n")
-        _write(os.path.join(_state(git_dir), "files", name), f"{token} {blob_id(data)} {commit}\n")
+            _write(os.path.join(state_dir(git_dir), "tip"), f"{token} {head}\n")
+        _write(os.path.join(state_dir(git_dir), "files", name), f"{token} {blob_id(data)} {commit}\n")
     except OSError:
         return

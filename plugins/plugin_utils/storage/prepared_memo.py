@@ -32,8 +32,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ansible_collections.confvault.network.plugins.plugin_utils.storage import files
-from ansible_collections.confvault.network.plugins.plugin_utils.storage.git_fast import STATE
+from ansible_collections.confvault.network.plugins.plugin_utils.storage import files, git_fast
+from ansible_collections.confvault.network.plugins.plugin_utils.storage.git_store import sha256_text
 
 # The modules whose code decides what an answer becomes (pipeline.prepare and everything
 # it calls): their source is part of every memo's key.
@@ -73,7 +73,7 @@ class Entry:
 
 
 def _state_dir(repo: str) -> str:
-    return os.path.join(repo, ".git", STATE)
+    return git_fast.state_dir(os.path.join(repo, ".git"))
 
 
 def _memo_path(repo: str, file_name: str) -> str:
@@ -157,7 +157,7 @@ class DeviceMemo:
         self._stored = stored
         self._key = secret(repo)
         self._entry = load(repo, file_name) if self._key is not None and stored is not None else None
-        self._stored_sha256 = hashlib.sha256(stored.encode("utf-8")).hexdigest() if self._entry else None
+        self._stored_sha256 = sha256_text(stored) if self._entry else None
         self._seen: str | None = None  # the last normalised text asked about
 
     def recall(self, normalised: str) -> tuple[str, int] | None:
