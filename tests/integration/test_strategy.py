@@ -27,35 +27,54 @@ PLAY = """
 """
 
 
-def test_linear_order_forks_and_throttle_hold(tmp_path: Path) -> None:
-    hosts = [f"h{i}" for i in range(6)]
-    (tmp_path / "play.yml").write_text(PLAY)
-    (tmp_path / "hosts.yml").write_text(
-        json.dumps({"all": {"hosts": {h: {} for h in hosts}, "vars": {"ansible_connection": "local"}}})
-    )
+def _play(
+    tmp_path: Path,
+    play: str,
+    hosts: dict[str, dict[str, object]],
+    *args: str,
+    group_vars: dict[str, object] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``play`` over ``hosts`` with this collection and nothing else (no recorder), JSON out."""
+    (tmp_path / "play.yml").write_text(play)
+    (tmp_path / "hosts.yml").write_text(json.dumps({"all": {"hosts": hosts, "vars": group_vars or {}}}))
     (tmp_path / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {ROOT / '.collections'}\n")
-    log = tmp_path / "order.log"
-    started = time.monotonic()
-    proc = subprocess.run(
+    return subprocess.run(
         [
             str(VENV_BIN / "ansible-playbook"),
             "-i",
             str(tmp_path / "hosts.yml"),
             str(tmp_path / "play.yml"),
-            "-f",
-            "3",
-            "-e",
-            f"log={log}",
-            "-e",
-            "at_once=2",
             "-e",
             f"ansible_python_interpreter={VENV_BIN / 'python'}",
+            *args,
         ],
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
-        env={**os.environ, "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg")},
+        env={
+            **os.environ,
+            "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        },
+    )
+
+
+def test_linear_order_forks_and_throttle_hold(tmp_path: Path) -> None:
+    hosts = [f"h{i}" for i in range(6)]
+    log = tmp_path / "order.log"
+    started = time.monotonic()
+    proc = _play(
+        tmp_path,
+        PLAY,
+        {h: {} for h in hosts},
+        "-f",
+        "3",
+        "-e",
+        f"log={log}",
+        "-e",
+        "at_once=2",
+        group_vars={"ansible_connection": "local"},
     )
     took = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -101,34 +120,6 @@ PLAY_CONNECTION = """
       ansible.builtin.command: "echo {{ inventory_hostname }}"
       throttle: "{{ at_once }}"
 """
-
-
-def _play(
-    tmp_path: Path, play: str, hosts: dict[str, dict[str, object]], *args: str
-) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "play.yml").write_text(play)
-    (tmp_path / "hosts.yml").write_text(json.dumps({"all": {"hosts": hosts}}))
-    (tmp_path / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {ROOT / '.collections'}\n")
-    return subprocess.run(
-        [
-            str(VENV_BIN / "ansible-playbook"),
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            str(tmp_path / "play.yml"),
-            "-e",
-            f"ansible_python_interpreter={VENV_BIN / 'python'}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        env={
-            **os.environ,
-            "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        },
-    )
 
 
 def test_templated_connection_and_throttle_as_the_worker_would_see_them(tmp_path: Path) -> None:
