@@ -12,6 +12,8 @@ Not part of the collection. Load it by path, with any run (it needs no enabling)
   ``w<pid>.prof`` per worker (merge them with ``pstats.Stats(*files)``). cProfile inflates
   Python-heavy code two to three times: read the shares.
 - ``TPL_LOG=FILE``: one line per Jinja template ansible-core compiles (pid, template).
+- ``CPROF_CONTROLLER=FILE``: cProfile, with a CPU clock, over the controller's main thread
+  from this callback's load to the end of the playbook (``FILE.<pid>``, one per playbook).
 
 py-spy (``perf.py --profile``) samples every process but attaches to each short-lived
 worker late; these see a worker from its first to its last line.
@@ -40,7 +42,19 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "cpu_split"
     CALLBACK_NEEDS_ENABLED = False
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._profile = None
+        if os.environ.get("CPROF_CONTROLLER"):
+            import cProfile
+
+            self._profile = cProfile.Profile(time.thread_time)
+            self._profile.enable()
+
     def v2_playbook_on_stats(self, stats: object) -> None:
+        if self._profile is not None:
+            self._profile.disable()
+            self._profile.dump_stats(f"{os.environ['CPROF_CONTROLLER']}.{os.getpid()}")
         out = os.environ.get("CPU_SPLIT_OUT")
         if not out:
             return
@@ -52,6 +66,8 @@ class CallbackModule(CallbackBase):
             "kids_user": kids.ru_utime,
             "kids_sys": kids.ru_stime,
             "maxrss_self_kib": me.ru_maxrss,
+            "self_minflt": me.ru_minflt,
+            "kids_minflt": kids.ru_minflt,
         }
         with open(out, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(line) + "\n")
