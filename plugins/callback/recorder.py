@@ -256,6 +256,7 @@ from ansible.inventory.helpers import get_group_vars
 from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.confvault.network.plugins.plugin_utils import ansible_compat
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.change_notify import ChangeNotifyConfig
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.notify import NotifyConfig
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.session import RecorderSession
@@ -322,7 +323,8 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
         # Before the first fork: the transports' imports, shared by every worker (preload.py).
-        preload.warm()
+        preload.warm(play)
+        ansible_compat.queue_without_busy_wait()  # the controller waits for a free fork asleep
         gc.freeze()
         if self.session is not None and self.session.run_id and not self._params_recorded:
             self._record_params(play)

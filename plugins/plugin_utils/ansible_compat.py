@@ -183,11 +183,8 @@ def parse_inventory_source(source: str, loader: Any) -> Any:
 def wait_for_free_worker(workers: list[Any], poll: float = 0.05) -> None:
     """Block until one of the strategy's worker slots is free (None, or its process ended).
 
-    ansible-core 2.19 ``StrategyBase._queue_task``: with every fork busy it loops over the
-    slots calling ``is_alive()`` with a 0.1 ms sleep between rounds, a busy wait that cost
-    the controller about 5 ms of CPU per device in a 10-fork backup (issue 19). Waiting on
-    the workers' process sentinels instead (``multiprocessing.connection.wait``) sleeps in
-    the kernel until one ends; ``_queue_task`` then finds that slot at once. ``poll`` only
+    Waiting on the workers' process sentinels (``multiprocessing.connection.wait``) sleeps
+    in the kernel until one ends (see :func:`queue_without_busy_wait`). ``poll`` only
     bounds each wait, so a slot freed any other way is seen within it.
     """
     from multiprocessing.connection import wait
@@ -206,45 +203,173 @@ def wait_for_free_worker(workers: list[Any], poll: float = 0.05) -> None:
         wait(sentinels, timeout=poll)
 
 
-def throttle_once(task: Any, loader: Any, task_vars: dict[str, Any]) -> None:
-    """Template a task's ``throttle`` once, with the variables of the first host queued, and
-    keep the integer on the task.
+# Compiled Jinja templates kept per process: (source, options, basedir) -> template.
+TEMPLATE_CACHE_SIZE = 512
+TEMPLATE_CACHE_MAX_CHARS = 4096  # a whole template file is compiled once anyway: not kept
 
-    ansible-core 2.19 templates ``throttle`` for every host twice, in
-    ``StrategyBase._queue_task`` and in the worker's ``Task.post_validate``, and compiles the
-    Jinja expression from scratch each time (``Environment.from_string`` has no cache): about
-    5 ms of CPU per device for ``throttle: "{{ confvault_throttle | default(0) | int }}"``
-    (issue 19). A value that does not template to an integer is left as it is, for
-    ansible-core to report.
+
+def cache_template_compiles() -> bool:
+    """Keep ansible-core's compiled Jinja templates for reuse; True when in place.
+
+    ansible-core 2.19 ``TemplateEngine._compile_template`` compiles every string template from
+    scratch on every use (``Environment.from_string`` has no cache), and each engine builds
+    its own Jinja environment: the backup role's ``throttle`` and ``ansible_connection``
+    were compiled four times per device, once in the controller and three times in its
+    worker, about 1.5 ms of CPU each (issue 19). Jinja's own ``Environment.cache`` does the
+    same for template files: a compiled template is code, rendered with each call's
+    variables, so one compiled in an engine with the same loader directory, class and
+    options renders the same. Compile errors (a deferred error bound to its engine) and
+    templates compiled for Jinja source debugging are never kept. Installed by
+    ``preload.warm`` in the controller before the first fork, so workers inherit the
+    templates the controller compiled; any other ansible-core leaves this off.
     """
-    from ansible.template import Templar
+    try:
+        from ansible._internal._templating import _engine
+        from ansible._internal._templating._jinja_bits import AnsibleEnvironment, AnsibleTemplate
+    except ImportError:
+        return False
+    engine = _engine.TemplateEngine
+    compile_template = getattr(engine, "_compile_template", None)
+    if compile_template is None:
+        return False
+    if getattr(compile_template, "confvault_cache", None) is not None:
+        return True
+    cache: dict[tuple[Any, ...], Any] = {}
 
+    def _compile_template(self: Any, template: str, options: Any) -> Any:
+        if len(template) > TEMPLATE_CACHE_MAX_CHARS or AnsibleEnvironment._debuggable_template_source:
+            return compile_template(self, template, options)
+        try:
+            key = (type(self), str(template), options, self.basedir)
+            found = cache.get(key)
+        except TypeError:  # an option that cannot be a key (an unhashable value_for_omit)
+            return compile_template(self, template, options)
+        if found is not None:
+            return found
+        compiled = compile_template(self, template, options)
+        if isinstance(compiled, AnsibleTemplate):
+            if len(cache) >= TEMPLATE_CACHE_SIZE:
+                cache.clear()
+            cache[key] = compiled
+        return compiled
+
+    _compile_template.confvault_cache = cache  # type: ignore[attr-defined]
+    _compile_template.__wrapped__ = compile_template  # type: ignore[attr-defined]
+    engine._compile_template = _compile_template
+    return True
+
+
+def warm_templates(loader: Any, templates: list[str]) -> int:
+    """Compile these (trusted) template strings into the cache of
+    :func:`cache_template_compiles`, with ``loader``'s directory; return how many compiled.
+    Nothing is rendered: no variable is read, no lookup runs."""
+    try:
+        from ansible._internal._templating._engine import TemplateEngine, TemplateOptions
+        from ansible._internal._templating._jinja_bits import AnsibleTemplate
+        from ansible.template import trust_as_template
+    except ImportError:
+        return 0
+    engine = TemplateEngine(loader=loader)
+    done = 0
+    for text in templates:
+        try:
+            if isinstance(engine._compile_template(trust_as_template(text), TemplateOptions.DEFAULT), AnsibleTemplate):
+                done += 1
+        except Exception:  # noqa: BLE001 - a template that does not compile is compiled (and reported) where used
+            continue
+    return done
+
+
+def play_templates(play: Any) -> list[str]:
+    """The string templates a play's tasks template for every host: the play's ``vars``,
+    each task's ``throttle`` and ``vars``, and its role's variables and defaults
+    (ansible-core 2.19 ``Play.tasks`` blocks, ``Task._role``, ``Role._role_vars`` /
+    ``_default_vars``). Top-level string values only."""
+    found: dict[str, None] = {}
+    roles: dict[int, Any] = {}
+
+    def add(value: Any) -> None:
+        if isinstance(value, str) and ("{{" in value or "{%" in value):
+            found.setdefault(value, None)
+
+    def walk(items: Any) -> None:
+        for item in items or ():
+            if hasattr(item, "block"):  # a Block: its tasks, rescue and always
+                for part in ("block", "rescue", "always"):
+                    walk(getattr(item, part, None))
+                continue
+            add(getattr(item, "throttle", None))
+            for value in (getattr(item, "vars", None) or {}).values():
+                add(value)
+            role = getattr(item, "_role", None)
+            if role is not None:
+                roles[id(role)] = role
+
+    try:
+        for value in (getattr(play, "vars", None) or {}).values():
+            add(value)
+        walk(play.tasks)
+        for role in roles.values():
+            for table in (getattr(role, "_role_vars", None), getattr(role, "_default_vars", None)):
+                for value in (table or {}).values():
+                    add(value)
+    except Exception:  # noqa: BLE001 - an ansible-core that moved on: nothing to warm
+        return []
+    return list(found)
+
+
+def queue_without_busy_wait() -> bool:
+    """Make every strategy wait for a free worker without spinning; True when in place.
+
+    ansible-core 2.19 ``StrategyBase._queue_task``, with every fork busy, loops over the
+    worker slots calling ``is_alive()`` with a 0.1 ms sleep between rounds: about 5 ms of
+    the controller's CPU per device in a 10-fork backup (issue 19). This wraps it: first
+    :func:`wait_for_free_worker` over the slots the task may use (its ``throttle``, as
+    ``_queue_task`` computes it), sleeping in the kernel until one is free, then
+    ansible-core's own ``_queue_task``, which finds that slot at once. Nothing else
+    changes: order, forks, throttle and errors stay ansible-core's. Installed in the
+    controller by ``preload.warm`` at play start; left off when ``_queue_task`` is not
+    the one this was written against.
+    """
+    import inspect
+
+    try:
+        from ansible.plugins.strategy import StrategyBase
+    except ImportError:
+        return False
+    queue_task = StrategyBase._queue_task
+    if getattr(queue_task, "confvault_waits", False):
+        return True
+    try:
+        if list(inspect.signature(queue_task).parameters) != ["self", "host", "task", "task_vars", "play_context"]:
+            return False
+    except (TypeError, ValueError):
+        return False
+
+    def _queue_task(self: Any, host: Any, task: Any, task_vars: dict[str, Any], play_context: Any) -> Any:
+        workers = getattr(self, "_workers", None)
+        if isinstance(workers, list) and workers:
+            wait_for_free_worker(workers[: _usable_workers(self, task, task_vars, len(workers))])
+        return queue_task(self, host, task, task_vars, play_context)
+
+    _queue_task.confvault_waits = True  # type: ignore[attr-defined]
+    _queue_task.__wrapped__ = queue_task  # type: ignore[attr-defined]
+    StrategyBase._queue_task = _queue_task
+    return True
+
+
+def _usable_workers(strategy: Any, task: Any, task_vars: dict[str, Any], forks: int) -> int:
+    """How many worker slots ``_queue_task`` may use for this task: its throttle when
+    that is below the forks (not with run_once), else all (ansible-core 2.19's rule)."""
     value = task.throttle
-    if not isinstance(value, str):
-        return
+    if not value or not getattr(strategy, "ALLOW_BASE_THROTTLING", True) or task.run_once:
+        return forks
     try:
-        task.throttle = int(Templar(loader=loader, variables=task_vars).template(value))
-    except Exception:  # noqa: BLE001 - ansible-core's own check reports it, as before
-        return
+        if isinstance(value, str):
+            from ansible.template import Templar
 
-
-def connection_once(task_vars: dict[str, Any], loader: Any) -> None:
-    """Template the host's ``ansible_connection`` in the controller, before its worker forks.
-
-    ansible-core 2.19 templates ``ansible_connection`` twice in each worker
-    (``TaskExecutor._execute`` and the play context), each a fresh Jinja compilation and,
-    for the backup role's expression (``roles/backup/vars/main.yml``), a filter plugin load;
-    done once here, each worker gets the plain name (issue 19). A value that fails to
-    template is left as it is, for the worker to report as before.
-    """
-    from ansible.template import Templar
-
-    value = task_vars.get("ansible_connection")
-    if not isinstance(value, str) or "{" not in value:
-        return
-    try:
-        name = Templar(loader=loader, variables=task_vars).template(value)
-    except Exception:  # noqa: BLE001 - the worker reports it, as before
-        return
-    if isinstance(name, str):
-        task_vars["ansible_connection"] = name
+            value = Templar(loader=strategy._loader, variables=task_vars).template(value)
+        throttle = int(value)
+    except Exception:  # noqa: BLE001 - _queue_task reports a throttle that is not a number
+        return forks
+    return throttle if 0 < throttle <= forks else forks

@@ -6,6 +6,10 @@ already imported is shared with the workers for free (copy-on-write, kept clean 
 would otherwise be paid once per device. The recorder callback calls :func:`warm` at
 play start.
 
+The same holds for Jinja: ansible-core compiles every template from scratch, so the play's
+per-host templates (the backup role's ``throttle`` and ``ansible_connection``) are compiled
+here into ``ansible_compat.cache_template_compiles``'s cache, which the workers inherit.
+
 The same holds for the ``re`` module's cache of compiled patterns: netmiko cleans every read
 with some forty string patterns (``strip_ansi_escape_codes``, ``normalize_linefeeds``) that
 each worker compiled afresh, about 5 ms of a device's CPU. Running them once here fills the
@@ -18,6 +22,7 @@ import importlib
 from typing import Any
 
 from ansible_collections.confvault.network.plugins.module_utils.platforms import PLATFORMS
+from ansible_collections.confvault.network.plugins.plugin_utils import ansible_compat
 
 # (plugin type, name) loaded through Ansible's plugin loaders, so that a worker's loader
 # finds them already in sys.modules; then plain modules.
@@ -41,9 +46,12 @@ MODULES: tuple[str, ...] = (
 _warmed = False
 
 
-def warm() -> list[str]:
-    """Import the transports once; return what could not be imported (never raises)."""
+def warm(play: Any = None) -> list[str]:
+    """Import the transports once, and compile ``play``'s per-host templates; return what
+    could not be imported (never raises)."""
     global _warmed
+    if play is not None and ansible_compat.cache_template_compiles():
+        ansible_compat.warm_templates(getattr(play, "_loader", None), ansible_compat.play_templates(play))
     if _warmed:
         return []
     _warmed = True

@@ -1,5 +1,7 @@
-"""confvault.network.linear: ansible-core's linear strategy without the busy wait for a
-free fork (plugins/strategy/linear.py, ansible_compat.wait_for_free_worker)."""
+"""The recorder's controller shims in real runs of ansible-core's own linear strategy
+(plugin_utils/ansible_compat.py): no busy wait for a free fork (queue_without_busy_wait),
+and compiled Jinja templates kept for reuse (cache_template_compiles), inherited by the
+workers. Order, forks, throttle, per-host values and ansible-core's errors stay the same."""
 
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ from ansible_collections.confvault.network.plugins.plugin_utils.ansible_compat i
 PLAY = """
 - hosts: all
   gather_facts: false
-  strategy: confvault.network.linear
   tasks:
     - name: first
       ansible.builtin.shell: "echo first {{ inventory_hostname }} $(date +%s.%N) >> {{ log }}; sleep 0.3"
@@ -34,10 +35,15 @@ def _play(
     *args: str,
     group_vars: dict[str, object] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``play`` over ``hosts`` with this collection and nothing else (no recorder), JSON out."""
+    """``play`` over ``hosts`` with this collection's recorder (which puts the shims in
+    place at play start) and the ``shims`` callback below, JSON out."""
     (tmp_path / "play.yml").write_text(play)
     (tmp_path / "hosts.yml").write_text(json.dumps({"all": {"hosts": hosts, "vars": group_vars or {}}}))
-    (tmp_path / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {ROOT / '.collections'}\n")
+    (tmp_path / "ansible.cfg").write_text(
+        f"[defaults]\ncollections_path = {ROOT / '.collections'}\ncallbacks_enabled = confvault.network.recorder\n"
+    )
+    (tmp_path / "callbacks").mkdir(exist_ok=True)
+    (tmp_path / "callbacks" / "shims.py").write_text(SHIMS_CALLBACK)
     return subprocess.run(
         [
             str(VENV_BIN / "ansible-playbook"),
@@ -56,8 +62,38 @@ def _play(
             **os.environ,
             "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
             "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_CALLBACK_PLUGINS": str(tmp_path / "callbacks"),
+            "CONFVAULT_DB_URL": f"sqlite:///{tmp_path / 'history.db'}",
+            "SHIMS_OUT": str(tmp_path / "shims.json"),
         },
     )
+
+
+# What the controller had in place at the end of the run (not part of the collection).
+SHIMS_CALLBACK = """
+import json, os
+from ansible.plugins.callback import CallbackBase
+from ansible.plugins.strategy import StrategyBase
+from ansible._internal._templating._engine import TemplateEngine
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "shims"
+    CALLBACK_NEEDS_ENABLED = False
+
+    def v2_playbook_on_stats(self, stats):
+        cache = getattr(TemplateEngine._compile_template, "confvault_cache", None)
+        with open(os.environ["SHIMS_OUT"], "w") as out:
+            json.dump({
+                "waits": getattr(StrategyBase._queue_task, "confvault_waits", False),
+                "templates": sorted(str(key[1]) for key in cache) if cache is not None else None,
+            }, out)
+"""
+
+
+def _shims(tmp_path: Path) -> dict[str, object]:
+    return json.loads((tmp_path / "shims.json").read_text())
 
 
 def test_linear_order_forks_and_throttle_hold(tmp_path: Path) -> None:
@@ -85,6 +121,9 @@ def test_linear_order_forks_and_throttle_hold(tmp_path: Path) -> None:
     starts = sorted(float(at) for t, _h, at in lines if t == "first")
     assert starts[2] - starts[0] >= 0.25 and starts[4] - starts[2] >= 0.25
     assert took < 120
+    shims = _shims(tmp_path)
+    assert shims["waits"] is True
+    assert "{{ at_once }}" in shims["templates"]  # the throttle, compiled once and kept
 
 
 def _sleep(seconds: float) -> None:
@@ -112,7 +151,6 @@ def test_waiting_for_a_free_worker_sleeps() -> None:
 PLAY_CONNECTION = """
 - hosts: all
   gather_facts: false
-  strategy: confvault.network.linear
   vars:
     ansible_connection: "{{ conn_of[inventory_hostname] }}"
   tasks:
@@ -122,10 +160,10 @@ PLAY_CONNECTION = """
 """
 
 
-def test_templated_connection_and_throttle_as_the_worker_would_see_them(tmp_path: Path) -> None:
-    """ansible_connection is templated per host before the fork; one that cannot be
-    templated still fails only its own host, in its worker; a throttle that is not a
-    number still stops the play with ansible-core's own message."""
+def test_kept_templates_render_each_hosts_own_values(tmp_path: Path) -> None:
+    """One compiled ``ansible_connection`` template serves every host with that host's
+    value; one that cannot be templated still fails only its own host, in its worker; a
+    throttle that is not a number still stops the play with ansible-core's own message."""
     conn_of = {"a": "local", "b": "ansible.builtin.local"}  # "c" has none: undefined
     proc = _play(
         tmp_path,
@@ -134,11 +172,12 @@ def test_templated_connection_and_throttle_as_the_worker_would_see_them(tmp_path
         "-e",
         json.dumps({"conn_of": conn_of, "at_once": 1}),
     )
-    # ansible.posix.json lays out a strategy not named "linear" as "free": a task per host
     tasks = json.loads(proc.stdout)["plays"][0]["tasks"]
-    results = {h: r for task in tasks for h, r in task["hosts"].items()}
+    assert len(tasks) == 1  # the linear strategy's layout: one task, every host under it
+    results = tasks[0]["hosts"]
     assert results["a"]["stdout"] == "a" and results["b"]["stdout"] == "b"
     assert results["c"].get("failed") is True and "no attribute 'c'" in results["c"]["msg"], results["c"]
+    assert "{{ conn_of[inventory_hostname] }}" in _shims(tmp_path)["templates"]
     bad = _play(tmp_path, PLAY_CONNECTION, {"a": {}}, "-e", json.dumps({"conn_of": conn_of, "at_once": "abc"}))
     assert bad.returncode != 0
     assert "Failed to convert the throttle value to an integer" in bad.stdout + bad.stderr
