@@ -299,6 +299,50 @@ def test_heartbeat_moves_forward(store: RecorderStore) -> None:
     assert store.get_run(info.run_id)["heartbeat_at"] > before
 
 
+def test_a_device_of_a_steady_run_costs_few_statements(store: RecorderStore) -> None:
+    """Running, then its outcome: no id is looked up twice (issue 19), the run's heartbeat
+    is refreshed once a second at most, and what is stored is the same."""
+    names = [f"s{i}" for i in range(3)]
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    for _ in range(2):  # the second run: every device unchanged (its version is stored)
+        info = run_info()
+        store.start_run(info)
+        store.add_pending(info.run_id, [DeviceInfo(n, platform="cisco.ios.ios") for n in names])
+        statements.clear()
+        sa.event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            for name in names:
+                store.mark_running(info.run_id, name, time.time())
+                store.record_execution(success(info.run_id, name), DeviceInfo(name, platform="cisco.ios.ios"))
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", seen)
+        store.finish_run(info.run_id)
+    assert not [q for q in statements if q.startswith("SELECT devices.id") or q.startswith("SELECT executions.id")]
+    assert sum(q.startswith("UPDATE runs SET heartbeat_at") for q in statements) <= 1
+    assert len(statements) <= 10 * len(names) + 1, statements  # BEGINs included (it was 14 a device)
+    executions = store.executions(info.run_id)
+    assert [(x["device"], x["status"], x["attempts"]) for x in executions] == [(n, "success", 1) for n in names]
+    run = store.get_run(info.run_id)
+    assert (run["status"], run["total"], run["success"]) == ("completed", 3, 3)
+
+
+def test_a_failed_write_forgets_the_ids_it_learnt(store: RecorderStore, db_url: str) -> None:
+    """A rolled-back write may have cached the id of a row it inserted; the next write
+    looks it up again instead of pointing at a row that is not there."""
+    info = run_info()
+    store.start_run(info)
+    bad = ExecutionInfo(info.run_id, "ghost", "success", attempts=[AttemptInfo(1, time.time(), 1.0)] * 2)
+    with pytest.raises(sa.exc.IntegrityError):  # the same attempt number twice: rolled back, device and all
+        store.record_execution(bad, DeviceInfo("ghost"))
+    assert query(db_url, "SELECT count(*) FROM devices WHERE name = 'ghost'") == [(0,)]
+    store.record_execution(ExecutionInfo(info.run_id, "ghost", "skipped", skip_reason="x"), DeviceInfo("ghost"))
+    assert [x["device"] for x in store.executions(info.run_id)] == ["ghost"]
+
+
 def test_search_configs_finds_a_phrase(store: RecorderStore, db_url: str) -> None:
     info = run_info()
     store.start_run(info)

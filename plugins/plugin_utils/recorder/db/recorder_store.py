@@ -41,6 +41,9 @@ from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.mode
 )
 
 DEFAULT_DB = "~/.confvault/confvault.db"
+# mark_running refreshes the run's heartbeat_at at most this often (seconds): a sign of
+# life for reconcile_interrupted, whose cutoff is minutes, not one write per device.
+HEARTBEAT_EVERY = 1.0
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -73,7 +76,13 @@ def _locked(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: RecorderStore, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except Exception:
+                # a rolled-back transaction may have cached the id of a row it inserted
+                self._device_ids.clear()
+                self._execution_ids.clear()
+                raise
 
     return wrapper  # type: ignore[return-value]
 
@@ -86,6 +95,12 @@ class RecorderStore:
         self.url = url or default_url()
         self._lock = threading.Lock()
         self._db = Database(self.url)
+        # Ids this store already looked up, so that a device's two writes per run (running,
+        # then its outcome) do not look them up again (issue 19): device name -> id, and
+        # (run, device id) -> execution id. Rows keep their id through upserts.
+        self._device_ids: dict[str, int] = {}
+        self._execution_ids: dict[tuple[str, int], int] = {}
+        self._beat_at = 0.0  # time.monotonic() of this store's last heartbeat_at update
         self.migrate()
         self._fts = self._db.dialect == "sqlite" and self._has_fts()
 
@@ -243,7 +258,9 @@ class RecorderStore:
         """A device's backup task started: its queued execution is ``running`` from then."""
         e = s.executions
         with self._db.write() as conn:
-            device_id = conn.execute(sa.select(s.devices.c.id).where(s.devices.c.name == device)).scalar()
+            device_id = self._device_ids.get(device)
+            if device_id is None:
+                device_id = conn.execute(sa.select(s.devices.c.id).where(s.devices.c.name == device)).scalar()
             if device_id is None:
                 return
             conn.execute(
@@ -251,7 +268,9 @@ class RecorderStore:
                 .where(e.c.run_id == run_id, e.c.device_id == device_id, e.c.status == "pending")
                 .values(status="running", started_at=iso(started_at))
             )
-            conn.execute(sa.update(s.runs).where(s.runs.c.run_id == run_id).values(heartbeat_at=iso(time.time())))
+            if time.monotonic() - self._beat_at >= HEARTBEAT_EVERY:  # a sign of life, not a log
+                self._beat_at = time.monotonic()
+                conn.execute(sa.update(s.runs).where(s.runs.c.run_id == run_id).values(heartbeat_at=iso(time.time())))
 
     @_locked
     def set_run_params(self, run_id: str, params: dict[str, Any], timeout: int | None, retries: int | None) -> None:
@@ -276,6 +295,9 @@ class RecorderStore:
                 device_id = self._device_id(conn, device.name, device, now)
                 row = {"run_id": run_id, "device_id": device_id, "status": "pending", "extra": "{}", "created_at": now}
                 upsert(conn, s.executions, row, ["run_id", "device_id"])
+            e = s.executions
+            for execution_id, device_id in conn.execute(sa.select(e.c.id, e.c.device_id).where(e.c.run_id == run_id)):
+                self._execution_ids[(run_id, device_id)] = execution_id
             self._refresh_totals(conn, run_id, now)
 
     @_locked
@@ -290,8 +312,10 @@ class RecorderStore:
             row = {**rows.execution_row(info, device_id), "created_at": now}  # kept when queued before
             keys = ["run_id", "device_id", "created_at"]
             upsert(conn, e, row, keys[:2], {c: f"excluded.{c}" for c in row if c not in keys})
-            key = (e.c.run_id == info.run_id) & (e.c.device_id == device_id)
-            execution_id = conn.execute(sa.select(e.c.id).where(key)).scalar_one()
+            execution_id = self._execution_ids.get((info.run_id, device_id))
+            if execution_id is None:
+                key = (e.c.run_id == info.run_id) & (e.c.device_id == device_id)
+                execution_id = conn.execute(sa.select(e.c.id).where(key)).scalar_one()
             conn.execute(sa.delete(s.attempts).where(s.attempts.c.execution_id == execution_id))
             if info.attempts:
                 conn.execute(
@@ -311,7 +335,9 @@ class RecorderStore:
             merge.update({f: f"COALESCE(excluded.{f}, devices.{f})" for f in rows.DEVICE_FIELDS})
             merge["groups"] = "CASE WHEN excluded.groups = '[]' THEN devices.groups ELSE excluded.groups END"
         upsert(conn, s.devices, row, ["name"], merge)
-        return conn.execute(sa.select(s.devices.c.id).where(s.devices.c.name == name)).scalar_one()
+        if name not in self._device_ids:
+            self._device_ids[name] = conn.execute(sa.select(s.devices.c.id).where(s.devices.c.name == name)).scalar_one()
+        return self._device_ids[name]
 
     @staticmethod
     def _add_version(conn: sa.engine.Connection, info: ExecutionInfo, device_id: int, seen: str) -> None:
