@@ -403,8 +403,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="an extra variable for every ConfVault run (-e NAME=VALUE), e.g. "
-        "confvault_throttle=5; repeatable",
+        help="an extra variable for every ConfVault run (-e NAME=VALUE), e.g. confvault_throttle=5; repeatable",
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each contender per N (medians shown)")
     parser.add_argument(

@@ -19,6 +19,7 @@ cache the workers inherit.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from ansible_collections.confvault.network.plugins.module_utils.platforms import PLATFORMS
@@ -55,6 +56,7 @@ def warm(play: Any = None) -> list[str]:
     if _warmed:
         return []
     _warmed = True
+    quiet_library_loggers()
     from ansible.plugins.loader import action_loader, become_loader, cliconf_loader, connection_loader, terminal_loader
 
     loaders = {
@@ -78,6 +80,23 @@ def warm(play: Any = None) -> list[str]:
             missing.append(module)
     _warm_netmiko_patterns()
     return missing
+
+
+# SSH libraries whose background threads log a connection's end (paramiko's transport
+# thread: "Socket exception: Connection reset by peer (104)" when a device drops the session).
+LIBRARY_LOGGERS = ("paramiko",)
+
+
+def quiet_library_loggers() -> None:
+    """Give the SSH libraries' loggers a handler that drops their records, so that Python's
+    last-resort handler no longer prints them raw on a worker's stderr (ansible-core then
+    warns the worker "errantly sent data directly to stderr"). The device's result already
+    says what happened (CONNECTION_LOST); a handler the user configured (a root logger,
+    ansible's log_path) still receives them."""
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+            logger.addHandler(logging.NullHandler())
 
 
 class _Session:

@@ -336,7 +336,9 @@ class RecorderStore:
             merge["groups"] = "CASE WHEN excluded.groups = '[]' THEN devices.groups ELSE excluded.groups END"
         upsert(conn, s.devices, row, ["name"], merge)
         if name not in self._device_ids:
-            self._device_ids[name] = conn.execute(sa.select(s.devices.c.id).where(s.devices.c.name == name)).scalar_one()
+            self._device_ids[name] = conn.execute(
+                sa.select(s.devices.c.id).where(s.devices.c.name == name)
+            ).scalar_one()
         return self._device_ids[name]
 
     @staticmethod
