@@ -65,7 +65,7 @@ def test_another_directory_or_text_is_another_entry(cache: dict, tmp_path: Path)
 
 def test_a_template_that_does_not_compile_is_never_kept(cache: dict, tmp_path: Path) -> None:
     loader = _loader(tmp_path)
-    for _ in range(2):  # each use reports it again, as without the cache
+    for _use in range(2):  # each use reports it again, as without the cache
         with pytest.raises(AnsibleError, match="Syntax error"):
             _render(loader, "{{ x | }}", x=1)
     assert cache == {}

@@ -308,7 +308,7 @@ def test_a_device_of_a_steady_run_costs_few_statements(store: RecorderStore) -> 
     def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(" ".join(statement.split()))
 
-    for _ in range(2):  # the second run: every device unchanged (its version is stored)
+    for _run in range(2):  # the second run: every device unchanged (its version is stored)
         info = run_info()
         store.start_run(info)
         store.add_pending(info.run_id, [DeviceInfo(n, platform="cisco.ios.ios") for n in names])
