@@ -198,23 +198,50 @@ def upsert(
     those are not cacheable, and compiling them on every call, inside the write
     transaction, made eight concurrent writers several times slower.
     """
-    quote = conn.dialect.identifier_preparer.quote
-    name = quote(table.name)
-    cols = list(values)
+    one_statement = conn.dialect.name in ("sqlite", "postgresql")
+    statements = _upsert_sql(
+        conn.dialect.identifier_preparer.quote,
+        one_statement,
+        table.name,
+        tuple(values),
+        tuple(keys),
+        tuple((update or {}).items()),
+    )
+    if one_statement:
+        conn.execute(_text(statements[0]), dict(values))
+        return
+    select, insert, set_stored = statements
+    if conn.execute(_text(select), dict(values)).first() is None:
+        conn.execute(_text(insert), dict(values))
+    elif set_stored:
+        conn.execute(_text(set_stored), dict(values))
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_sql(
+    quote: Any,
+    one_statement: bool,
+    table: str,
+    cols: tuple[str, ...],
+    keys: tuple[str, ...],
+    update: tuple[tuple[str, str], ...],
+) -> tuple[str, ...]:
+    """The text of ``upsert``'s statements, built once per shape (a recorded device costs
+    a few upserts of the same shape: quoting every column each time was a tenth of the
+    recorder's CPU, issue 19). ``(insert ... on conflict,)`` for one statement, else
+    ``(select, insert, update or "")``."""
+    name = quote(table)
     columns, params = ", ".join(quote(c) for c in cols), ", ".join(":" + c for c in cols)
     insert = f"INSERT INTO {name} ({columns}) VALUES ({params})"
-    sets = ", ".join(f"{quote(c)} = {expr}" for c, expr in (update or {}).items())
-    if conn.dialect.name in ("sqlite", "postgresql"):
+    sets = ", ".join(f"{quote(c)} = {expr}" for c, expr in update)
+    if one_statement:
         target = ", ".join(quote(k) for k in keys)
         action = f"DO UPDATE SET {sets}" if update else "DO NOTHING"
-        conn.execute(_text(f"{insert} ON CONFLICT ({target}) {action}"), dict(values))
-        return
+        return (f"{insert} ON CONFLICT ({target}) {action}",)
     where = " AND ".join(f"{quote(k)} = :{k}" for k in keys)
-    if conn.execute(_text(f"SELECT 1 FROM {name} WHERE {where}"), dict(values)).first() is None:
-        conn.execute(_text(insert), dict(values))
-    elif update:
-        sets = _EXCLUDED.sub(r":\1", sets)  # excluded.x -> the bound value of x
-        conn.execute(_text(f"UPDATE {name} SET {sets} WHERE {where}"), dict(values))
+    bound = _EXCLUDED.sub(r":\1", sets)  # excluded.x -> the bound value of x
+    set_stored = f"UPDATE {name} SET {bound} WHERE {where}" if update else ""
+    return (f"SELECT 1 FROM {name} WHERE {where}", insert, set_stored)
 
 
 _EXCLUDED = re.compile(r"\bexcluded\.(\w+)")
