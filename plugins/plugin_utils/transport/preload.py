@@ -82,21 +82,34 @@ def warm(play: Any = None) -> list[str]:
     return missing
 
 
-# SSH libraries whose background threads log a connection's end (paramiko's transport
-# thread: "Socket exception: Connection reset by peer (104)" when a device drops the session).
-LIBRARY_LOGGERS = ("paramiko",)
+class DisplayLogHandler(logging.Handler):
+    """Log records from libraries, shown by Ansible's display at -vvv (see
+    :func:`quiet_library_loggers`)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            from ansible.utils.display import Display
+
+            Display().vvv(f"{record.name}: {record.getMessage()}")
+        except Exception:  # noqa: BLE001 - a log line must never break a backup
+            return
 
 
 def quiet_library_loggers() -> None:
-    """Give the SSH libraries' loggers a handler that drops their records, so that Python's
-    last-resort handler no longer prints them raw on a worker's stderr (ansible-core then
-    warns the worker "errantly sent data directly to stderr"). The device's result already
-    says what happened (CONNECTION_LOST); a handler the user configured (a root logger,
-    ansible's log_path) still receives them."""
-    for name in LIBRARY_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
-            logger.addHandler(logging.NullHandler())
+    """Send the warnings that libraries log to Ansible's display at ``-vvv`` instead of
+    Python's last-resort handler, which prints them raw on a worker's stderr (ansible-core
+    then warns that the worker "errantly sent data directly to stderr").
+
+    The SSH libraries' background threads log a session's end: paramiko's transport thread
+    "Socket exception: Connection reset by peer (104)" when a device drops the session,
+    under a logger network_cli names per connection ("p=... u=... | paramiko [address]"),
+    so the handler goes on the root logger. The device's result already says what happened
+    (CONNECTION_LOST). Only when the root logger has no handler: one the user configured
+    (logging set up by a plugin, a library) keeps getting every record as before.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(DisplayLogHandler())
 
 
 class _Session:
