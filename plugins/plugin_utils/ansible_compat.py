@@ -328,8 +328,9 @@ def queue_without_busy_wait() -> bool:
     ``_queue_task`` computes it), sleeping in the kernel until one is free, then
     ansible-core's own ``_queue_task``, which finds that slot at once. Nothing else
     changes: order, forks, throttle and errors stay ansible-core's. Installed in the
-    controller by ``preload.warm`` at play start; left off when ``_queue_task`` is not
-    the one this was written against.
+    controller by the recorder callback at play start; left off when ``_queue_task`` is
+    not the one this was written against. (The throttle is templated here and again by
+    ``_queue_task``: a render only, the compiled template is kept.)
     """
     import inspect
 

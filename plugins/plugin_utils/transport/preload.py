@@ -14,6 +14,9 @@ The same holds for the ``re`` module's cache of compiled patterns: netmiko clean
 with some forty string patterns (``strip_ansi_escape_codes``, ``normalize_linefeeds``) that
 each worker compiled afresh, about 5 ms of a device's CPU. Running them once here fills the
 cache the workers inherit.
+
+Library log records (paramiko's transport thread) are routed to Ansible's display here too,
+before the fork, so that no worker prints them raw (:func:`quiet_library_loggers`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ Not part of the collection. Load it by path, with any run (it needs no enabling)
 - ``WPROF_DIR=DIR``: cProfile, with a CPU clock, around every worker's task; one
   ``w<pid>.prof`` per worker (merge them with ``pstats.Stats(*files)``). cProfile inflates
   Python-heavy code two to three times: read the shares.
-- ``TPL_LOG=FILE``: one line per Jinja template ansible-core compiles (pid, template).
+- ``TPL_LOG=FILE``: one line per Jinja template ansible-core compiles (pid, template);
+  with the recorder's template cache in place (ansible_compat), only those it did not serve.
 - ``CPROF_CONTROLLER=FILE``: cProfile, with a CPU clock, over the controller's main thread
   from this callback's load to the end of the playbook (``FILE.<pid>``, one per playbook).
 
