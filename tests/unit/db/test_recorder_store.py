@@ -6,6 +6,7 @@ import dataclasses
 import os
 import re
 import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from recorder_helpers import (
     success,
 )
 
-from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import models
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import driver_sql, models
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
     AttemptInfo,
     DeviceInfo,
@@ -299,31 +300,50 @@ def test_heartbeat_moves_forward(store: RecorderStore) -> None:
     assert store.get_run(info.run_id)["heartbeat_at"] > before
 
 
-def test_a_device_of_a_steady_run_costs_few_statements(store: RecorderStore) -> None:
+def test_a_device_of_a_steady_run_costs_few_statements(store: RecorderStore, monkeypatch: pytest.MonkeyPatch) -> None:
     """Running, then its outcome: no id is looked up twice (issue 19), the run's heartbeat
-    is refreshed once a second at most, and what is stored is the same."""
+    is refreshed once a second at most, and what is stored is the same. Statements are
+    counted both where SQLAlchemy executes them and where driver_sql hands them to the
+    DBAPI cursor."""
     names = [f"s{i}" for i in range(3)]
     statements: list[str] = []
+    counting = [False]
 
     def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(" ".join(statement.split()))
+        if counting[0]:
+            statements.append(" ".join(statement.split()))
 
+    def counted(run: Any) -> Any:
+        def wrapper(conn: Any, statement: Any, params: Any) -> Any:
+            seen(conn, None, driver_sql.compiled(statement, conn.dialect).sql)
+            return run(conn, statement, params)
+
+        return wrapper
+
+    for verb in ("execute", "execute_many", "rows"):
+        monkeypatch.setattr(driver_sql, verb, counted(getattr(driver_sql, verb)))
     for _run in range(2):  # the second run: every device unchanged (its version is stored)
         info = run_info()
         store.start_run(info)
         store.add_pending(info.run_id, [DeviceInfo(n, platform="cisco.ios.ios") for n in names])
         statements.clear()
         sa.event.listen(store.engine, "before_cursor_execute", seen)
+        counting[0] = True
         try:
             for name in names:
                 store.mark_running(info.run_id, name, time.time())
                 store.record_execution(success(info.run_id, name), DeviceInfo(name, platform="cisco.ios.ios"))
         finally:
+            counting[0] = False
             sa.event.remove(store.engine, "before_cursor_execute", seen)
         store.finish_run(info.run_id)
+    assert any(q.startswith("UPDATE executions SET status") for q in statements)  # both kinds were seen
+    assert any(q.startswith("BEGIN") for q in statements) or store.engine.dialect.name != "sqlite"
     assert not [q for q in statements if q.startswith("SELECT devices.id") or q.startswith("SELECT executions.id")]
     assert sum(q.startswith("UPDATE runs SET heartbeat_at") for q in statements) <= 1
-    assert len(statements) <= 10 * len(names) + 1, statements  # BEGINs included (it was 14 a device)
+    assert len(statements) <= 10 * len(names) + 1, "\n".join(
+        q[:70] for q in statements
+    )  # BEGINs included (it was 14 a device)
     executions = store.executions(info.run_id)
     assert [(x["device"], x["status"], x["attempts"]) for x in executions] == [(n, "success", 1) for n in names]
     run = store.get_run(info.run_id)

@@ -30,6 +30,8 @@ try:
 except ImportError:  # reported by recorder_store.require_sqlalchemy()
     sa = None  # type: ignore[assignment]
 
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import driver_sql
+
 # Execution option for a connection that only reads: a deferred BEGIN on SQLite, so a
 # reader never waits for (or blocks) the writers.
 READ_ONLY = {"confvault_read_only": True}
@@ -208,7 +210,7 @@ def upsert(
         tuple((update or {}).items()),
     )
     if one_statement:
-        conn.execute(_text(statements[0]), dict(values))
+        driver_sql.execute(conn, statements[0], values)  # compiled once (driver_sql.py)
         return
     select, insert, set_stored = statements
     if conn.execute(_text(select), dict(values)).first() is None:

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 try:
     import sqlalchemy as sa
@@ -27,7 +27,7 @@ except ImportError as exc:
 else:
     SQLALCHEMY_IMPORT_ERROR = None
 
-from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import changes, migrations, rows
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import changes, driver_sql, migrations, rows
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import schema as s
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.dialect import Database, upsert
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
@@ -41,6 +41,13 @@ from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.mode
 )
 
 DEFAULT_DB = "~/.confvault/confvault.db"
+
+
+class LatestVersion(NamedTuple):
+    id: int
+    sha256: str | None
+
+
 # mark_running refreshes the run's heartbeat_at at most this often (seconds): a sign of
 # life for reconcile_interrupted, whose cutoff is minutes, not one write per device.
 HEARTBEAT_EVERY = 1.0
@@ -70,6 +77,35 @@ def local_pid_alive(pid: int) -> bool:
     except PermissionError:
         return True  # it exists, as another user
     return True
+
+
+@functools.cache
+def _hot() -> dict[str, Any]:
+    """The statements each recorded device runs, built once (run through driver_sql)."""
+    e, d, a, v, r = s.executions, s.devices, s.attempts, s.config_versions, s.runs
+    p = sa.bindparam
+    mine = (e.c.run_id == p("run_id")) & (e.c.device_id == p("device_id"))
+    # Bind names differ from the columns they set (SQLAlchemy reserves a column's own name).
+    totals = {name: p("n_" + name) for name in rows.totals({})}
+    return {
+        "device_id": sa.select(d.c.id).where(d.c.name == p("name")),
+        "execution_id": sa.select(e.c.id).where(mine),
+        "running": sa.update(e).where(mine, e.c.status == "pending").values(status="running", started_at=p("at")),
+        "heartbeat": sa.update(r).where(r.c.run_id == p("run_id")).values(heartbeat_at=p("now")),
+        "clear_attempts": sa.delete(a).where(a.c.execution_id == p("execution_id")),
+        "latest_version": sa.select(v.c.id, v.c.sha256)
+        .where(v.c.device_id == p("device_id"))
+        .order_by(v.c.id.desc())
+        .limit(1),
+        "count_by_status": sa.select(e.c.status, sa.func.count()).where(e.c.run_id == p("run_id")).group_by(e.c.status),
+        "totals": sa.update(r).where(r.c.run_id == p("run_id")).values(totals),
+        "totals_beat": sa.update(r).where(r.c.run_id == p("run_id")).values({**totals, "heartbeat_at": p("now")}),
+    }
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_attempts(columns: tuple[str, ...]) -> Any:
+    return sa.insert(s.attempts).values({c: sa.bindparam("a_" + c) for c in columns})
 
 
 def _locked(method: F) -> F:
@@ -256,21 +292,19 @@ class RecorderStore:
     @_locked
     def mark_running(self, run_id: str, device: str, started_at: float) -> None:
         """A device's backup task started: its queued execution is ``running`` from then."""
-        e = s.executions
+        hot = _hot()
         with self._db.write() as conn:
             device_id = self._device_ids.get(device)
             if device_id is None:
-                device_id = conn.execute(sa.select(s.devices.c.id).where(s.devices.c.name == device)).scalar()
+                found = driver_sql.rows(conn, hot["device_id"], {"name": device})
+                device_id = found[0][0] if found else None
             if device_id is None:
                 return
-            conn.execute(
-                sa.update(e)
-                .where(e.c.run_id == run_id, e.c.device_id == device_id, e.c.status == "pending")
-                .values(status="running", started_at=iso(started_at))
-            )
+            params = {"run_id": run_id, "device_id": device_id, "at": iso(started_at)}
+            driver_sql.execute(conn, hot["running"], params)
             if time.monotonic() - self._beat_at >= HEARTBEAT_EVERY:  # a sign of life, not a log
                 self._beat_at = time.monotonic()
-                conn.execute(sa.update(s.runs).where(s.runs.c.run_id == run_id).values(heartbeat_at=iso(time.time())))
+                driver_sql.execute(conn, hot["heartbeat"], {"run_id": run_id, "now": iso(time.time())})
 
     @_locked
     def set_run_params(self, run_id: str, params: dict[str, Any], timeout: int | None, retries: int | None) -> None:
@@ -306,21 +340,23 @@ class RecorderStore:
         if info.status not in EXECUTION_STATUSES:
             raise ValueError(f"unknown execution status {info.status!r}")
         now = iso(time.time())
-        e = s.executions
+        hot = _hot()
         with self._db.write() as conn:
             device_id = self._device_id(conn, info.device, device, now)
             row = {**rows.execution_row(info, device_id), "created_at": now}  # kept when queued before
             keys = ["run_id", "device_id", "created_at"]
-            upsert(conn, e, row, keys[:2], {c: f"excluded.{c}" for c in row if c not in keys})
+            upsert(conn, s.executions, row, keys[:2], {c: f"excluded.{c}" for c in row if c not in keys})
             execution_id = self._execution_ids.get((info.run_id, device_id))
             if execution_id is None:
-                key = (e.c.run_id == info.run_id) & (e.c.device_id == device_id)
-                execution_id = conn.execute(sa.select(e.c.id).where(key)).scalar_one()
-            conn.execute(sa.delete(s.attempts).where(s.attempts.c.execution_id == execution_id))
+                found = driver_sql.rows(conn, hot["execution_id"], {"run_id": info.run_id, "device_id": device_id})
+                if len(found) != 1:
+                    raise LookupError(f"no single execution of {info.device} in run {info.run_id} after its upsert")
+                execution_id = found[0][0]
+            driver_sql.execute(conn, hot["clear_attempts"], {"execution_id": execution_id})
             if info.attempts:
-                conn.execute(
-                    sa.insert(s.attempts),
-                    [rows.attempt_row(execution_id, a) for a in info.attempts],
+                attempts = [rows.attempt_row(execution_id, a) for a in info.attempts]
+                driver_sql.execute_many(
+                    conn, _insert_attempts(tuple(attempts[0])), [{"a_" + k: v for k, v in a.items()} for a in attempts]
                 )
             if info.has_config():
                 seen = iso_or_none(info.completed_at or info.started_at) or now
@@ -336,17 +372,17 @@ class RecorderStore:
             merge["groups"] = "CASE WHEN excluded.groups = '[]' THEN devices.groups ELSE excluded.groups END"
         upsert(conn, s.devices, row, ["name"], merge)
         if name not in self._device_ids:
-            self._device_ids[name] = conn.execute(
-                sa.select(s.devices.c.id).where(s.devices.c.name == name)
-            ).scalar_one()
+            found = driver_sql.rows(conn, _hot()["device_id"], {"name": name})
+            if len(found) != 1:
+                raise LookupError(f"no device row {name!r} after its upsert")
+            self._device_ids[name] = found[0][0]
         return self._device_ids[name]
 
     @staticmethod
     def _add_version(conn: sa.engine.Connection, info: ExecutionInfo, device_id: int, seen: str) -> None:
         v = s.config_versions
-        latest = conn.execute(
-            sa.select(v.c.id, v.c.sha256).where(v.c.device_id == device_id).order_by(v.c.id.desc()).limit(1)
-        ).first()
+        found = driver_sql.rows(conn, _hot()["latest_version"], {"device_id": device_id})
+        latest = LatestVersion(*found[0]) if found else None
         if latest is not None and latest.sha256 == info.sha256:
             return  # unchanged: its text is stored already (the steady-state case: no file read)
         text = info.load_config()
@@ -388,13 +424,15 @@ class RecorderStore:
     @staticmethod
     def _refresh_totals(conn: sa.engine.Connection, run_id: str, now: str | None) -> dict[str, int]:
         """Recount a run's totals from its executions (out-of-order events stay right)."""
-        e = s.executions
-        query = sa.select(e.c.status, sa.func.count()).where(e.c.run_id == run_id)
-        counts = dict(conn.execute(query.group_by(e.c.status)).all())
-        values: dict[str, Any] = dict(rows.totals(counts))
+        hot = _hot()
+        counts = {
+            status: int(count) for status, count in driver_sql.rows(conn, hot["count_by_status"], {"run_id": run_id})
+        }
+        values: dict[str, Any] = {"n_" + name: n for name, n in rows.totals(counts).items()}
+        values["run_id"] = run_id
         if now is not None:
-            values["heartbeat_at"] = now
-        conn.execute(sa.update(s.runs).where(s.runs.c.run_id == run_id).values(values))
+            values["now"] = now
+        driver_sql.execute(conn, hot["totals" if now is None else "totals_beat"], values)
         return counts
 
     # -- readers --------------------------------------------------------------------
