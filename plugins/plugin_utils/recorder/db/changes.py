@@ -1,5 +1,5 @@
 """Change records: a config_changes row for each new config version of a device that had one
-before, written in the same transaction as the version (recorder_store._add_version), and
+before, written in the same transaction as the version (store_queries.add_version), and
 the readers the change alerts use. What a change is: module_utils/config_change.py."""
 
 from __future__ import annotations

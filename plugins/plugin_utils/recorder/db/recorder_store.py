@@ -4,6 +4,8 @@ Every verb is one short transaction, committed before it returns (commit as you 
 kill -9 after a call returns loses nothing of it), under a lock because callback hooks
 arrive on two threads. There is no writer thread. Errors propagate: the callback turns
 the first one into a warning and disables itself (a recorder never fails a playbook).
+The SQL lives in store_queries.py; what each recorded device runs goes through
+driver_sql.py (compiled once per dialect).
 
 SQLAlchemy is imported under a guard so that importing this module never fails (the
 import sanity test of ansible-test); ``RecorderStore()`` raises a clear ImportError that
@@ -17,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 try:
     import sqlalchemy as sa
@@ -27,7 +29,13 @@ except ImportError as exc:
 else:
     SQLALCHEMY_IMPORT_ERROR = None
 
-from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import changes, driver_sql, migrations, rows
+from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import (
+    changes,
+    driver_sql,
+    migrations,
+    rows,
+    store_queries,
+)
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import schema as s
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.dialect import Database, upsert
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.models import (
@@ -41,11 +49,6 @@ from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.mode
 )
 
 DEFAULT_DB = "~/.confvault/confvault.db"
-
-
-class LatestVersion(NamedTuple):
-    id: int
-    sha256: str | None
 
 
 # mark_running refreshes the run's heartbeat_at at most this often (seconds): a sign of
@@ -77,35 +80,6 @@ def local_pid_alive(pid: int) -> bool:
     except PermissionError:
         return True  # it exists, as another user
     return True
-
-
-@functools.cache
-def _hot() -> dict[str, Any]:
-    """The statements each recorded device runs, built once (run through driver_sql)."""
-    e, d, a, v, r = s.executions, s.devices, s.attempts, s.config_versions, s.runs
-    p = sa.bindparam
-    mine = (e.c.run_id == p("run_id")) & (e.c.device_id == p("device_id"))
-    # Bind names differ from the columns they set (SQLAlchemy reserves a column's own name).
-    totals = {name: p("n_" + name) for name in rows.totals({})}
-    return {
-        "device_id": sa.select(d.c.id).where(d.c.name == p("name")),
-        "execution_id": sa.select(e.c.id).where(mine),
-        "running": sa.update(e).where(mine, e.c.status == "pending").values(status="running", started_at=p("at")),
-        "heartbeat": sa.update(r).where(r.c.run_id == p("run_id")).values(heartbeat_at=p("now")),
-        "clear_attempts": sa.delete(a).where(a.c.execution_id == p("execution_id")),
-        "latest_version": sa.select(v.c.id, v.c.sha256)
-        .where(v.c.device_id == p("device_id"))
-        .order_by(v.c.id.desc())
-        .limit(1),
-        "count_by_status": sa.select(e.c.status, sa.func.count()).where(e.c.run_id == p("run_id")).group_by(e.c.status),
-        "totals": sa.update(r).where(r.c.run_id == p("run_id")).values(totals),
-        "totals_beat": sa.update(r).where(r.c.run_id == p("run_id")).values({**totals, "heartbeat_at": p("now")}),
-    }
-
-
-@functools.lru_cache(maxsize=8)
-def _insert_attempts(columns: tuple[str, ...]) -> Any:
-    return sa.insert(s.attempts).values({c: sa.bindparam("a_" + c) for c in columns})
 
 
 def _locked(method: F) -> F:
@@ -209,7 +183,7 @@ class RecorderStore:
         """Cancelled: the run, and every device of it not yet done. Backups taken stay."""
         now = iso(time.time())
         with self._db.write() as conn:
-            self._settle_pending(conn, run_id, "cancelled", "CANCELLED", reason, now)
+            store_queries.settle_pending(conn, run_id, "cancelled", "CANCELLED", reason, now)
             self._refresh_totals(conn, run_id, now)
             conn.execute(
                 sa.update(s.runs)
@@ -276,7 +250,7 @@ class RecorderStore:
                 ).scalar()
                 if last is None:
                     continue
-                self._settle_pending(conn, run_id, "interrupted", "INTERRUPTED", reason, iso(time.time()))
+                store_queries.settle_pending(conn, run_id, "interrupted", "INTERRUPTED", reason, iso(time.time()))
                 self._refresh_totals(conn, run_id, None)
                 conn.execute(
                     sa.update(r)
@@ -292,7 +266,7 @@ class RecorderStore:
     @_locked
     def mark_running(self, run_id: str, device: str, started_at: float) -> None:
         """A device's backup task started: its queued execution is ``running`` from then."""
-        hot = _hot()
+        hot = store_queries.device_statements()
         with self._db.write() as conn:
             device_id = self._device_ids.get(device)
             if device_id is None:
@@ -340,7 +314,7 @@ class RecorderStore:
         if info.status not in EXECUTION_STATUSES:
             raise ValueError(f"unknown execution status {info.status!r}")
         now = iso(time.time())
-        hot = _hot()
+        hot = store_queries.device_statements()
         with self._db.write() as conn:
             device_id = self._device_id(conn, info.device, device, now)
             row = {**rows.execution_row(info, device_id), "created_at": now}  # kept when queued before
@@ -356,11 +330,13 @@ class RecorderStore:
             if info.attempts:
                 attempts = [rows.attempt_row(execution_id, a) for a in info.attempts]
                 driver_sql.execute_many(
-                    conn, _insert_attempts(tuple(attempts[0])), [{"a_" + k: v for k, v in a.items()} for a in attempts]
+                    conn,
+                    store_queries.insert_attempts(tuple(attempts[0])),
+                    [{"a_" + k: v for k, v in a.items()} for a in attempts],
                 )
             if info.has_config():
                 seen = iso_or_none(info.completed_at or info.started_at) or now
-                self._add_version(conn, info, device_id, seen)
+                store_queries.add_version(conn, info, device_id, seen)
             self._refresh_totals(conn, info.run_id, now)
 
     def _device_id(self, conn: sa.engine.Connection, name: str, device: DeviceInfo | None, now: str) -> int:
@@ -372,59 +348,16 @@ class RecorderStore:
             merge["groups"] = "CASE WHEN excluded.groups = '[]' THEN devices.groups ELSE excluded.groups END"
         upsert(conn, s.devices, row, ["name"], merge)
         if name not in self._device_ids:
-            found = driver_sql.rows(conn, _hot()["device_id"], {"name": name})
+            found = driver_sql.rows(conn, store_queries.device_statements()["device_id"], {"name": name})
             if len(found) != 1:
                 raise LookupError(f"no device row {name!r} after its upsert")
             self._device_ids[name] = found[0][0]
         return self._device_ids[name]
 
     @staticmethod
-    def _add_version(conn: sa.engine.Connection, info: ExecutionInfo, device_id: int, seen: str) -> None:
-        v = s.config_versions
-        found = driver_sql.rows(conn, _hot()["latest_version"], {"device_id": device_id})
-        latest = LatestVersion(*found[0]) if found else None
-        if latest is not None and latest.sha256 == info.sha256:
-            return  # unchanged: its text is stored already (the steady-state case: no file read)
-        text = info.load_config()
-        if text is None:
-            return
-        content = rows.content_row(info.sha256 or "", text)
-        upsert(conn, s.config_contents, content, ["sha256"])  # stored once per sha256
-        inserted = conn.execute(
-            sa.insert(v).values(
-                device_id=device_id,
-                sha256=info.sha256,
-                git_commit=info.commit,
-                run_id=info.run_id,
-                first_seen=seen,
-            )
-        )
-        version_id = inserted.inserted_primary_key[0]  # lastrowid on SQLite < 3.35 too
-        changes.record_change(  # the change record (changes.py), same transaction
-            conn,
-            device_id=device_id,
-            run_id=info.run_id,
-            version_id=version_id,
-            previous=(latest.id, latest.sha256) if latest is not None else None,
-            sha256=info.sha256 or "",
-            text=text,
-            author=info.extra.get("author"),
-            seen=seen,
-        )
-
-    @staticmethod
-    def _settle_pending(conn: sa.engine.Connection, run_id: str, status: str, code: str, reason: str, now: str) -> None:
-        e = s.executions
-        conn.execute(
-            sa.update(e)
-            .where(e.c.run_id == run_id, e.c.status.in_(("pending", "running")))
-            .values(status=status, error_code=code, error_message=reason, completed_at=now)
-        )
-
-    @staticmethod
     def _refresh_totals(conn: sa.engine.Connection, run_id: str, now: str | None) -> dict[str, int]:
         """Recount a run's totals from its executions (out-of-order events stay right)."""
-        hot = _hot()
+        hot = store_queries.device_statements()
         counts = {
             status: int(count) for status, count in driver_sql.rows(conn, hot["count_by_status"], {"run_id": run_id})
         }
@@ -435,54 +368,25 @@ class RecorderStore:
         driver_sql.execute(conn, hot["totals" if now is None else "totals_beat"], values)
         return counts
 
-    # -- readers --------------------------------------------------------------------
+    # -- readers (their queries: store_queries.py) ---------------------------------------
 
     @_locked
     def get_run(self, run_id: str) -> dict[str, Any]:
         with self._db.read() as conn:
-            row = conn.execute(sa.select(s.runs).where(s.runs.c.run_id == run_id)).first()
-        if row is None:
-            raise KeyError(run_id)
-        return rows.decode(row._mapping)
+            return store_queries.run(conn, run_id)
 
     @_locked
     def executions(self, run_id: str) -> list[dict[str, Any]]:
         """A run's executions with the device name, in the order they were first recorded."""
-        e, d = s.executions, s.devices
-        query = (
-            sa.select(e, d.c.name.label("device"))
-            .join(d, d.c.id == e.c.device_id)
-            .where(e.c.run_id == run_id)
-            .order_by(e.c.id)
-        )
         with self._db.read() as conn:
-            return [rows.decode(row._mapping) for row in conn.execute(query)]
+            return store_queries.executions(conn, run_id)
 
     @_locked
     def search_configs(self, text: str, latest_only: bool = True) -> list[dict[str, Any]]:
         """Config versions containing ``text`` ("which devices still have
         `snmp-server community public`?"): FTS5 phrase match on SQLite, ILIKE elsewhere."""
-        v, d, c = s.config_versions, s.devices, s.config_contents
-        if self._fts:
-            phrase = '"' + text.replace('"', '""') + '"'
-            fts = sa.text("SELECT rowid FROM config_contents_fts WHERE config_contents_fts MATCH :q")
-            match = c.c.id.in_(fts.bindparams(q=phrase).columns(sa.column("rowid", sa.Integer)))
-        else:
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            match = c.c.content.ilike(f"%{escaped}%", escape="\\")
-        query = (
-            sa.select(d.c.name.label("device"), v.c.sha256, v.c.git_commit, v.c.run_id, v.c.first_seen)
-            .join(d, d.c.id == v.c.device_id)
-            .join(c, c.c.sha256 == v.c.sha256)
-            .where(match)
-            .order_by(d.c.name, v.c.id)
-        )
-        if latest_only:
-            w = s.config_versions.alias("w2")
-            newest = sa.select(sa.func.max(w.c.id)).where(w.c.device_id == v.c.device_id).scalar_subquery()
-            query = query.where(v.c.id == newest)
         with self._db.read() as conn:
-            return [dict(row._mapping) for row in conn.execute(query)]
+            return store_queries.search_configs(conn, text, latest_only, self._fts)
 
     @_locked
     def run_changes(self, run_id: str) -> list[dict[str, Any]]:
