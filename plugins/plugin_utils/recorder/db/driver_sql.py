@@ -22,8 +22,9 @@ SQLAlchemy's bind or result processing.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 try:
@@ -59,49 +60,42 @@ def compiled(statement: Statement, dialect: Any) -> Compiled:
     return Compiled(statement, dialect)
 
 
-def _cursor(conn: sa.engine.Connection, statement: Statement) -> tuple[Compiled, Any]:
-    return compiled(statement, conn.dialect), conn.connection.cursor()
-
-
-def _raise(conn: sa.engine.Connection, sql: str, params: Any, exc: Exception) -> None:
-    raise sa.exc.DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
+@contextlib.contextmanager
+def _cursor(conn: sa.engine.Connection, sql: str, values: Any) -> Iterator[Any]:
+    """The transaction's DBAPI cursor, closed after use; a driver error raised as
+    SQLAlchemy's, as ``Connection.execute`` would."""
+    cursor = conn.connection.cursor()
+    try:
+        yield cursor
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            sql, values, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def execute(conn: sa.engine.Connection, statement: Statement, params: Mapping[str, Any]) -> int:
     """Run one statement; the number of rows it changed."""
-    plan, cursor = _cursor(conn, statement)
+    plan = compiled(statement, conn.dialect)
     values = plan.parameters(params)
-    try:
+    with _cursor(conn, plan.sql, values) as cursor:
         cursor.execute(plan.sql, values)
         return int(cursor.rowcount)
-    except conn.dialect.loaded_dbapi.Error as exc:
-        _raise(conn, plan.sql, values, exc)
-        raise  # unreachable: _raise raised
-    finally:
-        cursor.close()
 
 
 def execute_many(conn: sa.engine.Connection, statement: Statement, params: Iterable[Mapping[str, Any]]) -> None:
     """Run one statement once for each set of parameters."""
-    plan, cursor = _cursor(conn, statement)
+    plan = compiled(statement, conn.dialect)
     values = [plan.parameters(p) for p in params]
-    try:
+    with _cursor(conn, plan.sql, values) as cursor:
         cursor.executemany(plan.sql, values)
-    except conn.dialect.loaded_dbapi.Error as exc:
-        _raise(conn, plan.sql, values, exc)
-    finally:
-        cursor.close()
 
 
 def rows(conn: sa.engine.Connection, statement: Statement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """Run a query; all its rows, as tuples."""
-    plan, cursor = _cursor(conn, statement)
+    plan = compiled(statement, conn.dialect)
     values = plan.parameters(params)
-    try:
+    with _cursor(conn, plan.sql, values) as cursor:
         cursor.execute(plan.sql, values)
         return [tuple(row) for row in cursor.fetchall()]
-    except conn.dialect.loaded_dbapi.Error as exc:
-        _raise(conn, plan.sql, values, exc)
-        raise  # unreachable: _raise raised
-    finally:
-        cursor.close()

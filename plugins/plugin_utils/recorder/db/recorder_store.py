@@ -31,7 +31,6 @@ else:
 
 from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db import (
     changes,
-    driver_sql,
     migrations,
     rows,
     store_queries,
@@ -49,8 +48,6 @@ from ansible_collections.confvault.network.plugins.plugin_utils.recorder.db.mode
 )
 
 DEFAULT_DB = "~/.confvault/confvault.db"
-
-
 # mark_running refreshes the run's heartbeat_at at most this often (seconds): a sign of
 # life for reconcile_interrupted, whose cutoff is minutes, not one write per device.
 HEARTBEAT_EVERY = 1.0
@@ -169,7 +166,7 @@ class RecorderStore:
             raise ValueError(f"unknown run status {status!r}; one of {', '.join(RUN_STATUSES)}")
         now = iso(time.time())
         with self._db.write() as conn:
-            counts = self._refresh_totals(conn, run_id, now)
+            counts = store_queries.refresh_totals(conn, run_id, now)
             current = conn.execute(sa.select(s.runs.c.status).where(s.runs.c.run_id == run_id)).scalar_one()
             final = status or rows.derive_run_status(current, counts)
             values: dict[str, Any] = {"status": final, "completed_at": now, "heartbeat_at": now}
@@ -184,7 +181,7 @@ class RecorderStore:
         now = iso(time.time())
         with self._db.write() as conn:
             store_queries.settle_pending(conn, run_id, "cancelled", "CANCELLED", reason, now)
-            self._refresh_totals(conn, run_id, now)
+            store_queries.refresh_totals(conn, run_id, now)
             conn.execute(
                 sa.update(s.runs)
                 .where(
@@ -206,7 +203,7 @@ class RecorderStore:
                 .where(e.c.run_id == run_id, e.c.status.in_(("pending", "running")))
                 .values(status="skipped", skip_reason=skip_reason, completed_at=now)
             )
-            self._refresh_totals(conn, run_id, now)
+            store_queries.refresh_totals(conn, run_id, now)
             conn.execute(
                 sa.update(s.runs)
                 .where(s.runs.c.run_id == run_id)
@@ -251,7 +248,7 @@ class RecorderStore:
                 if last is None:
                     continue
                 store_queries.settle_pending(conn, run_id, "interrupted", "INTERRUPTED", reason, iso(time.time()))
-                self._refresh_totals(conn, run_id, None)
+                store_queries.refresh_totals(conn, run_id, None)
                 conn.execute(
                     sa.update(r)
                     .where(r.c.run_id == run_id)
@@ -266,19 +263,16 @@ class RecorderStore:
     @_locked
     def mark_running(self, run_id: str, device: str, started_at: float) -> None:
         """A device's backup task started: its queued execution is ``running`` from then."""
-        hot = store_queries.device_statements()
         with self._db.write() as conn:
             device_id = self._device_ids.get(device)
             if device_id is None:
-                found = driver_sql.rows(conn, hot["device_id"], {"name": device})
-                device_id = found[0][0] if found else None
+                device_id = store_queries.device_id(conn, device)
             if device_id is None:
                 return
-            params = {"run_id": run_id, "device_id": device_id, "at": iso(started_at)}
-            driver_sql.execute(conn, hot["running"], params)
+            store_queries.mark_running(conn, run_id, device_id, iso(started_at))
             if time.monotonic() - self._beat_at >= HEARTBEAT_EVERY:  # a sign of life, not a log
                 self._beat_at = time.monotonic()
-                driver_sql.execute(conn, hot["heartbeat"], {"run_id": run_id, "now": iso(time.time())})
+                store_queries.heartbeat(conn, run_id, iso(time.time()))
 
     @_locked
     def set_run_params(self, run_id: str, params: dict[str, Any], timeout: int | None, retries: int | None) -> None:
@@ -306,7 +300,7 @@ class RecorderStore:
             e = s.executions
             for execution_id, device_id in conn.execute(sa.select(e.c.id, e.c.device_id).where(e.c.run_id == run_id)):
                 self._execution_ids[(run_id, device_id)] = execution_id
-            self._refresh_totals(conn, run_id, now)
+            store_queries.refresh_totals(conn, run_id, now)
 
     @_locked
     def record_execution(self, info: ExecutionInfo, device: DeviceInfo | None = None) -> None:
@@ -314,7 +308,6 @@ class RecorderStore:
         if info.status not in EXECUTION_STATUSES:
             raise ValueError(f"unknown execution status {info.status!r}")
         now = iso(time.time())
-        hot = store_queries.device_statements()
         with self._db.write() as conn:
             device_id = self._device_id(conn, info.device, device, now)
             row = {**rows.execution_row(info, device_id), "created_at": now}  # kept when queued before
@@ -322,22 +315,16 @@ class RecorderStore:
             upsert(conn, s.executions, row, keys[:2], {c: f"excluded.{c}" for c in row if c not in keys})
             execution_id = self._execution_ids.get((info.run_id, device_id))
             if execution_id is None:
-                found = driver_sql.rows(conn, hot["execution_id"], {"run_id": info.run_id, "device_id": device_id})
-                if len(found) != 1:
-                    raise LookupError(f"no single execution of {info.device} in run {info.run_id} after its upsert")
-                execution_id = found[0][0]
-            driver_sql.execute(conn, hot["clear_attempts"], {"execution_id": execution_id})
-            if info.attempts:
-                attempts = [rows.attempt_row(execution_id, a) for a in info.attempts]
-                driver_sql.execute_many(
-                    conn,
-                    store_queries.insert_attempts(tuple(attempts[0])),
-                    [{"a_" + k: v for k, v in a.items()} for a in attempts],
-                )
+                execution_id = store_queries.execution_id(conn, info.run_id, device_id)
+                if execution_id is None:
+                    raise LookupError(f"no execution of {info.device} in run {info.run_id} after its upsert")
+            store_queries.replace_attempts(
+                conn, execution_id, [rows.attempt_row(execution_id, a) for a in info.attempts]
+            )
             if info.has_config():
                 seen = iso_or_none(info.completed_at or info.started_at) or now
                 store_queries.add_version(conn, info, device_id, seen)
-            self._refresh_totals(conn, info.run_id, now)
+            store_queries.refresh_totals(conn, info.run_id, now)
 
     def _device_id(self, conn: sa.engine.Connection, name: str, device: DeviceInfo | None, now: str) -> int:
         row = rows.device_row(name, device, now)
@@ -348,25 +335,11 @@ class RecorderStore:
             merge["groups"] = "CASE WHEN excluded.groups = '[]' THEN devices.groups ELSE excluded.groups END"
         upsert(conn, s.devices, row, ["name"], merge)
         if name not in self._device_ids:
-            found = driver_sql.rows(conn, store_queries.device_statements()["device_id"], {"name": name})
-            if len(found) != 1:
+            found = store_queries.device_id(conn, name)
+            if found is None:
                 raise LookupError(f"no device row {name!r} after its upsert")
-            self._device_ids[name] = found[0][0]
+            self._device_ids[name] = found
         return self._device_ids[name]
-
-    @staticmethod
-    def _refresh_totals(conn: sa.engine.Connection, run_id: str, now: str | None) -> dict[str, int]:
-        """Recount a run's totals from its executions (out-of-order events stay right)."""
-        hot = store_queries.device_statements()
-        counts = {
-            status: int(count) for status, count in driver_sql.rows(conn, hot["count_by_status"], {"run_id": run_id})
-        }
-        values: dict[str, Any] = {"n_" + name: n for name, n in rows.totals(counts).items()}
-        values["run_id"] = run_id
-        if now is not None:
-            values["now"] = now
-        driver_sql.execute(conn, hot["totals" if now is None else "totals_beat"], values)
-        return counts
 
     # -- readers (their queries: store_queries.py) ---------------------------------------
 

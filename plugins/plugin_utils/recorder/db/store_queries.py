@@ -1,7 +1,8 @@
 """The SQL of the recorder's store (recorder_store.py), apart from its transactions.
 
-- :func:`device_statements`: what each recorded device runs (running, then its outcome),
-  built once and run through driver_sql (compiled once per dialect: issue 19).
+- What each recorded device runs (:func:`mark_running`, then its outcome:
+  :func:`replace_attempts`, :func:`refresh_totals`...): statements built once and run
+  through driver_sql (compiled once per dialect: issue 19).
 - A new config version (:func:`add_version`), and the end of a run's unfinished
   executions (:func:`settle_pending`).
 - The readers' queries: a run, its executions, the config search.
@@ -33,8 +34,9 @@ class LatestVersion(NamedTuple):
 
 
 @functools.cache
-def device_statements() -> dict[str, Any]:
-    """The statements each recorded device runs, built once (run through driver_sql)."""
+def _device_statements() -> dict[str, Any]:
+    """The statements each recorded device runs, built once (run through driver_sql).
+    Their bind names are this module's business: the functions below take plain values."""
     e, d, a, v, r = s.executions, s.devices, s.attempts, s.config_versions, s.runs
     p = sa.bindparam
     mine = (e.c.run_id == p("run_id")) & (e.c.device_id == p("device_id"))
@@ -57,16 +59,60 @@ def device_statements() -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=8)
-def insert_attempts(columns: tuple[str, ...]) -> Any:
+def _insert_attempts(columns: tuple[str, ...]) -> Any:
     """INSERT of attempts rows with these columns, each bound as ``a_<column>``."""
     return sa.insert(s.attempts).values({c: sa.bindparam("a_" + c) for c in columns})
+
+
+def device_id(conn: sa.engine.Connection, name: str) -> int | None:
+    """The id of the device row named ``name``; None when there is none."""
+    found = driver_sql.rows(conn, _device_statements()["device_id"], {"name": name})
+    return found[0][0] if found else None
+
+
+def execution_id(conn: sa.engine.Connection, run_id: str, device: int) -> int | None:
+    """The id of the device's execution in the run; None when there is none."""
+    found = driver_sql.rows(conn, _device_statements()["execution_id"], {"run_id": run_id, "device_id": device})
+    return found[0][0] if found else None
+
+
+def mark_running(conn: sa.engine.Connection, run_id: str, device: int, at: str) -> None:
+    """The device's execution in the run, still pending, is running since ``at``."""
+    driver_sql.execute(conn, _device_statements()["running"], {"run_id": run_id, "device_id": device, "at": at})
+
+
+def heartbeat(conn: sa.engine.Connection, run_id: str, now: str) -> None:
+    """A sign of life of the run."""
+    driver_sql.execute(conn, _device_statements()["heartbeat"], {"run_id": run_id, "now": now})
+
+
+def replace_attempts(conn: sa.engine.Connection, execution: int, attempts: list[dict[str, Any]]) -> None:
+    """The execution's attempts are these rows (``rows.attempt_row``), and no others."""
+    driver_sql.execute(conn, _device_statements()["clear_attempts"], {"execution_id": execution})
+    if attempts:
+        insert = _insert_attempts(tuple(attempts[0]))
+        driver_sql.execute_many(conn, insert, [{"a_" + k: v for k, v in a.items()} for a in attempts])
+
+
+def refresh_totals(conn: sa.engine.Connection, run_id: str, now: str | None) -> dict[str, int]:
+    """Recount a run's totals from its executions (out-of-order events stay right), and
+    refresh its heartbeat at ``now`` unless None; the executions counted by status."""
+    statements = _device_statements()
+    found = driver_sql.rows(conn, statements["count_by_status"], {"run_id": run_id})
+    counts = {status: int(count) for status, count in found}
+    values: dict[str, Any] = {"n_" + name: n for name, n in rows.totals(counts).items()}
+    values["run_id"] = run_id
+    if now is not None:
+        values["now"] = now
+    driver_sql.execute(conn, statements["totals" if now is None else "totals_beat"], values)
+    return counts
 
 
 def add_version(conn: sa.engine.Connection, info: ExecutionInfo, device_id: int, seen: str) -> None:
     """A new config version of the device, with its content (once per sha256) and its
     change record; nothing when its latest version has the same sha256."""
     v = s.config_versions
-    found = driver_sql.rows(conn, device_statements()["latest_version"], {"device_id": device_id})
+    found = driver_sql.rows(conn, _device_statements()["latest_version"], {"device_id": device_id})
     latest = LatestVersion(*found[0]) if found else None
     if latest is not None and latest.sha256 == info.sha256:
         return  # unchanged: its text is stored already (the steady-state case: no file read)
